@@ -1,0 +1,75 @@
+"""Arranging images in a grid and writing it as a PNG."""
+
+import math
+import os
+import tempfile
+
+import numpy as np
+from PIL import Image
+
+
+def image_grid(images, columns=None, padding=2, value_range=(-1.0, 1.0)):
+    """Tiles a batch of images into one uint8 picture.
+
+    Args:
+        images: `[n, height, width, channels]` (1 or 3 channels) in `value_range`.
+        columns: images per row; `ceil(sqrt(n))` when None.
+        padding: pixels of black between images.
+        value_range: the `(low, high)` range of `images`.
+
+    Returns:
+        A uint8 array `[rows * (height + padding) + padding, ..., channels]`.
+    """
+    images = np.asarray(images, dtype="float32")
+    if images.ndim != 4 or images.shape[-1] not in (1, 3) or images.shape[0] == 0:
+        raise ValueError(
+            f"images must have shape (n, height, width, 1 or 3) with n >= 1; got {images.shape}"
+        )
+    low, high = value_range
+    scaled = np.clip((images - low) / (high - low), 0.0, 1.0)
+    pixels = np.round(scaled * 255).astype("uint8")
+    n, h, w, c = pixels.shape
+    columns = columns or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / columns)
+    grid = np.zeros((rows * (h + padding) + padding, columns * (w + padding) + padding, c), "uint8")
+    for i in range(n):
+        top = padding + (i // columns) * (h + padding)
+        left = padding + (i % columns) * (w + padding)
+        grid[top : top + h, left : left + w] = pixels[i]
+    return grid
+
+
+def save_image_grid(images, path, columns=None, scale=1, value_range=(-1.0, 1.0)):
+    """Writes `image_grid(images)` to a PNG file, atomically.
+
+    Args:
+        images: `[n, height, width, channels]` in `value_range`.
+        path: where to write the PNG; parent folders are created.
+        columns: images per row.
+        scale: integer upscaling factor (nearest neighbour) for small images.
+        value_range: the `(low, high)` range of `images`.
+
+    Returns:
+        The path written.
+
+    Example:
+        >>> kgan.image_grid.save_image_grid(cgan.generate(100, seed=0), "samples.png", columns=10)
+    """
+    grid = image_grid(images, columns=columns, value_range=value_range)
+    picture = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
+    if scale > 1:
+        picture = picture.resize(
+            (picture.width * scale, picture.height * scale), Image.Resampling.NEAREST
+        )
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(suffix=".png", dir=folder)
+    os.close(handle)
+    try:
+        picture.save(temporary, format="PNG")
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return path

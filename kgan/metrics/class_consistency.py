@@ -1,0 +1,150 @@
+"""Class consistency: the share of conditional samples a classifier assigns to their label."""
+
+import json
+import os
+import tempfile
+
+import keras
+import numpy as np
+from keras import layers
+
+from kgan import data as data_lib
+
+
+def _classifier_network(shape, num_classes):
+    return keras.Sequential(
+        [
+            keras.Input(shape=shape),
+            layers.Conv2D(32, 3, activation="relu", padding="same"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(64, 3, activation="relu", padding="same"),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dropout(0.4),
+            layers.Dense(128, activation="relu"),
+            layers.Dropout(0.4),
+            layers.Dense(num_classes),
+        ],
+        name="classifier",
+    )
+
+
+def train_classifier(data="mnist_5k", epochs=15, batch_size=64, seed=0, verbose=0):
+    """Trains a small CNN on a labelled image dataset's train split and scores it on test.
+
+    Light augmentation (shifts of up to 2 pixels) helps on the 4,000 training digits of
+    `mnist_5k`.
+
+    Args:
+        data: a labelled image dataset known to `kgan.data` with train and test splits.
+        epochs: training epochs.
+        batch_size: batch size.
+        seed: seed of the initialization and the data order.
+        verbose: Keras verbosity of `fit`.
+
+    Returns:
+        `(classifier, test_accuracy)`: a `keras.Model` from images in [-1, 1] to class logits,
+        and its accuracy on the test split.
+
+    Example:
+        >>> classifier, accuracy = kgan.metrics.train_classifier("mnist_5k")
+    """
+    x_train, y_train = data_lib.load_arrays(data, split="train")
+    x_test, y_test = data_lib.load_arrays(data, split="test")
+    if y_train is None or x_train.ndim != 4:
+        raise ValueError(f"a classifier needs labelled images; {data!r} has none")
+    keras.utils.set_random_seed(seed)
+    num_classes = int(max(y_train.max(), y_test.max())) + 1
+    classifier = _classifier_network(x_train.shape[1:], num_classes)
+    augment = keras.Sequential([layers.RandomTranslation(2 / 28, 2 / 28, fill_value=-1.0)])
+    trainer = keras.Sequential([augment, classifier])
+    trainer.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    trainer.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, verbose=verbose)
+    predictions = np.argmax(classifier.predict(x_test, batch_size=256, verbose=0), axis=1)
+    return classifier, float(np.mean(predictions == y_test))
+
+
+def _cache_dir(cache_dir):
+    return cache_dir or os.environ.get(
+        "KGAN_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "kgan")
+    )
+
+
+def reference_classifier(data="mnist_5k", cache_dir=None, verbose=0):
+    """Returns the reference classifier of a dataset, training and caching it on first use.
+
+    Args:
+        data: a labelled image dataset known to `kgan.data`.
+        cache_dir: cache folder; `$KGAN_CACHE` or `~/.cache/kgan` when None.
+        verbose: Keras verbosity when it has to train.
+
+    Returns:
+        `(classifier, test_accuracy)`.
+    """
+    folder = os.path.join(_cache_dir(cache_dir), "classifiers")
+    path = os.path.join(folder, f"{data}.keras")
+    meta_path = os.path.join(folder, f"{data}.json")
+    if os.path.exists(path) and os.path.exists(meta_path):
+        with open(meta_path) as f:
+            accuracy = json.load(f)["test_accuracy"]
+        return keras.saving.load_model(path), accuracy
+    classifier, accuracy = train_classifier(data, verbose=verbose)
+    os.makedirs(folder, exist_ok=True)
+    for target, write in (
+        (path, lambda p: classifier.save(p)),
+        (meta_path, lambda p: json.dump({"test_accuracy": accuracy}, open(p, "w"))),
+    ):
+        handle, temporary = tempfile.mkstemp(suffix=os.path.splitext(target)[1], dir=folder)
+        os.close(handle)
+        try:
+            write(temporary)
+            os.replace(temporary, target)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    return classifier, accuracy
+
+
+def class_consistency(images, labels, classifier, batch_size=256):
+    """Share of `images` that `classifier` assigns to the matching entry of `labels`.
+
+    Args:
+        images: `[n, h, w, c]` images in the classifier's input range.
+        labels: `[n]` int requested labels.
+        classifier: a `keras.Model` from images to class scores.
+        batch_size: images per classifier call.
+
+    Returns:
+        A float in [0, 1].
+    """
+    labels = np.asarray(labels)
+    if len(images) != labels.shape[0]:
+        raise ValueError(f"got {len(images)} images for {labels.shape[0]} labels")
+    scores = classifier.predict(np.asarray(images), batch_size=batch_size, verbose=0)
+    return float(np.mean(np.argmax(scores, axis=1) == labels))
+
+
+def generated_class_consistency(model, classifier, num_per_class=100, seed=0):
+    """Class consistency of a conditional model's samples, `num_per_class` of every class.
+
+    Args:
+        model: a conditional trainer such as `kgan.ConditionalGAN`.
+        classifier: a `keras.Model` from images to class scores.
+        num_per_class: samples per class.
+        seed: seed of the latents.
+
+    Returns:
+        A float in [0, 1].
+
+    Example:
+        >>> classifier, _ = kgan.metrics.reference_classifier("mnist_5k")
+        >>> kgan.metrics.generated_class_consistency(cgan, classifier)
+    """
+    if not getattr(model, "conditional", False):
+        raise ValueError("class consistency needs a conditional model (e.g. ConditionalGAN)")
+    labels = np.repeat(np.arange(model.num_classes), num_per_class).astype("int32")
+    images = model.generate(labels=labels, seed=seed)
+    return class_consistency(images, labels, classifier)

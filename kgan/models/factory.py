@@ -1,0 +1,66 @@
+"""Builds a trainer with its default networks from a name and the data's shape."""
+
+from kgan import networks
+from kgan.models.gan import GAN, ConditionalGAN
+
+TRAINERS = {"gan": GAN, "cgan": ConditionalGAN}
+
+
+def build_trainer(
+    name,
+    shape,
+    num_classes=None,
+    latent_dim=None,
+    width=None,
+    spectral_norm=False,
+    dropout=0.0,
+    **trainer_kwargs,
+):
+    """Builds a trainer and its networks for data of a given shape.
+
+    Image data (`shape` of rank 3) gets the DCGAN-style networks, vector data (rank 1) the MLPs.
+
+    Args:
+        name: `"gan"` or `"cgan"`.
+        shape: per-example shape, e.g. `(28, 28, 1)` or `(2,)`.
+        num_classes: number of classes; required by `"cgan"`.
+        latent_dim: latent size; 128 for images, 2 for vectors when None.
+        width: network width (`width` of the DCGAN builders); 64 when None.
+        spectral_norm: spectral normalization in the discriminator.
+        dropout: dropout before the discriminator's head (images only).
+        **trainer_kwargs: passed to the trainer (`loss`, `d_steps`, `r1`, `seed`, ...).
+
+    Returns:
+        An uncompiled trainer.
+
+    Example:
+        >>> cgan = kgan.models.build_trainer("cgan", (28, 28, 1), num_classes=10)
+    """
+    if name not in TRAINERS:
+        raise ValueError(f"unknown model {name!r}; choose one of {sorted(TRAINERS)}")
+    trainer_cls = TRAINERS[name]
+    if trainer_cls.conditional and num_classes is None:
+        raise ValueError(
+            f"model {name!r} is conditional: pass num_classes (the data has no labels?)"
+        )
+    classes = num_classes if trainer_cls.conditional else None
+    shape = tuple(shape)
+    if len(shape) == 3:
+        latent_dim = latent_dim or 128
+        width = width or 64
+        generator = networks.dcgan_generator(shape, latent_dim, classes, width=width)
+        discriminator = networks.dcgan_discriminator(
+            shape, classes, width=width, spectral_norm=spectral_norm, dropout=dropout
+        )
+    elif len(shape) == 1:
+        latent_dim = latent_dim or 2
+        units = (width or 128,) * 3
+        generator = networks.mlp_generator(shape[0], latent_dim, classes, hidden_units=units)
+        discriminator = networks.mlp_discriminator(
+            shape[0], classes, hidden_units=units, spectral_norm=spectral_norm
+        )
+    else:
+        raise ValueError(
+            f"shape must be (height, width, channels) for images or (dim,) for vectors; got {shape}"
+        )
+    return trainer_cls(generator, discriminator, **trainer_kwargs)

@@ -1,0 +1,441 @@
+"""The adversarial trainers: one parameterized `train_step` for every GAN of the family."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from kgan import losses as losses_lib
+
+
+def _default_optimizer():
+    # Radford et al. 2016: Adam, learning rate 2e-4, beta_1 0.5.
+    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5, beta_2=0.999)
+
+
+def _resolve_optimizer(optimizer, default_factory, argument):
+    if optimizer == "auto" or optimizer is None:
+        return default_factory()
+    if isinstance(optimizer, str | dict):
+        return keras.optimizers.get(optimizer)
+    if isinstance(optimizer, keras.optimizers.Optimizer):
+        return optimizer
+    raise ValueError(
+        f"{argument} must be 'auto', an optimizer name such as 'adam', or a "
+        f"keras.optimizers.Optimizer; got {optimizer!r}"
+    )
+
+
+def _num_network_inputs(network):
+    return len(network.inputs)
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class GAN(keras.Model):
+    """A generative adversarial network trained with `model.fit`.
+
+    One `train_step` serves the whole family: the loss is chosen by name, the discriminator
+    takes `d_steps` updates per generator update and may be regularized by a gradient penalty
+    (WGAN-GP) or R1. The generator maps `latents` `[batch, latent_dim]` to samples; the
+    discriminator maps samples to logits `[batch, 1]`.
+
+    Args:
+        generator: a `keras.Model` from latents to samples (see `kgan.networks`).
+        discriminator: a `keras.Model` from samples to logits.
+        loss: `"non_saturating"`, `"minimax"`, `"hinge"`, `"least_squares"` or
+            `"wasserstein"`.
+        d_steps: discriminator updates per generator update.
+        gradient_penalty: weight of the WGAN-GP penalty (0 disables it).
+        r1: weight `gamma` of the R1 penalty `gamma / 2 * E||grad D(x)||^2` (0 disables it).
+        seed: int seed of the latents the step draws.
+        **kwargs: passed to `keras.Model` (e.g. `name`).
+
+    Example:
+        >>> g = kgan.networks.dcgan_generator((28, 28, 1), latent_dim=64)
+        >>> d = kgan.networks.dcgan_discriminator((28, 28, 1))
+        >>> gan = kgan.GAN(g, d)
+        >>> gan.compile()
+        >>> gan.fit(kgan.data.load("mnist_5k"), epochs=1)
+        >>> images = gan.generate(16, seed=0)  # [16, 28, 28, 1] in [-1, 1]
+    """
+
+    conditional = False
+
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        loss="non_saturating",
+        d_steps=1,
+        gradient_penalty=0.0,
+        r1=0.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        for network, role in ((generator, "generator"), (discriminator, "discriminator")):
+            if not isinstance(network, keras.Model):
+                raise ValueError(
+                    f"{role} must be a keras.Model (build one with kgan.networks); "
+                    f"got {type(network).__name__}"
+                )
+        self._check_conditioning(generator, discriminator)
+        self.d_loss_fn, self.g_loss_fn = losses_lib.get(loss)
+        if not isinstance(d_steps, int) or d_steps < 1:
+            raise ValueError(f"d_steps must be an int >= 1; got {d_steps!r}")
+        if gradient_penalty < 0 or r1 < 0:
+            raise ValueError(f"gradient_penalty and r1 must be >= 0; got {gradient_penalty}, {r1}")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.loss_name = loss
+        self.d_steps = d_steps
+        self.gradient_penalty = float(gradient_penalty)
+        self.r1 = float(r1)
+        self.seed = seed
+        self.latent_dim = int(generator.inputs[0].shape[-1])
+        self.sample_shape = tuple(generator.outputs[0].shape[1:])
+        if tuple(discriminator.inputs[0].shape[1:]) != self.sample_shape:
+            raise ValueError(
+                f"the generator makes samples of shape {self.sample_shape} but the "
+                f"discriminator takes {tuple(discriminator.inputs[0].shape[1:])}; build both "
+                "for the same shape"
+            )
+        self.num_classes = self._infer_num_classes(generator)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.penalty_tracker = (
+            keras.metrics.Mean(name="penalty") if (self.gradient_penalty or self.r1) else None
+        )
+        self._generate_fn = None
+        self._step_jit = False
+        self._compiled_step = None
+        # The networks arrive built, so the trainer is too; this lets Keras save its own state
+        # (the seed generator) with the weights.
+        self.built = True
+
+    # Construction helpers -----------------------------------------------------------------
+
+    def _check_conditioning(self, generator, discriminator):
+        g_in, d_in = _num_network_inputs(generator), _num_network_inputs(discriminator)
+        if self.conditional and (g_in != 2 or d_in != 2):
+            raise ValueError(
+                f"{type(self).__name__} needs networks that take labels (build them with "
+                "num_classes=...); got a generator with "
+                f"{g_in} input(s) and a discriminator with {d_in}"
+            )
+        if not self.conditional and (g_in != 1 or d_in != 1):
+            raise ValueError(
+                f"{type(self).__name__} takes unconditional networks (one input each); these "
+                "take labels: use kgan.ConditionalGAN"
+            )
+
+    def _infer_num_classes(self, generator):
+        if not self.conditional:
+            return None
+        embedding = [
+            layer for layer in generator.layers if isinstance(layer, keras.layers.Embedding)
+        ]
+        if not embedding:
+            raise ValueError("the conditional generator has no label Embedding layer")
+        return int(embedding[0].input_dim)
+
+    # Serialization --------------------------------------------------------------------------
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "loss": self.loss_name,
+            "d_steps": self.d_steps,
+            "gradient_penalty": self.gradient_penalty,
+            "r1": self.r1,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+    def save_own_variables(self, store):
+        # Keras does not save a SeedGenerator's state; without it a resumed run would redraw
+        # the latents of its first epochs.
+        super().save_own_variables(store)
+        store["seed_generator_state"] = np.asarray(self.seed_generator.state.numpy())
+
+    def load_own_variables(self, store):
+        keys = list(store.keys())
+        if "seed_generator_state" in keys:
+            self.seed_generator.state.assign(store["seed_generator_state"])
+        super().load_own_variables({k: store[k] for k in keys if k != "seed_generator_state"})
+
+    # Compilation ----------------------------------------------------------------------------
+
+    def compile(
+        self,
+        d_optimizer="auto",
+        g_optimizer="auto",
+        jit_compile="auto",
+        steps_per_execution=1,
+        run_eagerly=False,
+    ):
+        """Sets the two optimizers.
+
+        Args:
+            d_optimizer: the discriminator's optimizer; `"auto"` is Adam(2e-4, beta_1=0.5).
+            g_optimizer: the generator's optimizer; `"auto"` is Adam(2e-4, beta_1=0.5).
+            jit_compile: XLA compilation of the step's math; `"auto"` uses it whenever every
+                layer supports it (on CPU too) and no multi-replica strategy is active. The
+                checks of the data run outside XLA, so bad labels still raise.
+            steps_per_execution: steps run per traced call, as in `keras.Model.compile`.
+            run_eagerly: run the step eagerly (for debugging).
+        """
+        # The data checks of `train_step` run as graph ops; the math after them is compiled with
+        # XLA by `_compiled_step`, so Keras itself is asked for no XLA.
+        super().compile(
+            optimizer=None,
+            jit_compile=False,
+            steps_per_execution=steps_per_execution,
+            run_eagerly=run_eagerly,
+        )
+        if jit_compile == "auto":
+            # Unlike Keras's "auto", XLA is used on CPU too: these steps run about twice as fast.
+            jit_compile = not run_eagerly and all(
+                layer.supports_jit for layer in self._flatten_layers()
+            )
+        elif jit_compile not in (True, False):
+            raise ValueError(f"jit_compile must be True, False or 'auto'; got {jit_compile!r}")
+        self._step_jit = bool(jit_compile) and not run_eagerly
+        self._compiled_step = None
+        self.d_optimizer = _resolve_optimizer(d_optimizer, self._default_optimizer, "d_optimizer")
+        self.g_optimizer = _resolve_optimizer(g_optimizer, self._default_optimizer, "g_optimizer")
+        if self.d_optimizer is self.g_optimizer:
+            raise ValueError("d_optimizer and g_optimizer must be two distinct optimizers")
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self._jit_compile_setting = jit_compile
+
+    def _default_optimizer(self):
+        return _default_optimizer()
+
+    def get_compile_config(self):
+        if not self.compiled:
+            return {}
+        return {
+            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
+            "jit_compile": self._jit_compile_setting,
+            "steps_per_execution": self.steps_per_execution,
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        for key in ("d_optimizer", "g_optimizer"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        self.compile(**config)
+
+    # Training -------------------------------------------------------------------------------
+
+    @property
+    def metrics(self):
+        trackers = [self.d_loss_tracker, self.g_loss_tracker]
+        if self.penalty_tracker is not None:
+            trackers.append(self.penalty_tracker)
+        return trackers
+
+    def _unpack(self, data):
+        samples, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if isinstance(samples, tuple | list):
+            raise ValueError(
+                "fit() expects a dataset of (samples, labels) or of samples alone; got a "
+                f"nested structure of {len(samples)} inputs"
+            )
+        if tuple(samples.shape[1:]) != self.sample_shape:
+            raise ValueError(
+                f"the networks were built for samples of shape {self.sample_shape} but the data "
+                f"has shape {tuple(samples.shape[1:])}; rebuild the networks with that shape "
+                "or resize the data (kgan.data.load(..., image_size=...))"
+            )
+        samples = ops.cast(samples, "float32")
+        if not self.conditional:
+            return samples, None
+        if labels is None:
+            raise ValueError(
+                f"{type(self).__name__} needs labels: fit it on a dataset of "
+                "(images, labels), such as kgan.data.load('mnist_5k')"
+            )
+        labels = ops.cast(ops.reshape(labels, (-1,)), "int32")
+        tf.debugging.assert_non_negative(labels, message="labels must be >= 0")
+        tf.debugging.assert_less(
+            labels,
+            self.num_classes,
+            message=f"labels must be < num_classes={self.num_classes}",
+        )
+        return samples, labels
+
+    def _net_inputs(self, x, labels):
+        return x if labels is None else [x, labels]
+
+    def _discriminate(self, samples, labels, training=True):
+        return self.discriminator(self._net_inputs(samples, labels), training=training)
+
+    def _generate(self, latents, labels, training):
+        return self.generator(self._net_inputs(latents, labels), training=training)
+
+    def _d_penalty(self, real, fake, labels):
+        def critic(x):
+            return self._discriminate(x, labels, training=True)
+
+        penalty = 0.0
+        if self.gradient_penalty:
+            penalty += self.gradient_penalty * losses_lib.gradient_penalty(
+                critic, real, fake, seed=self.seed_generator
+            )
+        if self.r1:
+            penalty += 0.5 * self.r1 * losses_lib.r1_penalty(critic, real)
+        return penalty
+
+    def train_step(self, data):
+        real, labels = self._unpack(data)
+        distributed = tf.distribute.has_strategy() and (
+            tf.distribute.get_strategy().num_replicas_in_sync > 1
+        )
+        if not self._step_jit or distributed:
+            return self._adversarial_step(real, labels)
+        if self._compiled_step is None:
+            self._compiled_step = tf.function(self._adversarial_step, jit_compile=True)
+        return self._compiled_step(real, labels)
+
+    def _adversarial_step(self, real, labels):
+        batch = ops.shape(real)[0]
+        # Gradients are summed over replicas, so each replica's loss is scaled down.
+        replica_scale = 1.0 / tf.distribute.get_strategy().num_replicas_in_sync
+        d_vars = self.discriminator.trainable_variables
+        g_vars = self.generator.trainable_variables
+        penalty = None
+        for _ in range(self.d_steps):
+            latents = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+            fake = ops.stop_gradient(self._generate(latents, labels, training=True))
+            with tf.GradientTape() as tape:
+                d_loss = self.d_loss_fn(
+                    self._discriminate(real, labels), self._discriminate(fake, labels)
+                )
+                total = d_loss
+                if self.penalty_tracker is not None:
+                    penalty = self._d_penalty(real, fake, labels)
+                    total = total + penalty
+                scaled = total * replica_scale
+            self.d_optimizer.apply(tape.gradient(scaled, d_vars), d_vars)
+        latents = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        with tf.GradientTape() as tape:
+            fake = self._generate(latents, labels, training=True)
+            g_loss = self.g_loss_fn(self._discriminate(fake, labels))
+            scaled = g_loss * replica_scale
+        self.g_optimizer.apply(tape.gradient(scaled, g_vars), g_vars)
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        if penalty is not None:
+            self.penalty_tracker.update_state(penalty)
+        return {m.name: m.result() for m in self.metrics}
+
+    def call(self, inputs, training=False):
+        """Runs the generator: `inputs` is latents, or `[latents, labels]` when conditional."""
+        return self.generator(inputs, training=training)
+
+    # Generation -----------------------------------------------------------------------------
+
+    def generate(self, num_samples=None, latents=None, labels=None, seed=None, batch_size=256):
+        """Generates samples in the data's range (images in [-1, 1]).
+
+        Args:
+            num_samples: how many samples; inferred from `latents` or `labels` when omitted.
+            latents: `[n, latent_dim]` latents; drawn from N(0, I) when omitted.
+            labels: `[n]` int class labels of a conditional model; when omitted, the classes
+                are cycled `0, 1, ..., num_classes - 1, 0, ...`. An int gives every sample
+                that class.
+            seed: int seed of the drawn latents, for reproducible samples.
+            batch_size: samples per generator call.
+
+        Returns:
+            A numpy array `[n, *sample_shape]` of float32.
+
+        Example:
+            >>> grid = cgan.generate(labels=np.repeat(np.arange(10), 8), seed=0)
+        """
+        latents, labels = self._generation_inputs(num_samples, latents, labels, seed)
+        if self._generate_fn is None:
+            self._generate_fn = tf.function(
+                lambda z, y: self._generate(z, y, training=False), reduce_retracing=True
+            )
+        outputs = []
+        for start in range(0, latents.shape[0], batch_size):
+            z = latents[start : start + batch_size]
+            y = None if labels is None else labels[start : start + batch_size]
+            outputs.append(np.asarray(self._generate_fn(z, y)))
+        return np.concatenate(outputs, axis=0)
+
+    def _generation_inputs(self, num_samples, latents, labels, seed):
+        if labels is not None and not self.conditional:
+            raise ValueError(f"{type(self).__name__} is unconditional: do not pass labels")
+        if labels is not None and not np.isscalar(labels):
+            labels = np.asarray(labels)
+            if labels.ndim != 1:
+                raise ValueError(f"labels must be a 1-D array of ints; got shape {labels.shape}")
+            if num_samples is None:
+                num_samples = labels.shape[0]
+        if latents is not None:
+            latents = np.asarray(latents, dtype="float32")
+            if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
+                raise ValueError(
+                    f"latents must have shape (n, {self.latent_dim}); got {latents.shape}"
+                )
+            if num_samples is None:
+                num_samples = latents.shape[0]
+        if num_samples is None:
+            raise ValueError("pass num_samples, latents or labels to say how many samples")
+        if not isinstance(num_samples, int | np.integer) or num_samples < 1:
+            raise ValueError(f"num_samples must be a positive int; got {num_samples!r}")
+        if latents is None:
+            rng = np.random.default_rng(seed)
+            latents = rng.standard_normal((num_samples, self.latent_dim)).astype("float32")
+        elif latents.shape[0] != num_samples:
+            raise ValueError(f"got {latents.shape[0]} latents for num_samples={num_samples}")
+        if not self.conditional:
+            return latents, None
+        if labels is None:
+            labels = np.arange(num_samples) % self.num_classes
+        elif np.isscalar(labels):
+            labels = np.full((num_samples,), labels)
+        if labels.shape[0] != num_samples:
+            raise ValueError(f"got {labels.shape[0]} labels for num_samples={num_samples}")
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"labels must be integers; got dtype {labels.dtype}")
+        if labels.min() < 0 or labels.max() >= self.num_classes:
+            raise ValueError(
+                f"labels must be in [0, {self.num_classes}); got values from {labels.min()} "
+                f"to {labels.max()}"
+            )
+        return latents, labels.astype("int32")
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class ConditionalGAN(GAN):
+    """A class-conditional GAN: both networks take the labels (see `kgan.networks`).
+
+    Trained on a dataset of `(images, labels)`. `generate(labels=...)` picks the classes.
+    Same arguments as `kgan.GAN`.
+
+    Example:
+        >>> g = kgan.networks.dcgan_generator((28, 28, 1), num_classes=10)
+        >>> d = kgan.networks.dcgan_discriminator((28, 28, 1), num_classes=10)
+        >>> cgan = kgan.ConditionalGAN(g, d, loss="hinge")
+        >>> cgan.compile()
+        >>> cgan.fit(kgan.data.load("mnist_5k"), epochs=20)
+        >>> sevens = cgan.generate(labels=[7] * 16, seed=0)
+    """
+
+    conditional = True

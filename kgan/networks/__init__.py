@@ -1,0 +1,6 @@
+"""Builders of plain functional `keras.Model` networks: DCGAN-style image nets and MLPs."""
+
+from kgan.networks.dcgan import dcgan_discriminator, dcgan_generator
+from kgan.networks.mlp import mlp_discriminator, mlp_generator
+
+__all__ = ["dcgan_discriminator", "dcgan_generator", "mlp_discriminator", "mlp_generator"]
