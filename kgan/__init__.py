@@ -1,16 +1,37 @@
-"""kgan: generative adversarial networks and their probabilistic cousins for Keras 3."""
+"""kgan: generative adversarial networks and their probabilistic cousins for Keras 3.
+
+Example:
+    >>> import kgan
+    >>> cgan = kgan.models.build_trainer("cgan", (28, 28, 1), num_classes=10)
+    >>> cgan.compile()
+    >>> cgan.fit(kgan.data.load("mnist_5k"), epochs=40)
+    >>> kgan.image_grid.save_image_grid(cgan.generate(100, seed=0), "samples.png", columns=10)
+"""
 
 __version__ = "0.1.0"
 
-from kgan import callbacks, data, losses, metrics, models, networks  # noqa: E402
+# Importing the trainers registers them with Keras, so `keras.saving.load_model` finds them
+# after a plain `import kgan`.
+from kgan import (  # noqa: E402
+    atomic,
+    callbacks,
+    data,
+    image_grid,
+    losses,
+    metrics,
+    models,
+    networks,
+)
 from kgan.models import GAN, ConditionalGAN  # noqa: E402
 
 __all__ = [
     "GAN",
     "ConditionalGAN",
     "__version__",
+    "atomic",
     "callbacks",
     "data",
+    "image_grid",
     "losses",
     "metrics",
     "models",

@@ -1,12 +1,20 @@
 """Keras callbacks for generative models."""
 
+import importlib.util
+import json
 import os
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from kgan.atomic import atomic_write, atomic_write_json
 from kgan.image_grid import image_grid, save_image_grid
+
+
+def tensorboard_available():
+    """Whether the `tensorboard` package, which `tf.summary` writes through, is installed."""
+    return importlib.util.find_spec("tensorboard") is not None
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -32,6 +40,8 @@ class SampleGrid(keras.callbacks.Callback):
         super().__init__()
         if num_samples < 1 or every < 1:
             raise ValueError(f"num_samples and every must be >= 1; got {num_samples}, {every}")
+        if log_dir and not tensorboard_available():
+            raise ValueError("log_dir needs the tensorboard package: pip install tensorboard")
         self.directory = os.fspath(directory)
         self.num_samples = num_samples
         self.every = every
@@ -77,3 +87,56 @@ class SampleGrid(keras.callbacks.Callback):
             with self._writer.as_default():
                 tf.summary.image("samples", grid[None], step=epoch + 1)
             self._writer.flush()
+
+
+class RunCheckpoint(keras.callbacks.Callback):
+    """Saves the whole trainer (`model.keras`) and the epoch count (`state.json`) every epoch.
+
+    Both files are written to a temporary name and renamed, so an interrupted run leaves the
+    previous checkpoint intact. Resume with `kgan.callbacks.load_run(directory)`.
+
+    Args:
+        directory: the run's folder.
+        extra_state: a JSON-serializable dict stored in `state.json` (e.g. the run's options).
+
+    Example:
+        >>> cgan.fit(data, epochs=40, callbacks=[kgan.callbacks.RunCheckpoint("runs/cgan")])
+    """
+
+    MODEL_FILE = "model.keras"
+    STATE_FILE = "state.json"
+
+    def __init__(self, directory, extra_state=None):
+        super().__init__()
+        self.directory = os.fspath(directory)
+        self.extra_state = dict(extra_state or {})
+
+    def on_epoch_end(self, epoch, logs=None):
+        atomic_write(os.path.join(self.directory, self.MODEL_FILE), self.model.save)
+        state = dict(self.extra_state)
+        state["epoch"] = epoch + 1
+        state["logs"] = {k: float(v) for k, v in (logs or {}).items()}
+        atomic_write_json(os.path.join(self.directory, self.STATE_FILE), state)
+
+
+def load_run(directory):
+    """Loads the trainer and the state saved by `RunCheckpoint` in `directory`.
+
+    Args:
+        directory: the run's folder.
+
+    Returns:
+        `(model, state)`: the compiled trainer and the dict of `state.json` (with `"epoch"`,
+        the number of epochs done).
+    """
+    directory = os.fspath(directory)
+    model_path = os.path.join(directory, RunCheckpoint.MODEL_FILE)
+    state_path = os.path.join(directory, RunCheckpoint.STATE_FILE)
+    if not (os.path.isfile(model_path) and os.path.isfile(state_path)):
+        raise FileNotFoundError(
+            f"{directory!r} holds no checkpoint ({RunCheckpoint.MODEL_FILE} and "
+            f"{RunCheckpoint.STATE_FILE}); train into it first"
+        )
+    with open(state_path) as f:
+        state = json.load(f)
+    return keras.saving.load_model(model_path), state

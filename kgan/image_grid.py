@@ -1,11 +1,11 @@
 """Arranging images in a grid and writing it as a PNG."""
 
 import math
-import os
-import tempfile
 
 import numpy as np
 from PIL import Image
+
+from kgan.atomic import atomic_write
 
 
 def image_grid(images, columns=None, padding=2, value_range=(-1.0, 1.0)):
@@ -61,15 +61,4 @@ def save_image_grid(images, path, columns=None, scale=1, value_range=(-1.0, 1.0)
         picture = picture.resize(
             (picture.width * scale, picture.height * scale), Image.Resampling.NEAREST
         )
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(suffix=".png", dir=folder)
-    os.close(handle)
-    try:
-        picture.save(temporary, format="PNG")
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return path
+    return atomic_write(path, lambda target: picture.save(target, format="PNG"))

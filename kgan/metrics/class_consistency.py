@@ -2,13 +2,13 @@
 
 import json
 import os
-import tempfile
 
 import keras
 import numpy as np
 from keras import layers
 
 from kgan import data as data_lib
+from kgan.atomic import atomic_write, atomic_write_json
 
 
 def _classifier_network(shape, num_classes):
@@ -92,19 +92,8 @@ def reference_classifier(data="mnist_5k", cache_dir=None, verbose=0):
             accuracy = json.load(f)["test_accuracy"]
         return keras.saving.load_model(path), accuracy
     classifier, accuracy = train_classifier(data, verbose=verbose)
-    os.makedirs(folder, exist_ok=True)
-    for target, write in (
-        (path, lambda p: classifier.save(p)),
-        (meta_path, lambda p: json.dump({"test_accuracy": accuracy}, open(p, "w"))),
-    ):
-        handle, temporary = tempfile.mkstemp(suffix=os.path.splitext(target)[1], dir=folder)
-        os.close(handle)
-        try:
-            write(temporary)
-            os.replace(temporary, target)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+    atomic_write(path, classifier.save)
+    atomic_write_json(meta_path, {"test_accuracy": accuracy})
     return classifier, accuracy
 
 

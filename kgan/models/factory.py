@@ -24,8 +24,9 @@ def build_trainer(
         name: `"gan"` or `"cgan"`.
         shape: per-example shape, e.g. `(28, 28, 1)` or `(2,)`.
         num_classes: number of classes; required by `"cgan"`.
-        latent_dim: latent size; 128 for images, 2 for vectors when None.
-        width: network width (`width` of the DCGAN builders); 64 when None.
+        latent_dim: latent size; 64 for images, 2 for vectors when None.
+        width: network width (`width` of the DCGAN builders, 32 when None; the MLPs' hidden
+            units, 128 when None).
         spectral_norm: spectral normalization in the discriminator.
         dropout: dropout before the discriminator's head (images only).
         **trainer_kwargs: passed to the trainer (`loss`, `d_steps`, `r1`, `seed`, ...).
@@ -46,8 +47,9 @@ def build_trainer(
     classes = num_classes if trainer_cls.conditional else None
     shape = tuple(shape)
     if len(shape) == 3:
-        latent_dim = latent_dim or 128
-        width = width or 64
+        # Small enough to train on two CPU cores in minutes (see benchmarks/cgan_mnist.py).
+        latent_dim = latent_dim or 64
+        width = width or 32
         generator = networks.dcgan_generator(shape, latent_dim, classes, width=width)
         discriminator = networks.dcgan_discriminator(
             shape, classes, width=width, spectral_norm=spectral_norm, dropout=dropout

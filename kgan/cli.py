@@ -1,0 +1,298 @@
+"""The `kgan` command: train and sample generative models from the shell.
+
+A thin layer over the library: every option maps to an argument of `kgan.data.load`,
+`kgan.models.build_trainer`, `compile` or `fit`.
+"""
+
+import argparse
+import os
+import sys
+
+EPILOG_TRAIN = """\
+examples:
+  kgan train cgan --data mnist_5k --epochs 40 --out runs/cgan_mnist
+  kgan train cgan --data mnist_5k --epochs 60 --out runs/cgan_mnist --resume
+  kgan train gan --data ring8 --epochs 20 --out runs/ring8 --batch-size 256
+
+A run folder holds model.keras (the compiled trainer, saved every epoch), state.json (epochs
+done and the options), history.csv, grids/epoch_NNN.png (samples from fixed latents),
+logs/ (TensorBoard, when the tensorboard package is installed) and samples.png (the
+final grid).
+"""
+
+EPILOG_SAMPLE = """\
+examples:
+  kgan sample runs/cgan_mnist --num 100 --labels 0-9 --out grid.png
+  kgan sample runs/cgan_mnist/model.keras --num 16 --labels 7 --seed 3 --out sevens.png
+"""
+
+
+# The trainers `kgan.models.build_trainer` knows; kept here so `--help` needs no TensorFlow.
+MODELS = ("cgan", "gan")
+LOSSES = ("non_saturating", "minimax", "hinge", "least_squares", "wasserstein")
+
+
+def _version():
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kgan")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _parse_labels(text):
+    """Parses `0-9`, `3`, or `1,4,7` (ranges allowed inside lists) into a list of ints."""
+    labels = []
+    try:
+        for part in text.split(","):
+            if "-" in part.strip()[1:]:
+                low, high = part.split("-", 1)
+                low, high = int(low), int(high)
+                if high < low:
+                    raise ValueError
+                labels.extend(range(low, high + 1))
+            else:
+                labels.append(int(part))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--labels takes ints, ranges and lists such as 3, 0-9 or 1,4,7; got {text!r}"
+        ) from None
+    return labels
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
+    return value
+
+
+def build_parser():
+    """Returns the `argparse` parser of the `kgan` command."""
+    parser = argparse.ArgumentParser(
+        prog="kgan",
+        description="Train, sample and inspect generative adversarial networks (Keras 3).",
+    )
+    parser.add_argument("--version", action="version", version=f"kgan {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    train = commands.add_parser(
+        "train",
+        help="train a model with model.fit, checkpointing every epoch",
+        description="Train a model with model.fit, checkpointing every epoch.",
+        epilog=EPILOG_TRAIN,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train.add_argument("model", choices=MODELS, help="which trainer to build")
+    train.add_argument(
+        "--data",
+        default="mnist_5k",
+        help="a built-in name (mnist_5k, digits, ring8, grid25), a TFDS name, an .npz file "
+        "or an image folder (default: mnist_5k)",
+    )
+    train.add_argument("--epochs", type=_positive_int, default=40, help="total epochs (40)")
+    train.add_argument("--out", required=True, help="the run folder to write")
+    train.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its checkpoint"
+    )
+    train.add_argument("--batch-size", type=_positive_int, default=64, help="batch size (64)")
+    train.add_argument("--latent-dim", type=_positive_int, help="latent size (64 for images)")
+    train.add_argument("--width", type=_positive_int, help="network width (32 for images)")
+    train.add_argument(
+        "--loss",
+        default="non_saturating",
+        choices=LOSSES,
+        help="adversarial loss (non_saturating)",
+    )
+    train.add_argument("--d-steps", type=_positive_int, default=1, help="D updates per G update")
+    train.add_argument("--gradient-penalty", type=float, default=0.0, help="WGAN-GP weight")
+    train.add_argument("--r1", type=float, default=0.0, help="R1 penalty weight gamma")
+    train.add_argument("--spectral-norm", action="store_true", help="spectral norm in D")
+    train.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate (2e-4)")
+    train.add_argument("--image-size", type=_positive_int, nargs=2, metavar=("H", "W"))
+    train.add_argument("--data-dir", help="TFDS data folder")
+    train.add_argument("--seed", type=int, default=0, help="seed of weights, data and latents")
+    train.add_argument("--no-xla", action="store_true", help="do not compile steps with XLA")
+    train.add_argument(
+        "--grid-every", type=int, default=1, help="write a sample grid every N epochs (0: never)"
+    )
+    train.add_argument("--quiet", action="store_true", help="one line per epoch, no bar")
+
+    sample = commands.add_parser(
+        "sample",
+        help="write a grid of samples from a run folder or .keras file",
+        description="Write a grid of samples from a run folder or a .keras file.",
+        epilog=EPILOG_SAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sample.add_argument("source", metavar="RUN_OR_FILE", help="run folder or .keras file")
+    sample.add_argument("--num", type=_positive_int, default=100, help="number of samples")
+    sample.add_argument(
+        "--labels",
+        type=_parse_labels,
+        help="classes of a conditional model, e.g. 0-9 or 1,4,7; one row per class",
+    )
+    sample.add_argument("--seed", type=int, default=0, help="seed of the latents")
+    sample.add_argument("--out", default="samples.png", help="PNG to write (samples.png)")
+    sample.add_argument("--scale", type=_positive_int, default=2, help="pixel upscaling (2)")
+    return parser
+
+
+def _fail(message):
+    print(f"kgan: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _train(args):
+    import keras
+
+    import kgan
+    from kgan.callbacks import RunCheckpoint, SampleGrid, load_run, tensorboard_available
+
+    checkpoint = os.path.join(args.out, RunCheckpoint.MODEL_FILE)
+    options = {
+        k: v for k, v in vars(args).items() if k not in ("command", "resume", "quiet", "epochs")
+    }
+    if args.resume:
+        if not os.path.exists(checkpoint):
+            return _fail(f"--resume: {args.out!r} has no checkpoint; drop --resume to start")
+        model, state = load_run(args.out)
+        initial_epoch = state["epoch"]
+        options = state.get("options", options)
+        print(f"resuming {args.out} at epoch {initial_epoch}", flush=True)
+    else:
+        if os.path.exists(checkpoint):
+            return _fail(
+                f"{args.out!r} already holds a run; pass --resume to continue it or choose "
+                "another --out"
+            )
+        initial_epoch = 0
+    if initial_epoch >= args.epochs:
+        return _fail(f"the run has done {initial_epoch} epochs already; raise --epochs")
+    keras.utils.set_random_seed(options["seed"])
+    info = kgan.data.info(options["data"], data_dir=options["data_dir"])
+    image_size = tuple(options["image_size"]) if options["image_size"] else None
+    dataset = kgan.data.load(
+        options["data"],
+        batch_size=options["batch_size"],
+        seed=options["seed"] + initial_epoch,
+        drop_remainder=True,
+        image_size=image_size,
+        data_dir=options["data_dir"],
+    )
+    if not args.resume:
+        shape = info.shape if image_size is None else (*image_size, info.shape[-1])
+        model = kgan.models.build_trainer(
+            options["model"],
+            shape,
+            num_classes=info.num_classes,
+            latent_dim=options["latent_dim"],
+            width=options["width"],
+            spectral_norm=options["spectral_norm"],
+            loss=options["loss"],
+            d_steps=options["d_steps"],
+            gradient_penalty=options["gradient_penalty"],
+            r1=options["r1"],
+            seed=options["seed"],
+        )
+        beta_1 = 0.0 if options["gradient_penalty"] else 0.5
+        model.compile(
+            d_optimizer=keras.optimizers.Adam(options["lr"], beta_1=beta_1),
+            g_optimizer=keras.optimizers.Adam(options["lr"], beta_1=beta_1),
+            jit_compile=not options["no_xla"],
+        )
+    os.makedirs(args.out, exist_ok=True)
+    images = len(model.sample_shape) == 3
+    log_dir = os.path.join(args.out, "logs") if tensorboard_available() else None
+    callbacks = [
+        RunCheckpoint(args.out, extra_state={"options": options}),
+        keras.callbacks.CSVLogger(os.path.join(args.out, "history.csv"), append=args.resume),
+    ]
+    if log_dir:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir))
+    if images and options["grid_every"] > 0:
+        callbacks.append(
+            SampleGrid(
+                os.path.join(args.out, "grids"),
+                every=options["grid_every"],
+                log_dir=log_dir,
+                seed=options["seed"],
+            )
+        )
+    model.fit(
+        dataset,
+        epochs=args.epochs,
+        initial_epoch=initial_epoch,
+        callbacks=callbacks,
+        shuffle=False,  # the dataset reshuffles itself every epoch
+        verbose=2 if args.quiet else 1,
+    )
+    if images:
+        path = _write_grid(model, os.path.join(args.out, "samples.png"), 100, None, 0, 2)
+        print(f"wrote {checkpoint} and {path}")
+    else:
+        print(f"wrote {checkpoint}")
+    return 0
+
+
+def _write_grid(model, path, num, labels, seed, scale):
+    import numpy as np
+
+    from kgan.image_grid import save_image_grid
+
+    columns = None
+    if model.conditional:
+        labels = labels if labels is not None else list(range(model.num_classes))
+        bad = [label for label in labels if not 0 <= label < model.num_classes]
+        if bad:
+            raise ValueError(
+                f"--labels {bad} are outside the model's classes 0-{model.num_classes - 1}"
+            )
+        columns = -(-num // len(labels))
+        labels = np.repeat(np.asarray(labels, "int32"), columns)[:num]
+    elif labels is not None:
+        raise ValueError("this model is unconditional: drop --labels")
+    images = model.generate(num_samples=num, labels=labels, seed=seed)
+    return save_image_grid(images, path, columns=columns, scale=scale)
+
+
+def _sample(args):
+    import keras
+
+    import kgan  # noqa: F401  (registers the trainers with Keras)
+    from kgan.callbacks import RunCheckpoint
+
+    path = args.source
+    if os.path.isdir(path):
+        path = os.path.join(path, RunCheckpoint.MODEL_FILE)
+    if not os.path.isfile(path) or not path.endswith(".keras"):
+        return _fail(f"{args.source!r} is neither a run folder with model.keras nor a .keras file")
+    model = keras.saving.load_model(path)
+    if not hasattr(model, "generate") or len(model.sample_shape) != 3:
+        return _fail(f"{path} holds no image generator")
+    try:
+        written = _write_grid(model, args.out, args.num, args.labels, args.seed, args.scale)
+    except ValueError as error:
+        return _fail(str(error))
+    print(f"wrote {written}")
+    return 0
+
+
+def main(argv=None):
+    """Runs the `kgan` command; returns its exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    handlers = {"train": _train, "sample": _sample}
+    try:
+        return handlers[args.command](args)
+    except (ValueError, FileNotFoundError) as error:
+        return _fail(str(error))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+import kgan
+
+module = sys.modules["kgan.metrics.class_consistency"]
+
+
+def test_reference_classifier_caches_its_training(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_train(data, verbose=0):
+        calls.append(data)
+        net = keras.Sequential(
+            [keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(3)]
+        )
+        return net, 0.5
+
+    monkeypatch.setattr(module, "train_classifier", fake_train)
+    _, first = kgan.metrics.reference_classifier("digits", cache_dir=tmp_path)
+    _, second = kgan.metrics.reference_classifier("digits", cache_dir=tmp_path)
+    assert calls == ["digits"] and first == second == 0.5
+    assert (tmp_path / "classifiers" / "digits.keras").exists()
+
+
+def test_class_consistency_counts_agreement():
+    # A "classifier" that reads the class off the mean brightness of the image.
+    inputs = keras.Input((2, 2, 1))
+    mean = keras.layers.GlobalAveragePooling2D()(inputs)
+    scores = keras.layers.Dense(2, kernel_initializer=keras.initializers.Constant([[-1.0, 1.0]]))(
+        mean
+    )
+    classifier = keras.Model(inputs, scores)
+    images = np.concatenate([-np.ones((3, 2, 2, 1)), np.ones((1, 2, 2, 1))]).astype("float32")
+    assert kgan.metrics.class_consistency(images, [0, 0, 1, 1], classifier) == 0.75
+    with pytest.raises(ValueError, match="4 images for 3 labels"):
+        kgan.metrics.class_consistency(images, [0, 0, 1], classifier)

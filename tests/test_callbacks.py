@@ -1,0 +1,87 @@
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import kgan
+from kgan import networks
+from kgan.image_grid import image_grid, save_image_grid
+
+
+def tiny_cgan():
+    g = networks.dcgan_generator((8, 8, 1), latent_dim=4, num_classes=3, width=4)
+    d = networks.dcgan_discriminator((8, 8, 1), num_classes=3, width=4)
+    model = kgan.ConditionalGAN(g, d, seed=0)
+    model.compile()
+    return model
+
+
+def tiny_data(n=16):
+    rng = np.random.default_rng(0)
+    return (
+        rng.uniform(-1, 1, (n, 8, 8, 1)).astype("float32"),
+        rng.integers(0, 3, n).astype("int32"),
+    )
+
+
+def test_image_grid_layout_and_scaling():
+    images = np.stack([np.full((2, 3, 1), v, "float32") for v in (-1.0, 0.0, 1.0)])
+    grid = image_grid(images, columns=2, padding=1)
+    assert grid.shape == (1 + 2 * 3, 1 + 2 * 4, 1) and grid.dtype == np.uint8
+    assert grid[1, 1, 0] == 0 and grid[1, 5, 0] == 128 and grid[4, 1, 0] == 255
+    assert grid[0, 0, 0] == 0 and grid[4, 5, 0] == 0  # padding and the empty cell stay black
+    with pytest.raises(ValueError, match="images must have shape"):
+        image_grid(np.zeros((4, 8, 8)))
+
+
+def test_save_image_grid_writes_a_png_and_leaves_no_temporary(tmp_path):
+    path = tmp_path / "sub" / "grid.png"
+    save_image_grid(np.zeros((4, 8, 8, 3), "float32"), path, scale=3)
+    with Image.open(path) as picture:
+        assert picture.size == (3 * (2 + 2 * 10), 3 * (2 + 2 * 10))
+        assert picture.mode == "RGB"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["grid.png"]
+
+
+def test_sample_grid_uses_fixed_latents_and_one_row_per_class(tmp_path):
+    model = tiny_cgan()
+    images, labels = tiny_data()
+    callback = kgan.callbacks.SampleGrid(tmp_path / "grids", num_samples=5, scale=1)
+    model.fit(images, labels, batch_size=8, epochs=2, verbose=0, callbacks=[callback])
+    files = sorted(p.name for p in (tmp_path / "grids").iterdir())
+    assert files == ["epoch_001.png", "epoch_002.png"]
+    with Image.open(tmp_path / "grids" / "epoch_001.png") as picture:
+        # 3 classes x ceil(5 / 3) = 2 columns of 8x8 images with 2 pixels of padding
+        assert picture.size == (2 + 2 * 10, 2 + 3 * 10)
+    first_latents = callback._latents.copy()
+    model.fit(images, labels, batch_size=8, epochs=1, verbose=0, callbacks=[callback])
+    np.testing.assert_array_equal(callback._latents, first_latents)
+    np.testing.assert_array_equal(callback._labels, [0, 0, 1, 1, 2, 2])
+
+
+def test_sample_grid_logs_to_tensorboard(tmp_path):
+    pytest.importorskip("tensorboard", reason="the tensorboard extra is not installed")
+    model = tiny_cgan()
+    images, labels = tiny_data()
+    callback = kgan.callbacks.SampleGrid(tmp_path / "grids", num_samples=3, log_dir=tmp_path)
+    model.fit(images, labels, batch_size=8, epochs=1, verbose=0, callbacks=[callback])
+    assert any(p.name.startswith("events.out.tfevents") for p in tmp_path.iterdir())
+
+
+def test_run_checkpoint_saves_a_loadable_model_and_the_epoch(tmp_path):
+    model = tiny_cgan()
+    images, labels = tiny_data()
+    checkpoint = kgan.callbacks.RunCheckpoint(tmp_path, extra_state={"options": {"a": 1}})
+    model.fit(images, labels, batch_size=8, epochs=2, verbose=0, callbacks=[checkpoint])
+    loaded, state = kgan.callbacks.load_run(tmp_path)
+    assert state["epoch"] == 2 and state["options"] == {"a": 1}
+    assert set(state["logs"]) == {"d_loss", "g_loss"}
+    assert int(loaded.g_optimizer.iterations) == 4
+    np.testing.assert_allclose(
+        loaded.generate(labels=[0, 1], seed=0), model.generate(labels=[0, 1], seed=0), atol=1e-6
+    )
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+    json.loads((tmp_path / "state.json").read_text())
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        kgan.callbacks.load_run(tmp_path / "missing")

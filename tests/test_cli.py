@@ -1,0 +1,93 @@
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kgan import cli, models
+
+
+def run(argv, capsys):
+    status = cli.main(argv)
+    captured = capsys.readouterr()
+    return status, captured.out + captured.err
+
+
+@pytest.fixture()
+def small_npz(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "small.npz"
+    np.savez(
+        path,
+        x=rng.integers(0, 256, (32, 8, 8), dtype=np.uint8),
+        y=rng.integers(0, 3, 32).astype("int64"),
+    )
+    return path
+
+
+def test_the_model_choices_match_the_trainers():
+    assert tuple(sorted(models.TRAINERS)) == cli.MODELS
+
+
+def test_labels_parser():
+    assert cli._parse_labels("0-3") == [0, 1, 2, 3]
+    assert cli._parse_labels("1,4-5,9") == [1, 4, 5, 9]
+    for bad in ("a", "3-1", "1,,2"):
+        with pytest.raises(Exception, match="--labels"):
+            cli._parse_labels(bad)
+
+
+def test_help_reads_well(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "--resume" in text and "examples:" in text and "kgan train cgan" in text
+
+
+def test_train_resume_and_sample(tmp_path, small_npz, capsys):
+    out = tmp_path / "run"
+    common = ["train", "cgan", "--data", str(small_npz), "--out", str(out), "--quiet"]
+    small = ["--batch-size", "16", "--width", "4", "--latent-dim", "4"]
+    status, text = run([*common, *small, "--epochs", "1"], capsys)
+    assert status == 0, text
+    assert {"model.keras", "state.json", "history.csv", "samples.png", "grids"} <= {
+        p.name for p in out.iterdir()
+    }
+    assert json.loads((out / "state.json").read_text())["epoch"] == 1
+
+    status, text = run([*common, "--epochs", "1"], capsys)
+    assert status == 2 and "already holds a run" in text
+
+    status, text = run([*common, "--epochs", "3", "--resume"], capsys)
+    assert status == 0, text
+    assert "resuming" in text
+    state = json.loads((out / "state.json").read_text())
+    assert state["epoch"] == 3 and state["options"]["width"] == 4
+    assert len((out / "history.csv").read_text().strip().splitlines()) == 1 + 3
+
+    grid = tmp_path / "grid.png"
+    status, text = run(
+        ["sample", str(out), "--num", "4", "--labels", "1-2", "--out", str(grid)], capsys
+    )
+    assert status == 0, text
+    with Image.open(grid) as picture:
+        assert picture.size == (2 * (2 + 2 * 10), 2 * (2 + 2 * 10))  # 2 rows x 2, scale 2
+
+    status, text = run(["sample", str(out), "--labels", "7", "--out", str(grid)], capsys)
+    assert status == 2 and "outside the model's classes 0-2" in text
+
+
+def test_cli_errors(tmp_path, capsys):
+    status, text = run(["sample", str(tmp_path), "--out", str(tmp_path / "g.png")], capsys)
+    assert status == 2 and "neither a run folder" in text
+    status, text = run(
+        ["train", "cgan", "--out", str(tmp_path / "r"), "--resume", "--epochs", "1"], capsys
+    )
+    assert status == 2 and "has no checkpoint" in text
+    status, text = run(
+        ["train", "cgan", "--data", "no_such_data", "--out", str(tmp_path / "r")], capsys
+    )
+    assert status == 2 and "unknown dataset" in text
+    with pytest.raises(SystemExit):
+        cli.main(["train", "cgan", "--out", "r", "--epochs", "0"])
