@@ -45,7 +45,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.directory = os.fspath(directory)
         self.num_samples = num_samples
         self.every = every
-        self.log_dir = log_dir
+        self.log_dir = os.fspath(log_dir) if log_dir else None
         self.seed = seed
         self.scale = scale
         self._latents = None
