@@ -7,6 +7,8 @@ Both train in one process on `kgan.data.load("mnist_5k")` (4,000 real MNIST trai
    epochs, class consistency is measured: the share of 100 samples per class (fixed latents)
    that `kgan.metrics.reference_classifier("mnist_5k")` assigns to the requested label. Reported:
    the curve, the training seconds to 0.90 and 0.95, the final value, a 10x10 grid per model.
+   The time ratio is kgan / keras-io; when keras-io never reaches a threshold it is the bound
+   kgan's time / keras-io's training seconds (>= budget), printed as "<= x".
 2. Training throughput in images/s (median of 3 timed runs of `--throughput-steps` steps, after
    a warm-up run; the configurations take turns so that load on the machine hits all alike):
    (a) the keras-io trainer, Keras's default `jit_compile="auto"` (no XLA on CPU-only machines);
@@ -19,7 +21,7 @@ and as image channels) is re-typed here from its published architecture. The scr
 table (figure, kgan, keras-io, ratio) and writes it, with curves, settings, machine and
 versions, as JSON; the sample grids go next to the JSON.
 
-Usage (the full run takes about 2 * budget plus ~10 minutes on 2 CPU cores):
+Usage (the full run takes about 2 * budget plus ~20 minutes on 2 CPU cores):
     python benchmarks/cgan_mnist.py [--budget 600] [--eval-every 1] [--throughput-steps 30]
         [--out benchmarks/results/cgan_mnist.json] [--skip-quality] [--skip-throughput]
 """
@@ -165,18 +167,6 @@ def kerasio_samples(model, labels, seed=0):
 # kgan models ----------------------------------------------------------------------------------
 
 
-class OneHotConditionalGAN(kgan.ConditionalGAN):
-    """`kgan.ConditionalGAN` for generators that one-hot encode their labels.
-
-    `ConditionalGAN` reads `num_classes` from the generator's label `Embedding`; the keras-io
-    generator has none, so it is read from its `CategoryEncoding` instead.
-    """
-
-    def _infer_num_classes(self, generator):
-        encoders = [x for x in generator.layers if isinstance(x, layers.CategoryEncoding)]
-        return int(encoders[0].num_tokens)
-
-
 def build_kgan_wrapped(jit_compile="auto"):
     """`kgan.ConditionalGAN` with the keras-io networks and optimizers (images in [0, 1])."""
     keras.utils.set_random_seed(0)
@@ -191,7 +181,9 @@ def build_kgan_wrapped(jit_compile="auto"):
     maps = layers.UpSampling2D(IMAGE_SIZE)(layers.Reshape((1, 1, NUM_CLASSES))(maps))
     logits = _kerasio_discriminator_stack(layers.Concatenate()([images, maps]))
     discriminator = keras.Model([images, d_labels], logits, name="discriminator")
-    model = OneHotConditionalGAN(generator, discriminator, seed=0)
+    model = kgan.ConditionalGAN(
+        generator, discriminator, seed=0
+    )  # reads num_classes off CategoryEncoding
     model.compile(**_kerasio_optimizers(), jit_compile=jit_compile)
     return model
 
@@ -277,7 +269,7 @@ def train_for_budget(model, dataset, evaluate, args, label):
     """Trains `model` for `args.budget` training seconds; returns its curve and summary."""
     clock = BudgetedEvaluation(args, evaluate, label)
     clock.start()
-    model.fit(dataset, epochs=10**6, callbacks=[clock], verbose=0)
+    model.fit(dataset, epochs=10**6, callbacks=[clock], shuffle=False, verbose=0)
     time_to = {}
     for threshold in THRESHOLDS:
         hits = [p for p in clock.curve if p["consistency"] >= float(threshold)]
@@ -356,21 +348,19 @@ def run_throughput(args, data):
         def on_epoch_end(self, epoch, logs=None):
             self.seconds = time.perf_counter() - self.since
 
-    models, rates = {}, {name: [] for name in configs}
+    steps, models, rates = args.throughput_steps, {}, {name: [] for name in configs}
     for name, (build, kwargs, source) in configs.items():
         models[name] = build(**kwargs)
-        models[name].fit(data[source].repeat(), steps_per_epoch=args.throughput_steps, verbose=0)
+        models[name].fit(data[source].repeat(), steps_per_epoch=steps, shuffle=False, verbose=0)
         log(f"throughput: {name} built and warmed up (XLA {uses_xla(models[name])})")
     for repeat in range(REPEATS):
         for name, (_, _, source) in configs.items():
             timer = EpochTimer()
+            dataset = data[source].repeat()
             models[name].fit(
-                data[source].repeat(),
-                steps_per_epoch=args.throughput_steps,
-                callbacks=[timer],
-                verbose=0,
+                dataset, steps_per_epoch=steps, callbacks=[timer], shuffle=False, verbose=0
             )
-            rates[name].append(round(args.throughput_steps * BATCH_SIZE / timer.seconds, 1))
+            rates[name].append(round(steps * BATCH_SIZE / timer.seconds, 1))
             log(f"  run {repeat + 1}/{REPEATS} {name}: {rates[name][-1]:.0f} img/s")
     return {
         name: {"median": statistics.median(runs), "runs": runs, "xla": uses_xla(models[name])}
@@ -397,14 +387,18 @@ def table_rows(results):
             cells = [r["time_to"][t] for r in (ours, theirs)]
             cells = [f"{c['seconds']:.1f}" if c else "not reached" for c in cells]
             rows.append(
-                (f"training s to consistency {t}", *cells, results["quality"]["ratios"][t]["text"])
+                (
+                    f"training s to consistency {t} (ratio <= 0.33)",
+                    *cells,
+                    results["quality"]["ratios"][t]["text"],
+                )
             )
     if "throughput" in results:
         speed = results["throughput"]
         for label, ours, theirs in (
-            ("img/s, each default (c/a)", "c_kgan_kerasio_nets_xla", "a_kerasio_default"),
-            ("img/s, no XLA (d/a)", "d_kgan_kerasio_nets_no_xla", "a_kerasio_default"),
-            ("img/s, XLA on both (c/b)", "c_kgan_kerasio_nets_xla", "b_kerasio_xla"),
+            ("img/s, each default (c/a >= 1)", "c_kgan_kerasio_nets_xla", "a_kerasio_default"),
+            ("img/s, no XLA (d/a >= 1)", "d_kgan_kerasio_nets_no_xla", "a_kerasio_default"),
+            ("img/s, XLA on both (c/b >= 1)", "c_kgan_kerasio_nets_xla", "b_kerasio_xla"),
             ("img/s, kgan default cGAN (e/a)", "e_kgan_default_cgan", "a_kerasio_default"),
         ):
             a, b = speed[ours]["median"], speed[theirs]["median"]
@@ -429,6 +423,7 @@ def write_json(payload, path):
     os.makedirs(folder, exist_ok=True)
     handle, temporary = tempfile.mkstemp(suffix=".json", dir=folder)
     try:
+        os.chmod(temporary, 0o644)  # mkstemp makes it private
         with os.fdopen(handle, "w") as f:
             json.dump(payload, f, indent=2)
         os.replace(temporary, path)

@@ -27,6 +27,10 @@ def atomic_write(path, write):
     os.close(handle)
     try:
         write(temporary)
+        # mkstemp creates the file private (0600); give it the usual mode of a new file.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):

@@ -85,3 +85,12 @@ def test_run_checkpoint_saves_a_loadable_model_and_the_epoch(tmp_path):
     json.loads((tmp_path / "state.json").read_text())
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         kgan.callbacks.load_run(tmp_path / "missing")
+
+
+def test_atomic_writes_get_the_usual_file_mode(tmp_path):
+    import os
+
+    path = save_image_grid(np.zeros((1, 4, 4, 1), "float32"), tmp_path / "g.png")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask

@@ -196,3 +196,27 @@ def test_build_trainer_picks_networks_by_shape():
         kgan.models.build_trainer("cgan", (8, 8, 1))
     with pytest.raises(ValueError, match="unknown model"):
         kgan.models.build_trainer("dcgan", (8, 8, 1))
+
+
+def test_num_classes_is_read_from_the_label_layer_or_given():
+    assert toy_cgan().num_classes == 3
+    latents = keras.Input((4,))
+    labels = keras.Input((), dtype="int32")
+    one_hot = keras.layers.CategoryEncoding(num_tokens=5, output_mode="one_hot")(labels)
+    x = keras.layers.Dense(64, activation="tanh")(keras.layers.Concatenate()([latents, one_hot]))
+    g = keras.Model([latents, labels], keras.layers.Reshape(SHAPE)(x))
+    d = networks.dcgan_discriminator(SHAPE, num_classes=5, width=4)
+    assert kgan.ConditionalGAN(g, d).num_classes == 5
+    assert kgan.ConditionalGAN(g, d, num_classes=7).num_classes == 7
+    # a generator that reads the labels some other way needs num_classes
+    cast = keras.layers.Dense(4)(keras.layers.Reshape((1,))(keras.ops.cast(labels, "float32")))
+    other = keras.Model(
+        [latents, labels],
+        keras.layers.Reshape(SHAPE)(
+            keras.layers.Dense(64)(keras.layers.Concatenate()([latents, cast]))
+        ),
+    )
+    with pytest.raises(ValueError, match="pass num_classes"):
+        kgan.ConditionalGAN(other, d)
+    with pytest.raises(ValueError, match="unconditional"):
+        toy_gan(num_classes=3)

@@ -48,6 +48,8 @@ class GAN(keras.Model):
         gradient_penalty: weight of the WGAN-GP penalty (0 disables it).
         r1: weight `gamma` of the R1 penalty `gamma / 2 * E||grad D(x)||^2` (0 disables it).
         seed: int seed of the latents the step draws.
+        num_classes: number of classes of a conditional model; read from the generator's
+            label `Embedding` (or `CategoryEncoding`) layer when None.
         **kwargs: passed to `keras.Model` (e.g. `name`).
 
     Example:
@@ -70,6 +72,7 @@ class GAN(keras.Model):
         gradient_penalty=0.0,
         r1=0.0,
         seed=None,
+        num_classes=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -100,7 +103,7 @@ class GAN(keras.Model):
                 f"discriminator takes {tuple(discriminator.inputs[0].shape[1:])}; build both "
                 "for the same shape"
             )
-        self.num_classes = self._infer_num_classes(generator)
+        self.num_classes = self._infer_num_classes(generator, num_classes)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
@@ -130,15 +133,29 @@ class GAN(keras.Model):
                 "take labels: use kgan.ConditionalGAN"
             )
 
-    def _infer_num_classes(self, generator):
+    def _infer_num_classes(self, generator, num_classes):
         if not self.conditional:
+            if num_classes is not None:
+                raise ValueError(f"{type(self).__name__} is unconditional: drop num_classes")
             return None
-        embedding = [
-            layer for layer in generator.layers if isinstance(layer, keras.layers.Embedding)
-        ]
-        if not embedding:
-            raise ValueError("the conditional generator has no label Embedding layer")
-        return int(embedding[0].input_dim)
+        if num_classes is not None:
+            if not isinstance(num_classes, int) or num_classes < 2:
+                raise ValueError(f"num_classes must be an int >= 2; got {num_classes!r}")
+            return num_classes
+        # The layer that reads the labels input: an Embedding or a one-hot CategoryEncoding.
+        labels = generator.inputs[1]
+        for layer in generator.layers:
+            inbound = [t for node in layer._inbound_nodes for t in node.input_tensors]
+            if not any(t is labels for t in inbound):
+                continue
+            if isinstance(layer, keras.layers.Embedding):
+                return int(layer.input_dim)
+            if isinstance(layer, keras.layers.CategoryEncoding):
+                return int(layer.num_tokens)
+        raise ValueError(
+            "cannot tell the number of classes: the generator reads its labels with neither an "
+            "Embedding nor a CategoryEncoding layer; pass num_classes=..."
+        )
 
     # Serialization --------------------------------------------------------------------------
 
@@ -152,6 +169,7 @@ class GAN(keras.Model):
             "gradient_penalty": self.gradient_penalty,
             "r1": self.r1,
             "seed": self.seed,
+            "num_classes": self.num_classes,
         }
 
     @classmethod
