@@ -220,3 +220,19 @@ def test_num_classes_is_read_from_the_label_layer_or_given():
         kgan.ConditionalGAN(other, d)
     with pytest.raises(ValueError, match="unconditional"):
         toy_gan(num_classes=3)
+
+
+def test_one_discriminator_call_on_real_and_fake_equals_two():
+    model = toy_cgan()
+    assert not model._batch_dependent_discriminator
+    images, labels = toy_data(n=6)
+    fake = model.generate(labels=labels, seed=0)
+    joint = [t.numpy() for t in model._discriminate_pair(images, fake, labels)]
+    apart = [model._discriminate(x, labels).numpy() for x in (images, fake)]
+    for a, b in zip(joint, apart):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    # a discriminator with batch statistics must see real and fake apart
+    inputs = keras.Input(SHAPE)
+    x = keras.layers.BatchNormalization()(keras.layers.Flatten()(inputs))
+    d = keras.Model(inputs, keras.layers.Dense(1)(x))
+    assert kgan.GAN(toy_gan().generator, d)._batch_dependent_discriminator

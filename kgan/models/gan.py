@@ -104,6 +104,11 @@ class GAN(keras.Model):
                 "for the same shape"
             )
         self.num_classes = self._infer_num_classes(generator, num_classes)
+        # Batch statistics would mix real and fake, so such discriminators see them apart.
+        self._batch_dependent_discriminator = any(
+            isinstance(layer, keras.layers.BatchNormalization)
+            for layer in discriminator._flatten_layers()
+        )
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
@@ -301,6 +306,15 @@ class GAN(keras.Model):
     def _discriminate(self, samples, labels, training=True):
         return self.discriminator(self._net_inputs(samples, labels), training=training)
 
+    def _discriminate_pair(self, real, fake, labels):
+        """Logits of real and fake; one discriminator call on both when no layer mixes a batch."""
+        if self._batch_dependent_discriminator:
+            return self._discriminate(real, labels), self._discriminate(fake, labels)
+        both_labels = None if labels is None else ops.concatenate([labels, labels], axis=0)
+        logits = self._discriminate(ops.concatenate([real, fake], axis=0), both_labels)
+        n = ops.shape(real)[0]
+        return logits[:n], logits[n:]
+
     def _generate(self, latents, labels, training):
         return self.generator(self._net_inputs(latents, labels), training=training)
 
@@ -339,9 +353,7 @@ class GAN(keras.Model):
             latents = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
             fake = ops.stop_gradient(self._generate(latents, labels, training=True))
             with tf.GradientTape() as tape:
-                d_loss = self.d_loss_fn(
-                    self._discriminate(real, labels), self._discriminate(fake, labels)
-                )
+                d_loss = self.d_loss_fn(*self._discriminate_pair(real, fake, labels))
                 total = d_loss
                 if self.penalty_tracker is not None:
                     penalty = self._d_penalty(real, fake, labels)
