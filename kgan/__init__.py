@@ -22,11 +22,12 @@ from kgan import (  # noqa: E402
     models,
     networks,
 )
-from kgan.models import GAN, ConditionalGAN  # noqa: E402
+from kgan.models import GAN, WGANGP, ConditionalGAN  # noqa: E402
 
 __all__ = [
     "GAN",
     "ConditionalGAN",
+    "WGANGP",
     "__version__",
     "atomic",
     "callbacks",

@@ -28,7 +28,7 @@ examples:
 
 
 # The trainers `kgan.models.build_trainer` knows; kept here so `--help` needs no TensorFlow.
-MODELS = ("cgan", "gan")
+MODELS = ("cgan", "gan", "wgan_gp")
 LOSSES = ("non_saturating", "minimax", "hinge", "least_squares", "wasserstein")
 
 
@@ -103,16 +103,20 @@ def build_parser():
     train.add_argument("--latent-dim", type=_positive_int, help="latent size (64 for images)")
     train.add_argument("--width", type=_positive_int, help="network width (32 for images)")
     train.add_argument(
-        "--loss",
-        default="non_saturating",
-        choices=LOSSES,
-        help="adversarial loss (non_saturating)",
+        "--loss", choices=LOSSES, help="adversarial loss (the model's: non_saturating, wasserstein)"
     )
-    train.add_argument("--d-steps", type=_positive_int, default=1, help="D updates per G update")
-    train.add_argument("--gradient-penalty", type=float, default=0.0, help="WGAN-GP weight")
-    train.add_argument("--r1", type=float, default=0.0, help="R1 penalty weight gamma")
+    train.add_argument(
+        "--d-steps", type=_positive_int, help="D updates per G update (the model's: 1, 5)"
+    )
+    train.add_argument("--gradient-penalty", type=float, help="WGAN-GP weight (the model's: 0, 10)")
+    train.add_argument("--r1", type=float, help="R1 penalty weight gamma (0)")
     train.add_argument("--spectral-norm", action="store_true", help="spectral norm in D")
-    train.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate (2e-4)")
+    train.add_argument(
+        "--lr",
+        type=float,
+        help="Adam learning rate of both networks (default: the model's optimizers, "
+        "Adam 2e-4 beta_1 0.5; 1e-4, beta_1 0, beta_2 0.9 for wgan_gp)",
+    )
     train.add_argument("--image-size", type=_positive_int, nargs=2, metavar=("H", "W"))
     train.add_argument("--data-dir", help="TFDS data folder")
     train.add_argument("--seed", type=int, default=0, help="seed of weights, data and latents")
@@ -193,18 +197,19 @@ def _train(args):
             latent_dim=options["latent_dim"],
             width=options["width"],
             spectral_norm=options["spectral_norm"],
-            loss=options["loss"],
-            d_steps=options["d_steps"],
-            gradient_penalty=options["gradient_penalty"],
-            r1=options["r1"],
             seed=options["seed"],
+            **{
+                k: options[k]
+                for k in ("loss", "d_steps", "gradient_penalty", "r1")
+                if options[k] is not None
+            },
         )
-        beta_1 = 0.0 if options["gradient_penalty"] else 0.5
-        model.compile(
-            d_optimizer=keras.optimizers.Adam(options["lr"], beta_1=beta_1),
-            g_optimizer=keras.optimizers.Adam(options["lr"], beta_1=beta_1),
-            jit_compile=not options["no_xla"],
-        )
+        optimizers = {"d_optimizer": "auto", "g_optimizer": "auto"}
+        if options["lr"] is not None:
+            wasserstein = model.loss_name == "wasserstein"
+            betas = {"beta_1": 0.0, "beta_2": 0.9} if wasserstein else {"beta_1": 0.5}
+            optimizers = {key: keras.optimizers.Adam(options["lr"], **betas) for key in optimizers}
+        model.compile(**optimizers, jit_compile=not options["no_xla"])
     os.makedirs(args.out, exist_ok=True)
     images = len(model.sample_shape) == 3
     log_dir = os.path.join(args.out, "logs") if tensorboard_available() else None

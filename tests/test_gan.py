@@ -236,3 +236,23 @@ def test_one_discriminator_call_on_real_and_fake_equals_two():
     x = keras.layers.BatchNormalization()(keras.layers.Flatten()(inputs))
     d = keras.Model(inputs, keras.layers.Dense(1)(x))
     assert kgan.GAN(toy_gan().generator, d)._batch_dependent_discriminator
+
+
+def test_wgan_gp_has_the_papers_defaults_and_round_trips(tmp_path):
+    keras.utils.set_random_seed(0)
+    g = networks.mlp_generator(data_dim=2, latent_dim=2, hidden_units=(16,))
+    d = networks.mlp_discriminator(data_dim=2, hidden_units=(16,))
+    model = kgan.WGANGP(g, d, seed=0)
+    model.compile()
+    assert (model.loss_name, model.d_steps, model.gradient_penalty) == ("wasserstein", 5, 10.0)
+    optimizer = model.d_optimizer
+    assert float(optimizer.learning_rate) == pytest.approx(1e-4)
+    assert (optimizer.beta_1, optimizer.beta_2) == (0.0, 0.9)
+    points = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
+    history = model.fit(points, batch_size=32, epochs=1, verbose=0)
+    assert np.isfinite(history.history["penalty"][0]) and history.history["penalty"][0] > 0
+    assert int(model.d_optimizer.iterations) == 10 and int(model.g_optimizer.iterations) == 2
+    model.save(tmp_path / "wgan.keras")
+    loaded = keras.saving.load_model(tmp_path / "wgan.keras")
+    assert isinstance(loaded, kgan.WGANGP) and loaded.d_steps == 5
+    assert loaded.d_optimizer.beta_2 == 0.9

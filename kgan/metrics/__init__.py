@@ -6,10 +6,12 @@ from kgan.metrics.class_consistency import (
     reference_classifier,
     train_classifier,
 )
+from kgan.metrics.mode_coverage import mode_coverage
 
 __all__ = [
     "class_consistency",
     "generated_class_consistency",
+    "mode_coverage",
     "reference_classifier",
     "train_classifier",
 ]

@@ -1,6 +1,6 @@
 """Trainers: subclassed `keras.Model`s with their own `train_step`."""
 
 from kgan.models.factory import TRAINERS, build_trainer
-from kgan.models.gan import GAN, ConditionalGAN
+from kgan.models.gan import GAN, WGANGP, ConditionalGAN
 
-__all__ = ["GAN", "TRAINERS", "ConditionalGAN", "build_trainer"]
+__all__ = ["GAN", "TRAINERS", "WGANGP", "ConditionalGAN", "build_trainer"]

@@ -1,9 +1,9 @@
 """Builds a trainer with its default networks from a name and the data's shape."""
 
 from kgan import networks
-from kgan.models.gan import GAN, ConditionalGAN
+from kgan.models.gan import GAN, WGANGP, ConditionalGAN
 
-TRAINERS = {"gan": GAN, "cgan": ConditionalGAN}
+TRAINERS = {"gan": GAN, "cgan": ConditionalGAN, "wgan_gp": WGANGP}
 
 
 def build_trainer(
@@ -21,7 +21,7 @@ def build_trainer(
     Image data (`shape` of rank 3) gets the DCGAN-style networks, vector data (rank 1) the MLPs.
 
     Args:
-        name: `"gan"` or `"cgan"`.
+        name: `"gan"`, `"cgan"` or `"wgan_gp"`.
         shape: per-example shape, e.g. `(28, 28, 1)` or `(2,)`.
         num_classes: number of classes; required by `"cgan"`.
         latent_dim: latent size; 64 for images, 2 for vectors when None.
