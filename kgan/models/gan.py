@@ -50,6 +50,9 @@ class GAN(keras.Model):
         seed: int seed of the latents the step draws.
         num_classes: number of classes of a conditional model; read from the generator's
             label `Embedding` (or `CategoryEncoding`) layer when None.
+        ema_decay: if set (e.g. 0.999), an exponential moving average of the generator's
+            weights, `ema = decay * ema + (1 - decay) * weights` after every generator update,
+            is kept in `ema_generator`, saved with the model and used by `generate`.
         **kwargs: passed to `keras.Model` (e.g. `name`).
 
     Example:
@@ -73,6 +76,7 @@ class GAN(keras.Model):
         r1=0.0,
         seed=None,
         num_classes=None,
+        ema_decay=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -110,6 +114,14 @@ class GAN(keras.Model):
             for layer in discriminator._flatten_layers()
         )
         self.seed_generator = keras.random.SeedGenerator(seed)
+        if ema_decay is not None and not 0.0 <= ema_decay <= 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1] or None; got {ema_decay!r}")
+        self.ema_decay = None if ema_decay is None else float(ema_decay)
+        self.ema_generator = None
+        if self.ema_decay is not None:
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.set_weights(generator.get_weights())
+            self.ema_generator.trainable = False
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.penalty_tracker = (
@@ -175,6 +187,7 @@ class GAN(keras.Model):
             "r1": self.r1,
             "seed": self.seed,
             "num_classes": self.num_classes,
+            "ema_decay": self.ema_decay,
         }
 
     @classmethod
@@ -367,6 +380,10 @@ class GAN(keras.Model):
             g_loss = self.g_loss_fn(self._discriminate(fake, labels))
             scaled = g_loss * replica_scale
         self.g_optimizer.apply(tape.gradient(scaled, g_vars), g_vars)
+        if self.ema_generator is not None:
+            # Moving statistics (batch norm) are averaged along with the weights.
+            for average, current in zip(self.ema_generator.weights, self.generator.weights):
+                average.assign(self.ema_decay * average + (1.0 - self.ema_decay) * current)
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         if penalty is not None:
@@ -381,6 +398,8 @@ class GAN(keras.Model):
 
     def generate(self, num_samples=None, latents=None, labels=None, seed=None, batch_size=256):
         """Generates samples in the data's range (images in [-1, 1]).
+
+        With `ema_decay` set, the moving average of the generator draws them.
 
         Args:
             num_samples: how many samples; inferred from `latents` or `labels` when omitted.
@@ -408,7 +427,8 @@ class GAN(keras.Model):
         return np.concatenate(outputs, axis=0)
 
     def _generate_for_inference(self, latents, labels):
-        return self._generate(latents, labels, training=False)
+        generator = self.ema_generator if self.ema_generator is not None else self.generator
+        return generator(self._net_inputs(latents, labels), training=False)
 
     def _generation_inputs(self, num_samples, latents, labels, seed):
         if labels is not None and not self.conditional:
