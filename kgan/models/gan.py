@@ -26,10 +26,6 @@ def _resolve_optimizer(optimizer, default_factory, argument):
     )
 
 
-def _num_network_inputs(network):
-    return len(network.inputs)
-
-
 @keras.saving.register_keras_serializable(package="kgan")
 class GAN(keras.Model):
     """A generative adversarial network trained with `model.fit`.
@@ -137,7 +133,7 @@ class GAN(keras.Model):
     # Construction helpers -----------------------------------------------------------------
 
     def _check_conditioning(self, generator, discriminator):
-        g_in, d_in = _num_network_inputs(generator), _num_network_inputs(discriminator)
+        g_in, d_in = len(generator.inputs), len(discriminator.inputs)
         if self.conditional and (g_in != 2 or d_in != 2):
             raise ValueError(
                 f"{type(self).__name__} needs networks that take labels (build them with "
