@@ -8,6 +8,13 @@ import argparse
 import os
 import sys
 
+import keras
+import numpy as np
+
+import kgan
+from kgan.callbacks import RunCheckpoint, SampleGrid, load_run, tensorboard_available
+from kgan.image_grid import save_image_grid
+
 EPILOG_TRAIN = """\
 examples:
   kgan train cgan --data mnist_5k --epochs 40 --out runs/cgan_mnist
@@ -27,18 +34,8 @@ examples:
 """
 
 
-# The trainers `kgan.models.build_trainer` knows; kept here so `--help` needs no TensorFlow.
-MODELS = ("cgan", "gan", "wgan_gp")
-LOSSES = ("non_saturating", "minimax", "hinge", "least_squares", "wasserstein")
-
-
-def _version():
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("kgan")
-    except PackageNotFoundError:
-        return "unknown"
+MODELS = tuple(sorted(kgan.models.TRAINERS))
+LOSSES = tuple(kgan.losses.LOSSES)
 
 
 def _parse_labels(text):
@@ -77,7 +74,7 @@ def build_parser():
         prog="kgan",
         description="Train, sample and inspect generative adversarial networks (Keras 3).",
     )
-    parser.add_argument("--version", action="version", version=f"kgan {_version()}")
+    parser.add_argument("--version", action="version", version=f"kgan {kgan.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     train = commands.add_parser(
@@ -152,11 +149,6 @@ def _fail(message):
 
 
 def _train(args):
-    import keras
-
-    import kgan
-    from kgan.callbacks import RunCheckpoint, SampleGrid, load_run, tensorboard_available
-
     checkpoint = os.path.join(args.out, RunCheckpoint.MODEL_FILE)
     options = {
         k: v for k, v in vars(args).items() if k not in ("command", "resume", "quiet", "epochs")
@@ -245,10 +237,6 @@ def _train(args):
 
 
 def _write_grid(model, path, num, labels, seed, scale):
-    import numpy as np
-
-    from kgan.image_grid import save_image_grid
-
     columns = None
     if model.conditional:
         labels = labels if labels is not None else list(range(model.num_classes))
@@ -266,11 +254,6 @@ def _write_grid(model, path, num, labels, seed, scale):
 
 
 def _sample(args):
-    import keras
-
-    import kgan  # noqa: F401  (registers the trainers with Keras)
-    from kgan.callbacks import RunCheckpoint
-
     path = args.source
     if os.path.isdir(path):
         path = os.path.join(path, RunCheckpoint.MODEL_FILE)
@@ -291,7 +274,6 @@ def main(argv=None):
     """Runs the `kgan` command; returns its exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     handlers = {"train": _train, "sample": _sample}
     try:
         return handlers[args.command](args)

@@ -8,11 +8,6 @@ from keras import ops
 from kgan import losses as losses_lib
 
 
-def _default_optimizer():
-    # Radford et al. 2016: Adam, learning rate 2e-4, beta_1 0.5.
-    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5, beta_2=0.999)
-
-
 def _resolve_optimizer(optimizer, default_factory, argument):
     if optimizer == "auto" or optimizer is None:
         return default_factory()
@@ -253,7 +248,8 @@ class GAN(keras.Model):
         self._jit_compile_setting = jit_compile
 
     def _default_optimizer(self):
-        return _default_optimizer()
+        # Radford et al. 2016: Adam, learning rate 2e-4, beta_1 0.5.
+        return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5, beta_2=0.999)
 
     def get_compile_config(self):
         if not self.compiled:
