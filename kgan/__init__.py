@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 # after a plain `import kgan`.
 from kgan import (  # noqa: E402
     atomic,
+    augment,
     callbacks,
     data,
     image_grid,
@@ -30,6 +31,7 @@ __all__ = [
     "WGANGP",
     "__version__",
     "atomic",
+    "augment",
     "callbacks",
     "data",
     "image_grid",

@@ -109,6 +109,13 @@ def build_parser():
     train.add_argument("--r1", type=float, help="R1 penalty weight gamma (0)")
     train.add_argument("--spectral-norm", action="store_true", help="spectral norm in D")
     train.add_argument(
+        "--augment",
+        help="DiffAugment policy for images, e.g. translation,cutout,color (none)",
+    )
+    train.add_argument(
+        "--ema-decay", type=float, help="keep an EMA of the generator, e.g. 0.999 (none)"
+    )
+    train.add_argument(
         "--lr",
         type=float,
         help="Adam learning rate of both networks (default: the model's optimizers, "
@@ -192,7 +199,7 @@ def _train(args):
             seed=options["seed"],
             **{
                 k: options[k]
-                for k in ("loss", "d_steps", "gradient_penalty", "r1")
+                for k in ("loss", "d_steps", "gradient_penalty", "r1", "augment", "ema_decay")
                 if options[k] is not None
             },
         )

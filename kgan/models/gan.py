@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from kgan import augment as augment_lib
 from kgan import losses as losses_lib
 
 
@@ -44,6 +45,10 @@ class GAN(keras.Model):
         ema_decay: if set (e.g. 0.999), an exponential moving average of the generator's
             weights, `ema = decay * ema + (1 - decay) * weights` after every generator update,
             is kept in `ema_generator`, saved with the model and used by `generate`.
+        augment: DiffAugment policy for image data, e.g. `"translation,cutout,color"` (see
+            `kgan.augment`): the discriminator sees real and generated images through the same
+            random, differentiable transformations in both updates, and the penalties are
+            taken on what it sees. None (the default) trains without augmentation.
         **kwargs: passed to `keras.Model` (e.g. `name`).
 
     Example:
@@ -68,6 +73,7 @@ class GAN(keras.Model):
         seed=None,
         num_classes=None,
         ema_decay=None,
+        augment=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -99,6 +105,12 @@ class GAN(keras.Model):
                 "for the same shape"
             )
         self.num_classes = self._infer_num_classes(generator, num_classes)
+        self.augment = augment_lib.parse_policy(augment)
+        if self.augment and len(self.sample_shape) != 3:
+            raise ValueError(
+                f"augment works on images (height, width, channels); these samples have shape "
+                f"{self.sample_shape}: drop augment"
+            )
         # Batch statistics would mix real and fake, so such discriminators see them apart.
         self._batch_dependent_discriminator = any(
             isinstance(layer, keras.layers.BatchNormalization)
@@ -179,6 +191,7 @@ class GAN(keras.Model):
             "seed": self.seed,
             "num_classes": self.num_classes,
             "ema_decay": self.ema_decay,
+            "augment": ",".join(self.augment) or None,
         }
 
     @classmethod
@@ -312,6 +325,11 @@ class GAN(keras.Model):
     def _discriminate(self, samples, labels, training=True):
         return self.discriminator(self._net_inputs(samples, labels), training=training)
 
+    def _augment(self, samples):
+        if not self.augment:
+            return samples
+        return augment_lib.diff_augment(samples, self.augment, seed=self.seed_generator)
+
     def _discriminate_pair(self, real, fake, labels):
         """Logits of real and fake; one discriminator call on both when no layer mixes a batch."""
         if self._batch_dependent_discriminator:
@@ -358,17 +376,19 @@ class GAN(keras.Model):
         for _ in range(self.d_steps):
             latents = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
             fake = ops.stop_gradient(self._generate(latents, labels, training=True))
+            # DiffAugment: the discriminator (and its penalty) sees real and fake augmented.
+            real_seen, fake = self._augment(real), self._augment(fake)
             with tf.GradientTape() as tape:
-                d_loss = self.d_loss_fn(*self._discriminate_pair(real, fake, labels))
+                d_loss = self.d_loss_fn(*self._discriminate_pair(real_seen, fake, labels))
                 total = d_loss
                 if self.penalty_tracker is not None:
-                    penalty = self._d_penalty(real, fake, labels)
+                    penalty = self._d_penalty(real_seen, fake, labels)
                     total = total + penalty
                 scaled = total * replica_scale
             self.d_optimizer.apply(tape.gradient(scaled, d_vars), d_vars)
         latents = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
         with tf.GradientTape() as tape:
-            fake = self._generate(latents, labels, training=True)
+            fake = self._augment(self._generate(latents, labels, training=True))
             g_loss = self.g_loss_fn(self._discriminate(fake, labels))
             scaled = g_loss * replica_scale
         self.g_optimizer.apply(tape.gradient(scaled, g_vars), g_vars)
