@@ -113,6 +113,9 @@ def build_parser():
         help="DiffAugment policy for images, e.g. translation,cutout,color (none)",
     )
     train.add_argument(
+        "--pack", type=_positive_int, help="PacGAN: D judges N samples at once (gan, wgan_gp)"
+    )
+    train.add_argument(
         "--ema-decay", type=float, help="keep an EMA of the generator, e.g. 0.999 (none)"
     )
     train.add_argument(
@@ -199,7 +202,10 @@ def _train(args):
             seed=options["seed"],
             **{
                 k: options[k]
-                for k in ("loss", "d_steps", "gradient_penalty", "r1", "augment", "ema_decay")
+                for k in (
+                    *("loss", "d_steps", "gradient_penalty", "r1"),
+                    *("augment", "ema_decay", "pack"),
+                )
                 if options[k] is not None
             },
         )

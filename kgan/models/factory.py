@@ -29,7 +29,8 @@ def build_trainer(
             units, 128 when None).
         spectral_norm: spectral normalization in the discriminator.
         dropout: dropout before the discriminator's head (images only).
-        **trainer_kwargs: passed to the trainer (`loss`, `d_steps`, `r1`, `seed`, ...).
+        **trainer_kwargs: passed to the trainer (`loss`, `d_steps`, `r1`, `seed`, ...); with
+            `pack` the discriminator is built for packed samples.
 
     Returns:
         An uncompiled trainer.
@@ -46,20 +47,24 @@ def build_trainer(
         )
     classes = num_classes if trainer_cls.conditional else None
     shape = tuple(shape)
+    pack = trainer_kwargs.get("pack", 1)
+    # The trainer reports bad values, and a pack on a conditional model.
+    pack = pack if isinstance(pack, int) and pack >= 1 and classes is None else 1
+    d_shape = (*shape[:-1], shape[-1] * pack) if shape else shape
     if len(shape) == 3:
         # Small enough to train on two CPU cores in minutes (see benchmarks/cgan_mnist.py).
         latent_dim = latent_dim or 64
         width = width or 32
         generator = networks.dcgan_generator(shape, latent_dim, classes, width=width)
         discriminator = networks.dcgan_discriminator(
-            shape, classes, width=width, spectral_norm=spectral_norm, dropout=dropout
+            d_shape, classes, width=width, spectral_norm=spectral_norm, dropout=dropout
         )
     elif len(shape) == 1:
         latent_dim = latent_dim or 2
         units = (width or 128,) * 3
         generator = networks.mlp_generator(shape[0], latent_dim, classes, hidden_units=units)
         discriminator = networks.mlp_discriminator(
-            shape[0], classes, hidden_units=units, spectral_norm=spectral_norm
+            d_shape[0], classes, hidden_units=units, spectral_norm=spectral_norm
         )
     else:
         raise ValueError(

@@ -49,6 +49,11 @@ class GAN(keras.Model):
             `kgan.augment`): the discriminator sees real and generated images through the same
             random, differentiable transformations in both updates, and the penalties are
             taken on what it sees. None (the default) trains without augmentation.
+        pack: PacGAN packing (Lin et al. 2018) for unconditional models: the discriminator
+            judges `pack` samples at once, concatenated along the last axis, all real or all
+            fake, which penalizes a generator that drops modes. Build the discriminator for
+            that input, e.g. `mlp_discriminator(data_dim * pack)` or an image discriminator
+            with `channels * pack` channels; the batch size must be a multiple of `pack`.
         **kwargs: passed to `keras.Model` (e.g. `name`).
 
     Example:
@@ -74,6 +79,7 @@ class GAN(keras.Model):
         num_classes=None,
         ema_decay=None,
         augment=None,
+        pack=1,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -98,11 +104,21 @@ class GAN(keras.Model):
         self.seed = seed
         self.latent_dim = int(generator.inputs[0].shape[-1])
         self.sample_shape = tuple(generator.outputs[0].shape[1:])
-        if tuple(discriminator.inputs[0].shape[1:]) != self.sample_shape:
+        if not isinstance(pack, int) or pack < 1:
+            raise ValueError(f"pack must be an int >= 1; got {pack!r}")
+        if pack > 1 and self.conditional:
+            raise ValueError(
+                "pack works with unconditional models (packed samples would mix labels); "
+                "drop pack or use kgan.GAN"
+            )
+        self.pack = pack
+        packed_shape = (*self.sample_shape[:-1], self.sample_shape[-1] * pack)
+        if tuple(discriminator.inputs[0].shape[1:]) != packed_shape:
+            packing = f" packed {pack} at a time, i.e. {packed_shape}" if pack > 1 else ""
             raise ValueError(
                 f"the generator makes samples of shape {self.sample_shape} but the "
-                f"discriminator takes {tuple(discriminator.inputs[0].shape[1:])}; build both "
-                "for the same shape"
+                f"discriminator takes {tuple(discriminator.inputs[0].shape[1:])}; build the "
+                f"discriminator for the generator's samples{packing}"
             )
         self.num_classes = self._infer_num_classes(generator, num_classes)
         self.augment = augment_lib.parse_policy(augment)
@@ -192,6 +208,7 @@ class GAN(keras.Model):
             "num_classes": self.num_classes,
             "ema_decay": self.ema_decay,
             "augment": ",".join(self.augment) or None,
+            "pack": self.pack,
         }
 
     @classmethod
@@ -296,6 +313,14 @@ class GAN(keras.Model):
                 "fit() expects a dataset of (samples, labels) or of samples alone; got a "
                 f"nested structure of {len(samples)} inputs"
             )
+        if self.pack > 1:
+            message = (
+                f"with pack={self.pack} every batch size must be a multiple of {self.pack} "
+                "(batch with drop_remainder=True and a multiple)"
+            )
+            if samples.shape[0] is not None and samples.shape[0] % self.pack:
+                raise ValueError(f"{message}; got batches of {samples.shape[0]}")
+            tf.debugging.assert_equal(ops.shape(samples)[0] % self.pack, 0, message=message)
         if tuple(samples.shape[1:]) != self.sample_shape:
             raise ValueError(
                 f"the networks were built for samples of shape {self.sample_shape} but the data "
@@ -324,6 +349,18 @@ class GAN(keras.Model):
 
     def _discriminate(self, samples, labels, training=True):
         return self.discriminator(self._net_inputs(samples, labels), training=training)
+
+    def _pack(self, samples):
+        """[batch, ..., c] -> [batch / pack, ..., pack * c]: consecutive samples side by side."""
+        if self.pack == 1:
+            return samples
+        inner = samples.shape[1:-1]
+        grouped = ops.reshape(samples, (-1, self.pack, *inner, samples.shape[-1]))
+        # Move the group axis next to the channels, then merge the two.
+        order = (0, *range(2, 2 + len(inner)), 1, 2 + len(inner))
+        return ops.reshape(
+            ops.transpose(grouped, order), (-1, *inner, self.pack * samples.shape[-1])
+        )
 
     def _augment(self, samples):
         if not self.augment:
@@ -377,7 +414,8 @@ class GAN(keras.Model):
             latents = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
             fake = ops.stop_gradient(self._generate(latents, labels, training=True))
             # DiffAugment: the discriminator (and its penalty) sees real and fake augmented.
-            real_seen, fake = self._augment(real), self._augment(fake)
+            real_seen = self._pack(self._augment(real))
+            fake = self._pack(self._augment(fake))
             with tf.GradientTape() as tape:
                 d_loss = self.d_loss_fn(*self._discriminate_pair(real_seen, fake, labels))
                 total = d_loss
@@ -388,7 +426,7 @@ class GAN(keras.Model):
             self.d_optimizer.apply(tape.gradient(scaled, d_vars), d_vars)
         latents = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
         with tf.GradientTape() as tape:
-            fake = self._augment(self._generate(latents, labels, training=True))
+            fake = self._pack(self._augment(self._generate(latents, labels, training=True)))
             g_loss = self.g_loss_fn(self._discriminate(fake, labels))
             scaled = g_loss * replica_scale
         self.g_optimizer.apply(tape.gradient(scaled, g_vars), g_vars)

@@ -23,12 +23,13 @@ def _check_image_shape(image_shape):
     shape = tuple(image_shape)
     if (
         len(shape) != 3
-        or shape[2] not in (1, 3)
+        or not isinstance(shape[2], int)
+        or shape[2] <= 0
         or any((not isinstance(s, int)) or s <= 0 or s % 4 for s in shape[:2])
     ):
         raise ValueError(
             "image_shape must be (height, width, channels) with height and width divisible by 4 "
-            f"and 1 or 3 channels, e.g. (28, 28, 1) or (32, 32, 3); got {image_shape!r}"
+            f"and channels >= 1, e.g. (28, 28, 1) or (32, 32, 3); got {image_shape!r}"
         )
     return shape
 
@@ -44,7 +45,7 @@ def dcgan_generator(
     """Builds a DCGAN-style generator from latents (and labels) to images in [-1, 1].
 
     Args:
-        image_shape: `(height, width, channels)`; sides divisible by 4, 1 or 3 channels.
+        image_shape: `(height, width, channels)`; sides divisible by 4.
         latent_dim: size of the latent vector.
         num_classes: number of classes for a conditional generator, or None.
         width: channels of the last hidden feature map; the `side/4` map has `2 * width`.
@@ -98,7 +99,7 @@ def dcgan_discriminator(
     """Builds a DCGAN-style discriminator returning one logit per image.
 
     Args:
-        image_shape: `(height, width, channels)`; sides divisible by 4, 1 or 3 channels.
+        image_shape: `(height, width, channels)`; sides divisible by 4.
         num_classes: number of classes for a projection discriminator, or None.
         width: channels of the first convolution; the second has `2 * width`.
         spectral_norm: wrap every convolution and dense layer in

@@ -1,0 +1,205 @@
+"""Mode coverage on the 2-D mixtures ring8 and grid25: kgan's adversarial trainers beside the
+published figures of VEEGAN, GDPP and PacGAN.
+
+Each variant trains MLPs (3 hidden layers of 128 units, latent size 2) on the 100,000 training
+points of a mixture, for several seeds, and is scored with `kgan.metrics.mode_coverage` on
+2,500 generated points: modes captured, % high quality (within 3 std of the nearest mode) and
+the reverse KL between the histogram of nearest modes and the uniform one.
+
+    python benchmarks/mode_coverage.py                       # every variant, 3 seeds
+    python benchmarks/mode_coverage.py --variants gan --seeds 0 1 2 3 4
+    python benchmarks/mode_coverage.py --quick                # one seed, few steps (smoke run)
+
+Targets: 8/8 and 25/25 modes, >= 97% high quality and reverse KL <= 0.02 in every seed, each run
+trained in under 3 minutes on 2 CPU cores.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import kgan  # noqa: E402
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+# Published figures (modes captured, % high quality, reverse KL where reported) on the same
+# mixtures: ring of 8 modes (std 0.01, radius 1) and grid of 25 (std 0.05, spacing 2).
+PUBLISHED = {
+    "ring8": [
+        ("GAN (VEEGAN, Srivastava et al. 2017, Table 1)", 1.0, 99.3, None),
+        ("Unrolled GAN (VEEGAN Table 1)", 7.6, 35.6, None),
+        ("VEEGAN (VEEGAN Table 1)", 8.0, 52.9, None),
+        ("WGAN-GP (GDPP, Elfeki et al. 2019)", 6.8, 59.6, None),
+        ("GDPP-GAN (GDPP)", 8.0, 71.7, None),
+        ("PacGAN4 (Lin et al. 2018, Table 1)", 7.8, 95.9, 0.07),
+    ],
+    "grid25": [
+        ("GAN (VEEGAN Table 1)", 3.3, 0.5, None),
+        ("Unrolled GAN (VEEGAN Table 1)", 23.6, 16.0, None),
+        ("VEEGAN (VEEGAN Table 1)", 24.6, 40.0, None),
+        ("WGAN-GP (GDPP)", 24.2, 28.7, None),
+        ("GDPP-GAN (GDPP)", 24.8, 68.5, None),
+        ("PacGAN4 (PacGAN Table 1)", 24.8, 93.6, 0.04),
+    ],
+}
+
+# kgan's variants. `steps` are generator updates; the learning rate follows a cosine decay to
+# 1% of its start unless `schedule` is "constant".
+VARIANTS = {
+    "gan": {
+        "trainer": "gan",
+        "kwargs": {"loss": "non_saturating"},
+        "lr": 1e-3,
+        "betas": (0.5, 0.999),
+        "steps": 10_000,
+        "schedule": "cosine",
+        "about": "non-saturating GAN, Adam(1e-3, 0.5), cosine decay",
+    },
+    "hinge": {
+        "trainer": "gan",
+        "kwargs": {"loss": "hinge"},
+        "lr": 1e-3,
+        "betas": (0.5, 0.999),
+        "steps": 10_000,
+        "schedule": "cosine",
+        "about": "hinge loss, otherwise as gan",
+    },
+    "wgan_gp": {
+        "trainer": "wgan_gp",
+        "kwargs": {},
+        "lr": 1e-4,
+        "betas": (0.0, 0.9),
+        "steps": 2_500,
+        "schedule": "constant",
+        "about": "WGANGP with the paper's defaults (5 critic steps, lambda 10, Adam(1e-4, 0, 0.9))",
+    },
+}
+
+TARGETS = {"high_quality": 0.97, "reverse_kl": 0.02, "seconds": 180.0}
+
+
+def train_once(dataset_name, variant, seed, steps, batch_size):
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    points, _ = kgan.data.load_arrays(dataset_name, "train")
+    dataset = (
+        tf.data.Dataset.from_tensor_slices(points)
+        .shuffle(len(points), seed=seed)
+        .repeat()
+        .batch(batch_size, drop_remainder=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    model = kgan.models.build_trainer(variant["trainer"], (2,), seed=seed, **variant["kwargs"])
+
+    def optimizer():
+        lr = variant["lr"]
+        if variant["schedule"] == "cosine":
+            lr = keras.optimizers.schedules.CosineDecay(lr, steps, alpha=0.01)
+        return keras.optimizers.Adam(lr, beta_1=variant["betas"][0], beta_2=variant["betas"][1])
+
+    model.compile(d_optimizer=optimizer(), g_optimizer=optimizer())
+    start = time.perf_counter()
+    model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0)
+    seconds = time.perf_counter() - start
+    spec = kgan.data.mixture_spec(dataset_name)
+    samples = model.generate(2500, seed=1000 + seed)
+    scores = kgan.metrics.mode_coverage(samples, spec.means, spec.std)
+    return {**scores, "seconds": seconds, "seed": seed, "steps": steps}
+
+
+def meets_targets(run):
+    return (
+        run["modes_captured"] == run["num_modes"]
+        and run["high_quality"] >= TARGETS["high_quality"]
+        and run["reverse_kl"] <= TARGETS["reverse_kl"]
+        and run["seconds"] < TARGETS["seconds"]
+    )
+
+
+def summarize(runs):
+    def stat(key, scale=1.0):
+        values = np.array([r[key] for r in runs], dtype="float64") * scale
+        return float(values.mean()), float(values.std()), float(values.min()), float(values.max())
+
+    return {
+        "modes": stat("modes_captured"),
+        "high_quality_pct": stat("high_quality", 100.0),
+        "reverse_kl": stat("reverse_kl"),
+        "seconds": stat("seconds"),
+        "every_seed_meets_targets": all(meets_targets(r) for r in runs),
+    }
+
+
+def print_table(dataset_name, summaries, num_modes):
+    print(f"\n{dataset_name}: {num_modes} modes, 2,500 samples; mean ± std over seeds [min, max]")
+    print(f"{'method':52s} {'modes':>16s} {'% high quality':>22s} {'reverse KL':>24s} {'s':>6s}")
+    for name, modes, hq, rkl in PUBLISHED[dataset_name]:
+        rkl_text = "" if rkl is None else f"{rkl:.2f}"
+        print(f"{name:52s} {modes:>16.1f} {hq:>22.1f} {rkl_text:>24s} {'':>6s}")
+    for name, s in summaries.items():
+        m, h, r, t = s["modes"], s["high_quality_pct"], s["reverse_kl"], s["seconds"]
+        flag = " (targets met in every seed)" if s["every_seed_meets_targets"] else ""
+        print(
+            f"{'kgan ' + name:52s} {m[0]:>5.1f} ± {m[1]:.1f} [{m[2]:.0f}] "
+            f"{h[0]:>6.1f} ± {h[1]:.1f} [{h[2]:.1f}] "
+            f"{r[0]:>7.4f} ± {r[1]:.4f} [{r[3]:.4f}] {t[0]:>6.0f}{flag}"
+        )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--datasets", nargs="+", default=["ring8", "grid25"])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--batch-size", type=int, default=512)
+    parser.add_argument("--quick", action="store_true", help="one seed, 1/20 of the steps")
+    parser.add_argument("--out", default=os.path.join(RESULTS, "mode_coverage.json"))
+    args = parser.parse_args(argv)
+    seeds = args.seeds[:1] if args.quick else args.seeds
+    report = {
+        "setup": {
+            "batch_size": args.batch_size,
+            "networks": "kgan.models.build_trainer(name, (2,)): MLPs 3x128, latent 2",
+            "samples_scored": 2500,
+            "cpu_threads": os.cpu_count(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "command": "python benchmarks/mode_coverage.py " + " ".join(sys.argv[1:]),
+        },
+        "targets": TARGETS,
+        "published": PUBLISHED,
+        "variants": {name: VARIANTS[name] for name in args.variants},
+        "results": {},
+    }
+    for dataset_name in args.datasets:
+        summaries = {}
+        report["results"][dataset_name] = {}
+        for name in args.variants:
+            variant = VARIANTS[name]
+            steps = max(variant["steps"] // 20, 50) if args.quick else variant["steps"]
+            runs = []
+            for seed in seeds:
+                run = train_once(dataset_name, variant, seed, steps, args.batch_size)
+                print(
+                    f"{dataset_name} {name} seed {seed}: {run['modes_captured']}/"
+                    f"{run['num_modes']} modes, {run['high_quality']:.1%} high quality, "
+                    f"reverse KL {run['reverse_kl']:.4f}, {run['seconds']:.0f} s",
+                    flush=True,
+                )
+                runs.append(run)
+            summaries[name] = summarize(runs)
+            report["results"][dataset_name][name] = {"runs": runs, "summary": summaries[name]}
+            kgan.atomic.atomic_write_json(args.out, report)
+        print_table(dataset_name, summaries, runs[0]["num_modes"])
+    print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
