@@ -1,5 +1,6 @@
 import json
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
@@ -96,3 +97,19 @@ def test_cli_errors(tmp_path, capsys):
     assert status == 2 and "unknown dataset" in text
     with pytest.raises(SystemExit):
         cli.main(["train", "cgan", "--out", "r", "--epochs", "0"])
+
+
+def test_train_passes_the_tricks_to_the_trainer(tmp_path, small_npz, capsys):
+    def argv(out, *extra):
+        small = ["--batch-size", "16", "--width", "4", "--latent-dim", "4", "--epochs", "1"]
+        data = ["--data", str(small_npz)]
+        return ["train", "gan", *data, "--out", str(out), "--quiet", *small, *extra]
+
+    tricks = ["--augment", "translation,cutout", "--pack", "2", "--ema-decay", "0.9"]
+    status, text = run(argv(tmp_path / "run", *tricks), capsys)
+    assert status == 0, text
+    model = keras.saving.load_model(tmp_path / "run" / "model.keras")
+    assert model.augment == ("translation", "cutout") and model.pack == 2
+    assert model.ema_decay == 0.9
+    status, text = run(argv(tmp_path / "bad", "--augment", "flip"), capsys)
+    assert status == 2 and "unknown augmentation" in text
