@@ -81,11 +81,12 @@ def log_det_cholesky(precisions_cholesky, covariance_type, num_features):
 
 
 def _whiten_full(x, means, precisions_cholesky):
-    """`y[c, k, :] = (x_c - mu_k) @ U_k` for all components in one matmul: `[c, k, d]`."""
-    k, d = tf.shape(means)[0], tf.shape(means)[1]
-    stacked = tf.reshape(tf.transpose(precisions_cholesky, [1, 0, 2]), [d, k * d])  # [d, k*d]
+    """`y[k, c, :] = (x_c - mu_k) @ U_k` for all components as one batched matmul: `[k, c, d]`.
+
+    Components lead so that the M-step's `sum_c r y y^T` is a batched matmul with no transpose.
+    """
     offsets = tf.einsum("kd,kde->ke", means, precisions_cholesky)  # [k, d]
-    return tf.reshape(tf.matmul(x, stacked), [-1, k, d]) - offsets  # [c, k, d]
+    return tf.matmul(x[None], precisions_cholesky) - offsets[:, None, :]  # [k, c, d]
 
 
 def _log_gaussian(x, params, covariance_type, whitened=None):
@@ -94,7 +95,7 @@ def _log_gaussian(x, params, covariance_type, whitened=None):
     d = tf.cast(tf.shape(x)[1], x.dtype)
     if covariance_type == "full":
         y = _whiten_full(x, means, prec_chol) if whitened is None else whitened
-        mahalanobis = tf.reduce_sum(tf.square(y), axis=-1)  # [c, k]
+        mahalanobis = tf.transpose(tf.reduce_sum(tf.square(y), axis=-1))  # [c, k]
     elif covariance_type == "tied":
         y = tf.matmul(x, prec_chol)[:, None, :] - tf.matmul(means, prec_chol)  # [c, k, d]
         mahalanobis = tf.reduce_sum(tf.square(y), axis=-1)
@@ -169,9 +170,9 @@ def chunk_statistics(x, mask, params, covariance_type, center):
     resp = tf.exp(log_prob - log_norm[:, None]) * mask[:, None]  # [c, k]
     counts = tf.reduce_sum(resp, axis=0)  # [k]
     if covariance_type == "full":
-        weighted = resp[:, :, None] * whitened  # [c, k, d]
-        first = tf.reduce_sum(weighted, axis=0)  # [k, d]
-        second = tf.einsum("ckd,cke->kde", weighted, whitened)  # [k, d, d]
+        weighted = tf.transpose(resp)[:, :, None] * whitened  # [k, c, d]
+        first = tf.reduce_sum(weighted, axis=1)  # [k, d]
+        second = tf.matmul(weighted, whitened, transpose_a=True)  # [k, d, d]
     else:
         first = tf.matmul(resp, x, transpose_a=True)  # [k, d]
         if covariance_type == "tied":
@@ -182,13 +183,17 @@ def chunk_statistics(x, mask, params, covariance_type, center):
     return counts, first, second, log_likelihood, tf.reduce_sum(mask)
 
 
-def accumulate_statistics(chunks, mask, params, covariance_type, center):
-    """`chunk_statistics` summed over `[m, c, d]` chunks in a graph loop."""
+def accumulate_statistics(chunks, mask, params, covariance_type, center, statistics=None):
+    """`chunk_statistics` summed over `[m, c, d]` chunks in a graph loop.
+
+    `statistics` replaces `chunk_statistics` (e.g. by an XLA-compiled version of it).
+    """
+    statistics = statistics or chunk_statistics
     k, d = tf.shape(params[1])[0], tf.shape(params[1])[1]
     total = zero_statistics(k, d, covariance_type, chunks.dtype)
 
     def body(i, total):
-        stats = chunk_statistics(chunks[i], mask[i], params, covariance_type, center)
+        stats = statistics(chunks[i], mask[i], params, covariance_type, center)
         return i + 1, tuple(a + b for a, b in zip(total, stats))
 
     _, total = tf.while_loop(
@@ -265,7 +270,9 @@ def m_step(stats, params, covariance_type, reg_covar, center):
     return (weights, means, covariances, new_prec_chol), ok
 
 
-def em_iterations(chunks, mask, params, center, covariance_type, max_iter, tol, reg_covar, bound):
+def em_iterations(
+    chunks, mask, params, center, covariance_type, history, tol, reg_covar, bound, statistics=None
+):
     """The EM loop of one initialization, in the graph.
 
     Iterates E-step, M-step, lower bound until `|bound - previous| < tol` or `max_iter`
@@ -277,27 +284,30 @@ def em_iterations(chunks, mask, params, center, covariance_type, max_iter, tol, 
         params: initial `(weights, means, covariances, precisions_cholesky)`.
         center: `[d]` origin for the raw moments.
         covariance_type: one of `COVARIANCE_TYPES` (a Python string).
-        max_iter: int tensor.
+        history: `[max_iter]` buffer for the lower bounds (its length, a static shape that XLA
+            can compile, sets the number of iterations).
         tol: float tensor.
         reg_covar: float tensor.
         bound: the starting lower bound (-inf, or the previous fit's under warm start).
+        statistics: optional replacement of `chunk_statistics`.
 
     Returns:
-        `(params, bound, n_iter, converged, ok, history)`; `history` is `[max_iter]`, valid
-        up to `n_iter`; `ok` is False when a covariance stopped being positive definite.
+        `(params, bound, n_iter, converged, ok, history)`; `history` is valid up to `n_iter`;
+        `ok` is False when a covariance stopped being positive definite.
     """
     dtype = chunks.dtype
-    history = tf.TensorArray(dtype, size=0, dynamic_size=True)
+    max_iter = tf.shape(history)[0]
 
     def cond(n_iter, bound, params, converged, ok, history):
         return (n_iter < max_iter) & tf.logical_not(converged) & ok
 
     def body(n_iter, bound, params, converged, ok, history):
-        stats = accumulate_statistics(chunks, mask, params, covariance_type, center)
+        stats = accumulate_statistics(chunks, mask, params, covariance_type, center, statistics)
         new_bound = stats[3] / stats[4]
         new_params, ok = m_step(stats, params, covariance_type, reg_covar, center)
         converged = tf.abs(new_bound - bound) < tol
-        return n_iter + 1, new_bound, new_params, converged, ok, history.write(n_iter, new_bound)
+        history = tf.tensor_scatter_nd_update(history, [[n_iter]], [new_bound])
+        return n_iter + 1, new_bound, new_params, converged, ok, history
 
     n_iter, bound, params, converged, ok, history = tf.while_loop(
         cond,
@@ -312,4 +322,4 @@ def em_iterations(chunks, mask, params, center, covariance_type, max_iter, tol, 
         ),
         parallel_iterations=1,
     )
-    return params, bound, n_iter, converged, ok, history.stack()
+    return params, bound, n_iter, converged, ok, history
