@@ -100,6 +100,9 @@ def build_parser():
     train.add_argument("--latent-dim", type=_positive_int, help="latent size (64 for images)")
     train.add_argument("--width", type=_positive_int, help="network width (32 for images)")
     train.add_argument(
+        "--d-width", type=_positive_int, help="discriminator width (--width; 2x for vectors)"
+    )
+    train.add_argument(
         "--loss", choices=LOSSES, help="adversarial loss (the model's: non_saturating, wasserstein)"
     )
     train.add_argument(
@@ -198,6 +201,7 @@ def _train(args):
             num_classes=info.num_classes,
             latent_dim=options["latent_dim"],
             width=options["width"],
+            d_width=options.get("d_width"),
             spectral_norm=options["spectral_norm"],
             seed=options["seed"],
             **{

@@ -192,6 +192,13 @@ def test_build_trainer_picks_networks_by_shape():
     assert isinstance(cgan, kgan.ConditionalGAN) and cgan.sample_shape == (8, 8, 1)
     gan = kgan.models.build_trainer("gan", (2,), width=16)
     assert gan.sample_shape == (2,) and gan.latent_dim == 2
+    assert gan.generator.get_layer("hidden1").units == 16
+    assert gan.discriminator.get_layer("hidden1").units == 32  # twice as wide by default
+    gan = kgan.models.build_trainer("gan", (2,), width=16, d_width=8)
+    assert gan.discriminator.get_layer("hidden1").units == 8
+    cgan = kgan.models.build_trainer("cgan", (8, 8, 1), num_classes=3, width=4, d_width=6)
+    filters = [layer.filters for layer in cgan.discriminator.layers if hasattr(layer, "filters")]
+    assert max(filters) == 12
     with pytest.raises(ValueError, match="pass num_classes"):
         kgan.models.build_trainer("cgan", (8, 8, 1))
     with pytest.raises(ValueError, match="unknown model"):

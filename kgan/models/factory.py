@@ -12,6 +12,7 @@ def build_trainer(
     num_classes=None,
     latent_dim=None,
     width=None,
+    d_width=None,
     spectral_norm=False,
     dropout=0.0,
     **trainer_kwargs,
@@ -25,8 +26,11 @@ def build_trainer(
         shape: per-example shape, e.g. `(28, 28, 1)` or `(2,)`.
         num_classes: number of classes; required by `"cgan"`.
         latent_dim: latent size; 64 for images, 2 for vectors when None.
-        width: network width (`width` of the DCGAN builders, 32 when None; the MLPs' hidden
-            units, 128 when None).
+        width: the generator's width (`width` of the DCGAN builders, 32 when None; the MLPs'
+            hidden units, 128 when None).
+        d_width: the discriminator's width; when None, `width` for images and twice the
+            generator's for vectors (a wide discriminator resolves the tight modes of the 2-D
+            mixtures, see benchmarks/mode_coverage.py).
         spectral_norm: spectral normalization in the discriminator.
         dropout: dropout before the discriminator's head (images only).
         **trainer_kwargs: passed to the trainer (`loss`, `d_steps`, `r1`, `seed`, ...); with
@@ -57,14 +61,15 @@ def build_trainer(
         width = width or 32
         generator = networks.dcgan_generator(shape, latent_dim, classes, width=width)
         discriminator = networks.dcgan_discriminator(
-            d_shape, classes, width=width, spectral_norm=spectral_norm, dropout=dropout
+            d_shape, classes, width=d_width or width, spectral_norm=spectral_norm, dropout=dropout
         )
     elif len(shape) == 1:
         latent_dim = latent_dim or 2
-        units = (width or 128,) * 3
-        generator = networks.mlp_generator(shape[0], latent_dim, classes, hidden_units=units)
+        width = width or 128
+        d_units = (d_width or 2 * width,) * 3
+        generator = networks.mlp_generator(shape[0], latent_dim, classes, hidden_units=(width,) * 3)
         discriminator = networks.mlp_discriminator(
-            d_shape[0], classes, hidden_units=units, spectral_norm=spectral_norm
+            d_shape[0], classes, hidden_units=d_units, spectral_norm=spectral_norm
         )
     else:
         raise ValueError(
