@@ -54,8 +54,7 @@ def check_arguments(model, num_features):
         f"verbose_interval must be an int >= 1; got {model.verbose_interval!r}",
     )
     _require(
-        str(model.dtype) in ("float32", "float64"),
-        f"dtype must be 'float32' or 'float64'; got {model.dtype!r}",
+        model._dtype() is not None, f"dtype must be 'float32' or 'float64'; got {model.dtype!r}"
     )
     _require(
         _is_int(model.stream_init_size, 1),

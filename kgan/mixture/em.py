@@ -28,8 +28,10 @@ accumulates the E-step's *sufficient statistics*; the M-step turns them into new
   (`sum_i (x_i - c)(x_i - c)^T`, or `sum_i r_ik (x_i - c)^2` per feature) about a fixed center
   `c` (the weighted mean of the initial means), as scikit-learn's M-step does about 0.
 
-All big products are single matmuls over all components: `x @ U` for every component at once
-(`[c, d] @ [d, k * d]`) and the M-step's `S` as one batched matmul.
+The big products are batched matmuls over all components at once, with no Python loop over
+components: the whitening `x @ U_k` (`[c, d]` against `[k, d, d]`, giving `[k, c, d]`) and the
+M-step's `S` (`[k, d, c] @ [k, c, d]`). Log-densities come from the precision Cholesky factors;
+no matrix is inverted explicitly.
 """
 
 import math
@@ -271,8 +273,9 @@ def m_step(stats, params, covariance_type, reg_covar, center):
 
 
 def em_iterations(
-    chunks, mask, params, center, covariance_type, history, tol, reg_covar, bound, statistics=None
-):
+    chunks, mask, params, center, covariance_type, history, max_iter, tol, reg_covar, bound,
+    statistics=None,
+):  # fmt: skip
     """The EM loop of one initialization, in the graph.
 
     Iterates E-step, M-step, lower bound until `|bound - previous| < tol` or `max_iter`
@@ -284,8 +287,9 @@ def em_iterations(
         params: initial `(weights, means, covariances, precisions_cholesky)`.
         center: `[d]` origin for the raw moments.
         covariance_type: one of `COVARIANCE_TYPES` (a Python string).
-        history: `[max_iter]` buffer for the lower bounds (its length, a static shape that XLA
-            can compile, sets the number of iterations).
+        history: a buffer of at least `max_iter` zeros for the lower bounds (a static shape
+            that XLA can compile).
+        max_iter: int tensor, the most iterations.
         tol: float tensor.
         reg_covar: float tensor.
         bound: the starting lower bound (-inf, or the previous fit's under warm start).
@@ -296,7 +300,6 @@ def em_iterations(
         `ok` is False when a covariance stopped being positive definite.
     """
     dtype = chunks.dtype
-    max_iter = tf.shape(history)[0]
 
     def cond(n_iter, bound, params, converged, ok, history):
         return (n_iter < max_iter) & tf.logical_not(converged) & ok

@@ -1,10 +1,7 @@
 """`GaussianMixture`: scikit-learn's estimator, fitted by EM in the TensorFlow graph."""
 
-import functools
-import json
 import math
 import time
-import types
 import warnings
 
 import numpy as np
@@ -15,63 +12,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from kgan import atomic
-from kgan.mixture import _data, _init, em
+from kgan.mixture import _data, _graph, _init, _persistence
 from kgan.mixture.export import GaussianMixtureModule
 
 tfd = tfp.distributions
-
-# XLA fuses the per-chunk element-wise work around the matmuls: about 2x faster EM
-# iterations on CPU than the plain graph (measured with benchmarks/gmm_em.py --compare-xla).
-JIT_COMPILE = True
 PREDICT_BATCH = 16384
-_FITTED = ("weights_", "means_", "covariances_", "precisions_cholesky_")
-
-
-@functools.cache
-def _compiled(covariance_type, dtype):
-    """The traced functions for one covariance type and dtype (one trace cache each)."""
-
-    @tf.function(reduce_retracing=True, jit_compile=JIT_COMPILE)
-    def em_run(x, params, center, history, tol, reg_covar, bound):
-        chunks, mask = em.chunk(x)
-        return em.em_iterations(
-            chunks, mask, params, center, covariance_type, history, tol, reg_covar, bound
-        )
-
-    @tf.function(jit_compile=JIT_COMPILE)  # one trace per bucket of batch sizes
-    def batch_statistics(x, mask, params, center):
-        chunks, mask = em.chunk(x, mask, chunk_size=min(x.shape[0], em.CHUNK_SIZE))
-        return em.accumulate_statistics(chunks, mask, params, covariance_type, center)
-
-    @tf.function(reduce_retracing=True)
-    def m_step(stats, params, center, reg_covar):
-        return em.m_step(stats, params, covariance_type, reg_covar, center)
-
-    @tf.function(reduce_retracing=True)
-    def weighted_log_prob(x, params, center):
-        return em.weighted_log_prob(x, params, covariance_type, center)
-
-    return types.SimpleNamespace(
-        em_run=em_run,
-        batch_statistics=batch_statistics,
-        m_step=m_step,
-        weighted_log_prob=weighted_log_prob,
-    )
-
-
-def _bucket(batch):
-    """`(rows, mask)`: the batch zero-padded to a power of two of rows up to the chunk size, or
-    to a multiple of it, so that XLA compiles for a few shapes whatever the batch sizes."""
-    n = len(batch)
-    size = (
-        em.CHUNK_SIZE * -(-n // em.CHUNK_SIZE) if n > em.CHUNK_SIZE else 1 << (n - 1).bit_length()
-    )
-    padded = np.zeros((size, batch.shape[1]), batch.dtype)
-    padded[:n] = batch
-    mask = np.zeros(size, batch.dtype)
-    mask[:n] = 1
-    return padded, mask
+FITTED = ("weights_", "means_", "covariances_", "precisions_cholesky_")
 
 
 class GaussianMixture(DensityMixin, BaseEstimator):
@@ -178,7 +124,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _fit(self, X):
         """The one loop over initializations: best run, warning, final E-step."""
-        dtype = np.dtype(str(self.dtype)) if str(self.dtype) in ("float32", "float64") else None
+        dtype = self._dtype()
         stream = _data.is_stream(X)
         if stream:
             source = _data.BatchSource(X, dtype or "float64")
@@ -206,7 +152,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             if do_init:
                 params = _init.initial_parameters(self, head, checked, random_state)
             else:
-                params = tuple(getattr(self, name) for name in _FITTED)
+                params = tuple(getattr(self, name) for name in FITTED)
             params = tuple(tf.constant(p, dtype) for p in params)
             bound = -math.inf if do_init else self.lower_bound_
             if self.max_iter == 0:
@@ -232,13 +178,23 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.lower_bound_ = best_bound
         return None if stream else self._weighted_log_prob(X).argmax(axis=1)
 
+    def _dtype(self):
+        """The numpy dtype asked for, or None when `dtype` is not float32/float64."""
+        try:
+            dtype = np.dtype(self.dtype)
+        except TypeError:
+            return None
+        return dtype if dtype.name in ("float32", "float64") else None
+
     def _functions(self):
-        return _compiled(self.covariance_type, str(self.dtype))
+        return _graph.compiled(self.covariance_type, self._dtype().name)
 
     def _run_in_memory(self, X, params, center, bound):
-        params, bound, n_iter, converged, ok, history = self._functions().em_run(
+        em_run = self._functions().em_run[_graph.use_xla(len(X), *params[1].shape, self.max_iter)]
+        params, bound, n_iter, converged, ok, history = em_run(
             tf.constant(X), params, center,
-            tf.zeros([self.max_iter], X.dtype), tf.constant(self.tol, X.dtype),
+            _graph.history_buffer(self.max_iter, X.dtype), tf.constant(self.max_iter),
+            tf.constant(self.tol, X.dtype),
             tf.constant(self.reg_covar, X.dtype), tf.constant(bound, X.dtype),
         )  # fmt: skip
         if not bool(ok):
@@ -254,7 +210,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         for n_iter in range(1, self.max_iter + 1):  # noqa: B007
             stats = None
             for batch in source:
-                part = functions.batch_statistics(*_bucket(batch), params, center)
+                x, mask = _graph.bucket(batch)
+                statistics = functions.batch_statistics[
+                    _graph.use_xla(len(x), *params[1].shape, self.max_iter)
+                ]
+                part = statistics(x, mask, params, center)
                 stats = part if stats is None else tuple(a + b for a, b in zip(stats, part))
             if float(stats[4]) < self.n_components:
                 raise ValueError(
@@ -294,14 +254,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     # Inference ---------------------------------------------------------------------------
 
     def _check_fitted_input(self, X):
-        check_is_fitted(self, _FITTED)
+        check_is_fitted(self, FITTED)
         return _data.check_matrix(X, self.means_.dtype, self.n_features_in_)
 
     def _weighted_log_prob(self, X):
         """`[n, k]` log w_k + log N(x | k), in batches of PREDICT_BATCH rows."""
-        params = tuple(tf.constant(getattr(self, name)) for name in _FITTED)
+        params = tuple(tf.constant(getattr(self, name)) for name in FITTED)
         center = tf.constant(self.weights_ @ self.means_)
-        weighted_log_prob = _compiled(
+        weighted_log_prob = _graph.compiled(
             self.covariance_type, self.means_.dtype.name
         ).weighted_log_prob
         parts = [
@@ -347,7 +307,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Returns:
             `(X [n_samples, d], labels [n_samples])`, grouped by component as in scikit-learn.
         """
-        check_is_fitted(self, _FITTED)
+        check_is_fitted(self, FITTED)
         if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
             raise ValueError(f"n_samples must be an int >= 1; got {n_samples!r}")
         rng = check_random_state(self.random_state)
@@ -401,7 +361,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             >>> dist = kgan.mixture.GaussianMixture(3).fit(x).distribution()
             >>> dist.sample(10), dist.log_prob(x)
         """
-        check_is_fitted(self, _FITTED)
+        check_is_fitted(self, FITTED)
         dtype = self.means_.dtype
         mixture = tfd.Categorical(logits=np.log(self.weights_).astype(dtype))
         if self.covariance_type in ("full", "tied"):
@@ -423,9 +383,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             >>> module = gmm.inference_module()
             >>> tf.saved_model.save(module, path, signatures=module.signatures())
         """
-        check_is_fitted(self, _FITTED)
+        check_is_fitted(self, FITTED)
         return GaussianMixtureModule(
-            *(getattr(self, name) for name in _FITTED), covariance_type=self.covariance_type
+            *(getattr(self, name) for name in FITTED), covariance_type=self.covariance_type
         )
 
     def inference_functions(self):
@@ -436,48 +396,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return self.inference_module().signatures()
 
     def save(self, path):
-        """Writes the configuration and the fitted arrays to one `.npz` file, atomically.
+        """Writes the configuration and the fitted arrays to one `.npz` file, atomically
+        (nothing half-written is left if writing fails).
 
         Example:
-            >>> gmm.save("gmm.npz"); kgan.mixture.GaussianMixture.load("gmm.npz")
+            >>> gmm.save("gmm.npz")
+            >>> gmm = kgan.mixture.GaussianMixture.load("gmm.npz")
         """
-        config, arrays = {}, {}
-        for name, value in self.get_params().items():
-            if isinstance(value, np.random.RandomState):
-                value = None  # a generator's state is not part of the model
-            if name.endswith("_init") and value is not None:
-                arrays[f"init/{name}"] = np.asarray(value)
-            else:
-                config[name] = value if name != "dtype" else str(value)
-        for name in _FITTED + ("precisions_", "lower_bounds_"):
-            if hasattr(self, name):
-                arrays[f"fitted/{name}"] = np.asarray(getattr(self, name))
-        state = {name: getattr(self, name) for name in ("converged_", "n_iter_",
-                 "lower_bound_", "n_features_in_") if hasattr(self, name)}  # fmt: skip
-        header = json.dumps({"class": type(self).__name__, "config": config, "state": state})
-
-        def write(target):
-            with open(target, "wb") as f:
-                np.savez(f, header=np.array(header), **arrays)
-
-        return atomic.atomic_write(path, write)
+        return _persistence.save(self, path)
 
     @classmethod
     def load(cls, path):
         """Reads a model written by `save`."""
-        with np.load(path, allow_pickle=False) as data:
-            header = json.loads(str(data["header"]))
-            arrays = {name: data[name] for name in data.files if name != "header"}
-        config = header["config"]
-        for name, value in arrays.items():
-            if name.startswith("init/"):
-                config[name[len("init/") :]] = value
-        model = cls(**config)
-        for name, value in arrays.items():
-            if name.startswith("fitted/"):
-                setattr(model, name[len("fitted/") :], value)
-        if hasattr(model, "lower_bounds_"):
-            model.lower_bounds_ = [float(v) for v in model.lower_bounds_]
-        for name, value in header["state"].items():
-            setattr(model, name, value)
-        return model
+        return _persistence.load(cls, path)

@@ -7,7 +7,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
-from kgan.mixture import GaussianMixture
+from kgan.mixture import GaussianMixture, _graph
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 FITTED = ["weights_", "means_", "covariances_", "precisions_cholesky_", "precisions_"]
@@ -65,6 +65,21 @@ def test_fixed_iterations_match_sklearn_in_float64(covariance_type):
     np.testing.assert_allclose(ours.lower_bounds_, theirs.lower_bounds_, rtol=1e-6)
     assert ours.n_iter_ == theirs.n_iter_ == 20
     assert ours.converged_ is theirs.converged_ is False
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_xla_compiled_loop_matches_sklearn(monkeypatch, covariance_type):
+    # Small data run without XLA by default ("auto"); force it to check the compiled path.
+    monkeypatch.setattr(_graph, "JIT_COMPILE", True)
+    kwargs = dict(_start(covariance_type), tol=0, max_iter=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs = SklearnGaussianMixture(3, **kwargs).fit(X)
+        ours = GaussianMixture(3, dtype="float64", **kwargs).fit(X)
+        streamed = GaussianMixture(3, dtype="float64", **kwargs)
+        streamed.fit([X[i : i + 256] for i in range(0, len(X), 256)])
+    _assert_same_fit(ours, theirs, rtol=1e-6)
+    _assert_same_fit(streamed, theirs, rtol=1e-6)
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
