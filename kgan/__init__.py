@@ -20,6 +20,7 @@ from kgan import (  # noqa: E402
     image_grid,
     losses,
     metrics,
+    mixture,
     models,
     networks,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "image_grid",
     "losses",
     "metrics",
+    "mixture",
     "models",
     "networks",
 ]
