@@ -18,6 +18,7 @@ trained in under 3 minutes on 2 CPU cores.
 """
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -88,7 +89,7 @@ VARIANTS = {
         "kwargs": {},
         "lr": 1e-4,
         "betas": (0.0, 0.9),
-        "steps": 2_500,
+        "steps": 1_500,
         "schedule": "constant",
         "about": "WGANGP with the paper's defaults (5 critic steps, lambda 10, Adam(1e-4, 0, 0.9))",
     },
@@ -173,6 +174,9 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--quick", action="store_true", help="one seed, 1/20 of the steps")
     parser.add_argument("--out", default=os.path.join(RESULTS, "mode_coverage.json"))
+    parser.add_argument(
+        "--update", action="store_true", help="keep the other results already in --out"
+    )
     args = parser.parse_args(argv)
     seeds = args.seeds[:1] if args.quick else args.seeds
     report = {
@@ -190,9 +194,14 @@ def main(argv=None):
         "variants": {name: VARIANTS[name] for name in args.variants},
         "results": {},
     }
+    if args.update and os.path.exists(args.out):
+        with open(args.out) as f:
+            earlier = json.load(f)
+        report["variants"] = {**earlier.get("variants", {}), **report["variants"]}
+        report["results"] = earlier.get("results", {})
     for dataset_name in args.datasets:
         summaries = {}
-        report["results"][dataset_name] = {}
+        report["results"].setdefault(dataset_name, {})
         for name in args.variants:
             variant = VARIANTS[name]
             steps = max(variant["steps"] // 20, 50) if args.quick else variant["steps"]
@@ -209,7 +218,8 @@ def main(argv=None):
             summaries[name] = summarize(runs)
             report["results"][dataset_name][name] = {"runs": runs, "summary": summaries[name]}
             kgan.atomic.atomic_write_json(args.out, report)
-        print_table(dataset_name, summaries, runs[0]["num_modes"])
+        everything = {k: v["summary"] for k, v in report["results"][dataset_name].items()}
+        print_table(dataset_name, everything, runs[0]["num_modes"])
     print(f"\nwrote {args.out}")
 
 

@@ -55,6 +55,9 @@ def main():
     ax.scatter(*fake.T, s=4, c=nearest, cmap="tab20", label="generated")
     for mean in spec.means:
         ax.add_patch(plt.Circle(mean, 3 * spec.std, fill=False, lw=0.8, color="k"))
+    low, high = points.min(axis=0) - 0.5, points.max(axis=0) + 0.5  # generated outliers clipped
+    ax.set_xlim(low[0], high[0])
+    ax.set_ylim(low[1], high[1])
     ax.set_aspect("equal")
     ax.set_title(
         f"WGAN-GP on {args.data}: {scores['modes_captured']}/{scores['num_modes']} modes, "
