@@ -79,6 +79,18 @@ def test_gradient_penalty_on_images_uses_per_example_norms():
     np.testing.assert_allclose(float(penalty), np.mean((norms - 1) ** 2), rtol=1e-4)
 
 
+def test_gradient_penalty_has_finite_gradients_where_the_critic_is_flat():
+    # D(x) = <w, x> with w = 0: the critic's gradient is zero, where a plain norm's derivative
+    # (x / ||x||) is 0/0.
+    w = tf.Variable([[0.0], [0.0]])
+    real, fake = tf.random.normal((8, 2)), tf.random.normal((8, 2))
+    with tf.GradientTape() as tape:
+        penalty = losses.gradient_penalty(lambda x: tf.matmul(x, w), real, fake, seed=1)
+    grad = tape.gradient(penalty, w).numpy()
+    np.testing.assert_allclose(float(penalty), 1.0, rtol=1e-4)  # (0 - 1)^2
+    assert np.isfinite(grad).all()
+
+
 def test_r1_penalty_closed_form():
     # D(x) = c/2 ||x||^2 has gradient c x, so E||grad||^2 = c^2 E||x||^2.
     x = tf.random.normal((6, 5))
