@@ -42,7 +42,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         precisions_init: optional initial precisions, shaped like `covariances_`.
         random_state: seed or `numpy.random.RandomState` for initialization and `sample`.
         warm_start: start the next `fit` from this fit's parameters.
-        verbose: 0, 1 (per initialization) or 2 (also per `verbose_interval` iterations).
+        verbose: 0, 1 (per initialization) or 2 (also the lower-bound change every
+            `verbose_interval` iterations; for data in memory the iterations run inside one
+            graph, so these lines come when the initialization ends, without per-step times).
         verbose_interval: iterations between progress lines.
         dtype: "float32" or "float64", the precision of EM and of the fitted attributes.
         stream_init_size: for streamed data, the number of leading rows used to initialize
