@@ -75,6 +75,15 @@ VARIANTS = {
         "schedule": "cosine",
         "about": "gan with PacGAN packing of 4 samples",
     },
+    "gan_r1": {
+        "trainer": "gan",
+        "kwargs": {"loss": "non_saturating", "r1": 0.1},
+        "lr": 1e-3,
+        "betas": (0.5, 0.999),
+        "steps": 12_000,
+        "schedule": "cosine",
+        "about": "gan with an R1 penalty, gamma 0.1",
+    },
     "hinge": {
         "trainer": "gan",
         "kwargs": {"loss": "hinge"},
@@ -173,6 +182,7 @@ def main(argv=None):
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--quick", action="store_true", help="one seed, 1/20 of the steps")
+    parser.add_argument("--steps", type=int, help="generator steps of every variant (its own)")
     parser.add_argument("--out", default=os.path.join(RESULTS, "mode_coverage.json"))
     parser.add_argument(
         "--update", action="store_true", help="keep the other results already in --out"
@@ -204,7 +214,8 @@ def main(argv=None):
         report["results"].setdefault(dataset_name, {})
         for name in args.variants:
             variant = VARIANTS[name]
-            steps = max(variant["steps"] // 20, 50) if args.quick else variant["steps"]
+            steps = args.steps or variant["steps"]
+            steps = max(steps // 20, 50) if args.quick else steps
             runs = []
             for seed in seeds:
                 run = train_once(dataset_name, variant, seed, steps, args.batch_size)
