@@ -56,41 +56,32 @@ PUBLISHED = {
 
 # kgan's variants. `steps` are generator updates; the learning rate follows a cosine decay to
 # 1% of its start unless `schedule` is "constant".
+_ADAM_COSINE = {
+    "trainer": "gan",
+    "lr": 1e-3,
+    "betas": (0.5, 0.999),
+    "steps": 12_000,
+    "schedule": "cosine",
+}
 VARIANTS = {
     "gan": {
-        "trainer": "gan",
+        **_ADAM_COSINE,
         "kwargs": {"loss": "non_saturating"},
-        "lr": 1e-3,
-        "betas": (0.5, 0.999),
-        "steps": 12_000,
-        "schedule": "cosine",
         "about": "non-saturating GAN, Adam(1e-3, 0.5) with cosine decay to 1%",
     },
-    "gan_pack4": {
-        "trainer": "gan",
-        "kwargs": {"loss": "non_saturating", "pack": 4},
-        "lr": 1e-3,
-        "betas": (0.5, 0.999),
-        "steps": 12_000,
-        "schedule": "cosine",
-        "about": "gan with PacGAN packing of 4 samples",
-    },
     "gan_r1": {
-        "trainer": "gan",
+        **_ADAM_COSINE,
         "kwargs": {"loss": "non_saturating", "r1": 0.1},
-        "lr": 1e-3,
-        "betas": (0.5, 0.999),
-        "steps": 12_000,
-        "schedule": "cosine",
         "about": "gan with an R1 penalty, gamma 0.1",
     },
+    "gan_pack4": {
+        **_ADAM_COSINE,
+        "kwargs": {"loss": "non_saturating", "pack": 4},
+        "about": "gan with PacGAN packing of 4 samples",
+    },
     "hinge": {
-        "trainer": "gan",
+        **_ADAM_COSINE,
         "kwargs": {"loss": "hinge"},
-        "lr": 1e-3,
-        "betas": (0.5, 0.999),
-        "steps": 12_000,
-        "schedule": "cosine",
         "about": "hinge loss, otherwise as gan",
     },
     "wgan_gp": {
