@@ -201,7 +201,7 @@ def _train(args):
             num_classes=info.num_classes,
             latent_dim=options["latent_dim"],
             width=options["width"],
-            d_width=options.get("d_width"),
+            d_width=options["d_width"],
             spectral_norm=options["spectral_norm"],
             seed=options["seed"],
             **{
