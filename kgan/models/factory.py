@@ -2,6 +2,7 @@
 
 from kgan import networks
 from kgan.models.gan import GAN, WGANGP, ConditionalGAN
+from kgan.models.vae import VAE
 
 TRAINERS = {"gan": GAN, "cgan": ConditionalGAN, "wgan_gp": WGANGP}
 
@@ -76,3 +77,43 @@ def build_trainer(
             f"shape must be (height, width, channels) for images or (dim,) for vectors; got {shape}"
         )
     return trainer_cls(generator, discriminator, **trainer_kwargs)
+
+
+def build_vae(shape, latent_dim=None, likelihood=None, prior="normal", width=None, **vae_kwargs):
+    """Builds a `kgan.models.VAE` and its networks for data of a given shape.
+
+    Image data (`shape` of rank 3) gets the convolutional encoder and decoder, vector data
+    (rank 1) the MLPs (see `kgan.networks.vae_encoder`).
+
+    Args:
+        shape: per-example shape, e.g. `(28, 28, 1)` or `(2,)`.
+        latent_dim: latent size; 16 for images, 2 for vectors when None.
+        likelihood: `"bernoulli"`, `"gaussian"` or `"laplace"`; when None, Bernoulli for images
+            and Gaussian for vectors.
+        prior: `"normal"` or `"mixture"`.
+        width: the networks' width (`width` of the convolutional builders, 32 when None; the
+            MLPs' two hidden layers, 256 units each when None).
+        **vae_kwargs: passed to the VAE (`scale`, `num_components`, `beta`, `kl`, `seed`, ...).
+
+    Returns:
+        An uncompiled VAE.
+
+    Example:
+        >>> vae = kgan.models.build_vae((28, 28, 1), latent_dim=16, seed=0)
+    """
+    shape = tuple(shape)
+    if len(shape) == 3:
+        latent_dim = latent_dim or 16
+        likelihood = likelihood or "bernoulli"
+        sizes = {"width": width or 32}
+    elif len(shape) == 1:
+        latent_dim = latent_dim or 2
+        likelihood = likelihood or "gaussian"
+        sizes = {"hidden_units": (width or 256,) * 2}
+    else:
+        raise ValueError(
+            f"shape must be (height, width, channels) for images or (dim,) for vectors; got {shape}"
+        )
+    encoder = networks.vae_encoder(shape, latent_dim, **sizes)
+    decoder = networks.vae_decoder(shape, latent_dim, **sizes)
+    return VAE(encoder, decoder, likelihood=likelihood, prior=prior, **vae_kwargs)

@@ -2,5 +2,13 @@
 
 from kgan.networks.dcgan import dcgan_discriminator, dcgan_generator
 from kgan.networks.mlp import mlp_discriminator, mlp_generator
+from kgan.networks.vae import vae_decoder, vae_encoder
 
-__all__ = ["dcgan_discriminator", "dcgan_generator", "mlp_discriminator", "mlp_generator"]
+__all__ = [
+    "dcgan_discriminator",
+    "dcgan_generator",
+    "mlp_discriminator",
+    "mlp_generator",
+    "vae_decoder",
+    "vae_encoder",
+]
