@@ -329,3 +329,37 @@ def test_packed_gan_trains_round_trips_and_checks_its_arguments(tmp_path):
         kgan.models.build_trainer("cgan", SHAPE, num_classes=3, width=4, pack=2)
     with pytest.raises(ValueError, match="pack must be"):
         kgan.GAN(networks.mlp_generator(), networks.mlp_discriminator(), pack=0)
+
+
+def test_top_k_moves_the_generator_with_its_best_scored_samples_only(tmp_path):
+    gan = kgan.models.build_trainer("gan", (2,), top_k=0.25, top_k_decay=0.5, seed=0)
+    gan.compile()
+    logits = tf.Variable([[3.0], [-1.0], [0.5], [2.0], [-4.0], [1.0], [0.0], [-2.0]])
+
+    def gradient_at(step):
+        gan.g_optimizer.iterations.assign(step)
+        with tf.GradientTape() as tape:
+            objective = gan._top_k_objective(logits)
+        return tape.gradient(objective, logits).numpy()[:, 0]
+
+    def gradient_of_mean_loss_over(kept):
+        with tf.GradientTape() as tape:
+            loss = gan.g_loss_fn(tf.gather(logits, kept))
+        return tf.convert_to_tensor(tape.gradient(loss, logits)).numpy()[:, 0]
+
+    # Step 0 keeps every sample: the plain loss. 0.5 ** 1 keeps the 4 highest logits, and
+    # from step 2 on the fraction stops at top_k: the 2 highest.
+    for step, kept in ((0, np.arange(8)), (1, [0, 2, 3, 5]), (10, [0, 3])):
+        gradient = gradient_at(step)
+        np.testing.assert_allclose(gradient, gradient_of_mean_loss_over(kept), rtol=1e-6)
+        assert set(np.flatnonzero(gradient)) == set(kept)
+    points = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
+    history = gan.fit(points, batch_size=16, epochs=1, verbose=0)
+    assert all(np.isfinite(v[0]) for v in history.history.values())
+    path = str(tmp_path / "top_k.keras")
+    gan.save(path)
+    loaded = keras.saving.load_model(path)
+    assert (loaded.top_k, loaded.top_k_decay) == (0.25, 0.5)
+    for bad in ({"top_k": 0.0}, {"top_k": 1.5}, {"top_k": 0.5, "top_k_decay": 0.0}):
+        with pytest.raises(ValueError, match="top_k"):
+            kgan.GAN(networks.mlp_generator(), networks.mlp_discriminator(), **bad)

@@ -80,6 +80,8 @@ class GAN(keras.Model):
         ema_decay=None,
         augment=None,
         pack=1,
+        top_k=None,
+        top_k_decay=0.999,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -112,6 +114,12 @@ class GAN(keras.Model):
                 "drop pack or use kgan.GAN"
             )
         self.pack = pack
+        if top_k is not None and not 0.0 < top_k <= 1.0:
+            raise ValueError(f"top_k must be a fraction in (0, 1] or None; got {top_k!r}")
+        if not 0.0 < top_k_decay <= 1.0:
+            raise ValueError(f"top_k_decay must be in (0, 1]; got {top_k_decay!r}")
+        self.top_k = None if top_k is None else float(top_k)
+        self.top_k_decay = float(top_k_decay)
         packed_shape = (*self.sample_shape[:-1], self.sample_shape[-1] * pack)
         if tuple(discriminator.inputs[0].shape[1:]) != packed_shape:
             packing = f" packed {pack} at a time, i.e. {packed_shape}" if pack > 1 else ""
@@ -209,6 +217,8 @@ class GAN(keras.Model):
             "ema_decay": self.ema_decay,
             "augment": ",".join(self.augment) or None,
             "pack": self.pack,
+            "top_k": self.top_k,
+            "top_k_decay": self.top_k_decay,
         }
 
     @classmethod
@@ -427,8 +437,10 @@ class GAN(keras.Model):
         latents = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
         with tf.GradientTape() as tape:
             fake = self._pack(self._augment(self._generate(latents, labels, training=True)))
-            g_loss = self.g_loss_fn(self._discriminate(fake, labels))
-            scaled = g_loss * replica_scale
+            fake_logits = self._discriminate(fake, labels)
+            g_loss = self.g_loss_fn(fake_logits)
+            objective = g_loss if self.top_k is None else self._top_k_objective(fake_logits)
+            scaled = objective * replica_scale
         self.g_optimizer.apply(tape.gradient(scaled, g_vars), g_vars)
         if self.ema_generator is not None:
             # Moving statistics (batch norm) are averaged along with the weights.
@@ -439,6 +451,27 @@ class GAN(keras.Model):
         if penalty is not None:
             self.penalty_tracker.update_state(penalty)
         return {m.name: m.result() for m in self.metrics}
+
+    def _top_k_objective(self, fake_logits):
+        """The generator's loss on its best-scored samples only (Sinha et al. 2020).
+
+        The kept fraction starts at 1 and decays by `top_k_decay` per generator update down to
+        `top_k`. The other samples enter the loss through `stop_gradient`, so they move nothing,
+        and the result is rescaled so that its gradient is that of the mean loss over the kept
+        samples (its value is not that mean; the step reports the loss over all of them).
+        """
+        logits = ops.reshape(ops.cast(fake_logits, "float32"), (-1,))
+        n = ops.shape(logits)[0]
+        step = ops.cast(self.g_optimizer.iterations, "float32")
+        fraction = ops.maximum(self.top_k, ops.power(self.top_k_decay, step))
+        k = ops.maximum(ops.cast(ops.floor(fraction * ops.cast(n, "float32")), "int32"), 1)
+        threshold = ops.take(ops.flip(ops.sort(logits)), k - 1)
+        keep = logits >= threshold
+        kept = ops.cast(ops.sum(ops.cast(keep, "int32")), "float32")
+        mixed = ops.where(keep, logits, ops.stop_gradient(logits))
+        return self.g_loss_fn(ops.reshape(mixed, ops.shape(fake_logits))) * (
+            ops.cast(n, "float32") / kept
+        )
 
     def call(self, inputs, training=False):
         """Runs the generator: `inputs` is latents, or `[latents, labels]` when conditional."""
