@@ -1,0 +1,36 @@
+"""Clustering of learned features, and its scores against known classes.
+
+Scores: `clustering_accuracy` (best one-to-one cluster-to-class mapping), `normalized_mutual_info`,
+`adjusted_rand_index` and `clustering_scores` (all three). Estimators with scikit-learn's
+interface: `LatentClustering` (encoder, optional UMAP embedding, Gaussian mixture; N2D when
+the embedding is UMAP) and `VaDEClustering` (a VAE with a mixture prior, trained end to end).
+
+Example:
+    >>> x, y = kgan.data.load_arrays("digits", split="all")
+    >>> labels = kgan.cluster.LatentClustering(None, n_clusters=10, random_state=0).fit_predict(x)
+    >>> kgan.cluster.clustering_scores(y, labels)
+"""
+
+from kgan.cluster.latent import LatentClustering, encode_features, umap_embedding
+from kgan.cluster.scores import (
+    adjusted_rand_index,
+    cluster_to_class_mapping,
+    clustering_accuracy,
+    clustering_scores,
+    contingency_matrix,
+    normalized_mutual_info,
+)
+from kgan.cluster.vade import VaDEClustering
+
+__all__ = [
+    "LatentClustering",
+    "VaDEClustering",
+    "adjusted_rand_index",
+    "cluster_to_class_mapping",
+    "clustering_accuracy",
+    "clustering_scores",
+    "contingency_matrix",
+    "encode_features",
+    "normalized_mutual_info",
+    "umap_embedding",
+]
