@@ -1,7 +1,18 @@
 """Trainers: subclassed `keras.Model`s with their own `train_step`."""
 
-from kgan.models.factory import TRAINERS, build_trainer, build_vae
+from kgan.models.factory import TRAINERS, build_trainer, build_vae, build_vaegan
 from kgan.models.gan import GAN, WGANGP, ConditionalGAN
 from kgan.models.vae import VAE
+from kgan.models.vaegan import VAEGAN
 
-__all__ = ["GAN", "TRAINERS", "VAE", "WGANGP", "ConditionalGAN", "build_trainer", "build_vae"]
+__all__ = [
+    "GAN",
+    "TRAINERS",
+    "VAE",
+    "VAEGAN",
+    "WGANGP",
+    "ConditionalGAN",
+    "build_trainer",
+    "build_vae",
+    "build_vaegan",
+]

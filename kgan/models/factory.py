@@ -3,6 +3,7 @@
 from kgan import networks
 from kgan.models.gan import GAN, WGANGP, ConditionalGAN
 from kgan.models.vae import VAE
+from kgan.models.vaegan import VAEGAN
 
 TRAINERS = {"gan": GAN, "cgan": ConditionalGAN, "wgan_gp": WGANGP}
 
@@ -117,3 +118,36 @@ def build_vae(shape, latent_dim=None, likelihood=None, prior="normal", width=Non
     encoder = networks.vae_encoder(shape, latent_dim, **sizes)
     decoder = networks.vae_decoder(shape, latent_dim, **sizes)
     return VAE(encoder, decoder, likelihood=likelihood, prior=prior, **vae_kwargs)
+
+
+def build_vaegan(shape, latent_dim=None, width=None, d_width=None, **vaegan_kwargs):
+    """Builds a `kgan.models.VAEGAN` and its networks for images of a given shape.
+
+    The encoder is `kgan.networks.vae_encoder`, the decoder `kgan.networks.dcgan_generator`
+    (tanh images in [-1, 1]) and the discriminator `kgan.networks.dcgan_discriminator`.
+
+    Args:
+        shape: per-image shape `(height, width, channels)`, sides divisible by 4.
+        latent_dim: latent size; 32 when None.
+        width: the encoder's and decoder's width (`width` of their builders), 32 when None.
+        d_width: the discriminator's width; `width` when None.
+        **vaegan_kwargs: passed to the VAEGAN (`feature_layer`, `loss`, `gamma`, `beta`,
+            `seed`, ...).
+
+    Returns:
+        An uncompiled VAEGAN.
+
+    Example:
+        >>> vaegan = kgan.models.build_vaegan((28, 28, 1), latent_dim=32, seed=0)
+    """
+    shape = tuple(shape)
+    if len(shape) != 3:
+        raise ValueError(
+            f"VAEGAN works on images: shape must be (height, width, channels); got {shape}"
+        )
+    latent_dim = latent_dim or 32
+    width = width or 32
+    encoder = networks.vae_encoder(shape, latent_dim, width=width)
+    decoder = networks.dcgan_generator(shape, latent_dim, width=width, name="decoder")
+    discriminator = networks.dcgan_discriminator(shape, width=d_width or width)
+    return VAEGAN(encoder, decoder, discriminator, **vaegan_kwargs)

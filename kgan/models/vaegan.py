@@ -1,0 +1,622 @@
+"""The VAE-GAN: a VAE whose reconstruction error is measured in a discriminator's features."""
+
+import numbers
+
+import keras
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+from keras import ops
+
+from kgan import losses as losses_lib
+from kgan.models.gan import _resolve_optimizer
+from kgan.models.vae import VAE
+
+tfd = tfp.distributions
+
+# Layers that pass features through unchanged at inference; the default feature layer is taken
+# before them.
+_PASS_THROUGH = (keras.layers.Dropout, keras.layers.GaussianNoise, keras.layers.GaussianDropout)
+
+
+def _producer(tensor):
+    return tensor._keras_history.operation
+
+
+def _default_feature_layer(discriminator):
+    """The name of the last hidden layer: the input of the logit head, before any dropout."""
+    layer = _producer(discriminator.outputs[0])
+    # Weightless output layers (a linear Activation casting the logits) lead back to the head.
+    while not layer.weights and not isinstance(layer, keras.layers.InputLayer):
+        layer = _producer(layer._inbound_nodes[0].input_tensors[0])
+    if not isinstance(layer, keras.layers.InputLayer):
+        layer = _producer(layer._inbound_nodes[0].input_tensors[0])
+    while isinstance(layer, _PASS_THROUGH):
+        layer = _producer(layer._inbound_nodes[0].input_tensors[0])
+    if isinstance(layer, keras.layers.InputLayer):
+        raise ValueError(
+            "the discriminator has no hidden layer before its logit head to measure "
+            "reconstructions in; pass feature_layer=<a layer name>"
+        )
+    return layer.name
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class VAEGAN(keras.Model):
+    """VAE-GAN (Larsen et al. 2016, "Autoencoding beyond pixels using a learned similarity
+    metric"), trained with `model.fit`.
+
+    A VAE whose decoder is also a GAN generator. The encoder gives a diagonal Gaussian posterior
+    q(z|x) (a `tfd.MultivariateNormalDiag`) against a standard normal prior p(z); the
+    reconstruction term is a Gaussian log-likelihood of the real image's features under the
+    reconstruction's, both taken at one hidden layer `l` of the discriminator:
+    `L_llike = 1/2 * sum_features (D_l(x) - D_l(Dec(z)))^2` with `z ~ q(z|x)` (the negative log
+    of `N(D_l(x); D_l(Dec(z)), I)` without its constant), summed over the layer's features and
+    averaged over the batch, like the KL term `KL(q(z|x) || p(z))` (closed form, summed over the
+    latents). The discriminator sees real images against two kinds of fakes, reconstructions
+    `Dec(z)` and prior samples `Dec(z_p)`, `z_p ~ p(z)`, pooled into one fake batch of twice the
+    size.
+
+    One step takes one forward pass and updates the three networks from it, each with its own
+    optimizer and objective (the paper's Algorithm 1):
+
+    - encoder: `beta * KL + L_llike`;
+    - decoder: `gamma * L_llike + L_GAN_g`, the generator side of the adversarial loss on the
+      reconstructions and the prior samples;
+    - discriminator: `L_GAN_d`, the discriminator side of the adversarial loss.
+
+    The adversarial losses are the shared functions of `kgan.losses`, chosen by name.
+
+    Args:
+        encoder: a `keras.Model` from images `[batch, *shape]` to `[batch, 2 * latent_dim]`: the
+            posterior's location, then its scale before a softplus (see
+            `kgan.networks.vae_encoder`).
+        decoder: the generator, a `keras.Model` from latents `[batch, latent_dim]` to images
+            `[batch, *shape]` in [-1, 1], e.g. `kgan.networks.dcgan_generator` (tanh output).
+        discriminator: a `keras.Model` from images to logits `[batch, 1]` (see
+            `kgan.networks.dcgan_discriminator`).
+        feature_layer: name of the discriminator layer whose output measures reconstructions;
+            None picks the last hidden layer, the input of the logit head (before any dropout):
+            `"features"` for `kgan.networks.dcgan_discriminator`.
+        loss: the adversarial loss, `"non_saturating"`, `"minimax"`, `"hinge"`,
+            `"least_squares"` or `"wasserstein"`.
+        gamma: weight of `L_llike` against the adversarial term in the decoder's objective
+            (the paper's gamma); >= 0. The paper gives no figure for it; its authors' released
+            code weighs a sum over a much larger layer (8x8x256 features of 64x64 images) by
+            1e-5 to 1e-6. With this sum over features and the `kgan.networks` builders, 1 (the
+            default) gave the best MNIST reconstructions of 0.01, 0.1 and 1 after 3 epochs
+            (test pixel MSE 0.38, 0.37, 0.32); lower it for sharper, less faithful images.
+        beta: weight of the KL term in the encoder's objective; >= 0.
+        seed: int seed of the posterior noise and prior latents the steps draw.
+        **kwargs: passed to `keras.Model` (e.g. `name`).
+
+    Example:
+        >>> encoder = kgan.networks.vae_encoder((28, 28, 1), latent_dim=32)
+        >>> decoder = kgan.networks.dcgan_generator((28, 28, 1), latent_dim=32, width=32)
+        >>> discriminator = kgan.networks.dcgan_discriminator((28, 28, 1), width=32)
+        >>> vaegan = kgan.models.VAEGAN(encoder, decoder, discriminator, seed=0)
+        >>> vaegan.compile()
+        >>> vaegan.fit(kgan.data.load("mnist_5k"), epochs=10)
+        >>> pairs = vaegan.reconstruct(x_test[:32])  # [32, 28, 28, 1] in [-1, 1]
+        >>> samples = vaegan.generate(64, seed=0)
+    """
+
+    def __init__(
+        self,
+        encoder,
+        decoder,
+        discriminator,
+        feature_layer=None,
+        loss="non_saturating",
+        gamma=1.0,
+        beta=1.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        roles = (("encoder", encoder), ("decoder", decoder), ("discriminator", discriminator))
+        for role, network in roles:
+            if not isinstance(network, keras.Model):
+                raise ValueError(
+                    f"{role} must be a keras.Model (build one with kgan.networks); got "
+                    f"{type(network).__name__}"
+                )
+            if len(network.inputs) != 1 or len(network.outputs) != 1:
+                raise ValueError(
+                    f"VAEGAN takes unconditional networks with one input and one output; the "
+                    f"{role} has {len(network.inputs)} inputs and {len(network.outputs)} "
+                    "outputs (build it without num_classes)"
+                )
+        for argument, value in (("gamma", gamma), ("beta", beta)):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, numbers.Real)
+                or not 0.0 <= value < float("inf")
+            ):
+                raise ValueError(f"{argument} must be a finite float >= 0; got {value!r}")
+        self.d_loss_fn, self.g_loss_fn = losses_lib.get(loss)
+        self.encoder = encoder
+        self.decoder = decoder
+        self.discriminator = discriminator
+        self.loss_name = loss
+        self.gamma = float(gamma)
+        self.beta = float(beta)
+        self.seed = seed
+        self._check_shapes()
+        self.feature_layer = self._check_feature_layer(feature_layer)
+        # One call gives the logits and the features; it shares the discriminator's layers. It is
+        # set past Keras's attribute tracking so that those weights are saved once, under the
+        # discriminator.
+        object.__setattr__(
+            self,
+            "_feature_model",
+            keras.Model(
+                discriminator.inputs[0],
+                [discriminator.outputs[0], discriminator.get_layer(self.feature_layer).output],
+                name=f"{discriminator.name}_with_features",
+            ),
+        )
+        self._batch_dependent_discriminator = any(
+            isinstance(layer, keras.layers.BatchNormalization)
+            for layer in discriminator._flatten_layers()
+        )
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.kl_tracker = keras.metrics.Mean(name="kl")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+        self.pixel_mse_tracker = keras.metrics.Mean(name="pixel_mse")
+        self._step_jit = False
+        self._compiled_train = None
+        self._compiled_test = None
+        self._encode_fn = None
+        self._decode_fn = None
+        # The networks arrive built, so the trainer is too; this lets Keras save its own state
+        # (the seed generator) with the weights.
+        self.built = True
+
+    # Construction helpers -----------------------------------------------------------------
+
+    def _check_shapes(self):
+        self.data_shape = tuple(self.encoder.inputs[0].shape[1:])
+        if not self.data_shape or None in self.data_shape:
+            raise ValueError(
+                f"the encoder must take images of a fixed shape, e.g. (28, 28, 1); got "
+                f"{self.data_shape}"
+            )
+        latent_shape = tuple(self.decoder.inputs[0].shape[1:])
+        if len(latent_shape) != 1 or latent_shape[0] is None:
+            raise ValueError(
+                f"the decoder must take latents of shape (latent_dim,); got {latent_shape}"
+            )
+        self.latent_dim = int(latent_shape[0])
+        encoded = tuple(self.encoder.outputs[0].shape[1:])
+        if encoded != (2 * self.latent_dim,):
+            raise ValueError(
+                f"the decoder takes latents of size {self.latent_dim}, so the encoder must return "
+                f"(batch, {2 * self.latent_dim}) (location and raw scale); it returns "
+                f"(batch, {', '.join(map(str, encoded))}): rebuild it with "
+                f"latent_dim={self.latent_dim}"
+            )
+        decoded = tuple(self.decoder.outputs[0].shape[1:])
+        if decoded != self.data_shape:
+            raise ValueError(
+                f"the encoder takes images of shape {self.data_shape} but the decoder makes "
+                f"{decoded}; build both for the same image shape"
+            )
+        judged = tuple(self.discriminator.inputs[0].shape[1:])
+        if judged != self.data_shape:
+            raise ValueError(
+                f"the decoder makes images of shape {self.data_shape} but the discriminator takes "
+                f"{judged}; build the discriminator for the decoder's images"
+            )
+        logits = tuple(self.discriminator.outputs[0].shape[1:])
+        if logits not in ((1,), ()):
+            raise ValueError(
+                f"the discriminator must return one logit per image, (batch, 1); it returns "
+                f"(batch, {', '.join(map(str, logits))})"
+            )
+
+    def _check_feature_layer(self, feature_layer):
+        d = self.discriminator
+        output_layer = _producer(d.outputs[0])
+        valid = [
+            layer.name
+            for layer in d.layers
+            if not isinstance(layer, keras.layers.InputLayer) and layer is not output_layer
+        ]
+        if feature_layer is None:
+            return _default_feature_layer(d)
+        if feature_layer not in valid:
+            raise ValueError(
+                f"feature_layer {feature_layer!r} is not a hidden layer of the discriminator "
+                f"{d.name!r}; choose one of {valid}"
+            )
+        return feature_layer
+
+    # Serialization --------------------------------------------------------------------------
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "feature_layer": self.feature_layer,
+            "loss": self.loss_name,
+            "gamma": self.gamma,
+            "beta": self.beta,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("encoder", "decoder", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+    def save_own_variables(self, store):
+        # Keras does not save a SeedGenerator's state; without it a resumed run would redraw
+        # the noise of its first epochs.
+        super().save_own_variables(store)
+        store["seed_generator_state"] = np.asarray(self.seed_generator.state.numpy())
+
+    def load_own_variables(self, store):
+        keys = list(store.keys())
+        if "seed_generator_state" in keys:
+            self.seed_generator.state.assign(store["seed_generator_state"])
+        super().load_own_variables({k: store[k] for k in keys if k != "seed_generator_state"})
+
+    # Compilation ----------------------------------------------------------------------------
+
+    def compile(
+        self,
+        e_optimizer="auto",
+        g_optimizer="auto",
+        d_optimizer="auto",
+        jit_compile="auto",
+        steps_per_execution=1,
+        run_eagerly=False,
+    ):
+        """Sets the three optimizers.
+
+        Args:
+            e_optimizer: the encoder's optimizer; `"auto"` is RMSprop with learning rate 3e-4,
+                the paper's optimizer and rate (Larsen et al. 2016, Sec. 4).
+            g_optimizer: the decoder's optimizer; `"auto"` as for `e_optimizer`.
+            d_optimizer: the discriminator's optimizer; `"auto"` as for `e_optimizer`.
+            jit_compile: XLA compilation of the step's math; `"auto"` uses it whenever every
+                layer supports it (on CPU too) and no multi-replica strategy is active.
+            steps_per_execution: steps run per traced call, as in `keras.Model.compile`.
+            run_eagerly: run the step eagerly (for debugging).
+        """
+        super().compile(
+            optimizer=None,
+            jit_compile=False,
+            steps_per_execution=steps_per_execution,
+            run_eagerly=run_eagerly,
+        )
+        if jit_compile == "auto":
+            jit_compile = not run_eagerly and all(
+                layer.supports_jit for layer in self._flatten_layers()
+            )
+        elif jit_compile not in (True, False):
+            raise ValueError(f"jit_compile must be True, False or 'auto'; got {jit_compile!r}")
+        self._step_jit = bool(jit_compile) and not run_eagerly
+        self._compiled_train = None
+        self._compiled_test = None
+        self._jit_compile_setting = jit_compile
+        self.e_optimizer = _resolve_optimizer(e_optimizer, self._default_optimizer, "e_optimizer")
+        self.g_optimizer = _resolve_optimizer(g_optimizer, self._default_optimizer, "g_optimizer")
+        self.d_optimizer = _resolve_optimizer(d_optimizer, self._default_optimizer, "d_optimizer")
+        if len({id(self.e_optimizer), id(self.g_optimizer), id(self.d_optimizer)}) < 3:
+            raise ValueError(
+                "e_optimizer, g_optimizer and d_optimizer must be three distinct optimizers"
+            )
+        self.e_optimizer.build(self.encoder.trainable_variables)
+        self.g_optimizer.build(self.decoder.trainable_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+
+    def _default_optimizer(self):
+        # Larsen et al. 2016: RMSProp, learning rate 3e-4.
+        return keras.optimizers.RMSprop(learning_rate=3e-4)
+
+    def get_compile_config(self):
+        if not self.compiled:
+            return {}
+        return {
+            "e_optimizer": keras.saving.serialize_keras_object(self.e_optimizer),
+            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
+            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+            "jit_compile": self._jit_compile_setting,
+            "steps_per_execution": self.steps_per_execution,
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        for key in ("e_optimizer", "g_optimizer", "d_optimizer"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        self.compile(**config)
+
+    # Distributions --------------------------------------------------------------------------
+
+    _posterior_params = VAE._posterior_params
+
+    def _posterior(self, loc, scale):
+        return tfd.MultivariateNormalDiag(loc=loc, scale_diag=scale)
+
+    def _prior(self):
+        return tfd.MultivariateNormalDiag(
+            loc=ops.zeros((self.latent_dim,)), scale_diag=ops.ones((self.latent_dim,))
+        )
+
+    # Training -------------------------------------------------------------------------------
+
+    @property
+    def metrics(self):
+        return [
+            self.d_loss_tracker,
+            self.g_loss_tracker,
+            self.kl_tracker,
+            self.reconstruction_tracker,
+            self.pixel_mse_tracker,
+        ]
+
+    def _unpack(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if isinstance(x, tuple | list):
+            raise ValueError(
+                "fit() expects a dataset of (images, labels) or of images alone; got a nested "
+                f"structure of {len(x)} inputs"
+            )
+        if tuple(x.shape[1:]) != self.data_shape:
+            raise ValueError(
+                f"the networks were built for images of shape {self.data_shape} but the data has "
+                f"shape {tuple(x.shape[1:])}; rebuild the networks with that shape or resize the "
+                "data (kgan.data.load(..., image_size=...))"
+            )
+        return ops.cast(x, "float32")
+
+    def _discriminate(self, real, fakes, training):
+        """Logits and features of real and fake images; one call when no layer mixes a batch."""
+        if self._batch_dependent_discriminator:
+            real_logits, real_features = self._feature_model(real, training=training)
+            fake_logits, fake_features = self._feature_model(fakes, training=training)
+            return real_logits, fake_logits, real_features, fake_features
+        logits, features = self._feature_model(
+            ops.concatenate([real, fakes], axis=0), training=training
+        )
+        n = ops.shape(real)[0]
+        return logits[:n], logits[n:], features[:n], features[n:]
+
+    def _step_terms(self, x, noise, prior_latents, training):
+        """The step's terms from one forward pass, given the posterior noise and prior latents.
+
+        Returns:
+            A dict of scalars: `kl`, `reconstruction` (L_llike), `g_loss`, `d_loss` and
+            `pixel_mse`, each a batch mean.
+        """
+        loc, scale = self._posterior_params(x, training=training)  # [batch, latent] each
+        z = loc + scale * noise
+        kl = tfd.kl_divergence(self._posterior(loc, scale), self._prior())  # [batch]
+        n = ops.shape(x)[0]
+        # Reconstructions and prior samples in one decoder call, [2 batch, *shape].
+        fakes = ops.cast(
+            self.decoder(ops.concatenate([z, prior_latents], axis=0), training=training), "float32"
+        )
+        real_logits, fake_logits, real_features, fake_features = self._discriminate(
+            x, fakes, training
+        )
+        recon_features = ops.cast(fake_features[:n], "float32")
+        difference = ops.reshape(recon_features - ops.cast(real_features, "float32"), (n, -1))
+        reconstruction = 0.5 * ops.sum(ops.square(difference), axis=1)  # [batch]
+        return {
+            "kl": ops.mean(kl),
+            "reconstruction": ops.mean(reconstruction),
+            "g_loss": self.g_loss_fn(fake_logits),
+            "d_loss": self.d_loss_fn(real_logits, fake_logits),
+            "pixel_mse": ops.mean(ops.square(fakes[:n] - x)),
+        }
+
+    def _draw(self, batch):
+        noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        prior_latents = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        return noise, prior_latents
+
+    def _record(self, terms):
+        self.d_loss_tracker.update_state(terms["d_loss"])
+        self.g_loss_tracker.update_state(terms["g_loss"])
+        self.kl_tracker.update_state(terms["kl"])
+        self.reconstruction_tracker.update_state(terms["reconstruction"])
+        self.pixel_mse_tracker.update_state(terms["pixel_mse"])
+        return {m.name: m.result() for m in self.metrics}
+
+    def _train_math(self, x):
+        # Gradients are summed over replicas, so each replica's loss is scaled down.
+        replica_scale = 1.0 / tf.distribute.get_strategy().num_replicas_in_sync
+        noise, prior_latents = self._draw(ops.shape(x)[0])
+        e_vars = self.encoder.trainable_variables
+        g_vars = self.decoder.trainable_variables
+        d_vars = self.discriminator.trainable_variables
+        with tf.GradientTape(persistent=True) as tape:
+            terms = self._step_terms(x, noise, prior_latents, training=True)
+            e_objective = (self.beta * terms["kl"] + terms["reconstruction"]) * replica_scale
+            g_objective = (self.gamma * terms["reconstruction"] + terms["g_loss"]) * replica_scale
+            d_objective = terms["d_loss"] * replica_scale
+        # All three gradients come from the same forward pass, before any update.
+        e_grads = tape.gradient(e_objective, e_vars)
+        g_grads = tape.gradient(g_objective, g_vars)
+        d_grads = tape.gradient(d_objective, d_vars)
+        del tape
+        self.e_optimizer.apply(e_grads, e_vars)
+        self.g_optimizer.apply(g_grads, g_vars)
+        self.d_optimizer.apply(d_grads, d_vars)
+        return self._record(terms)
+
+    def _test_math(self, x):
+        noise, prior_latents = self._draw(ops.shape(x)[0])
+        return self._record(self._step_terms(x, noise, prior_latents, training=False))
+
+    _use_xla = VAE._use_xla
+
+    def train_step(self, data):
+        x = self._unpack(data)
+        if not self._use_xla():
+            return self._train_math(x)
+        if self._compiled_train is None:
+            self._compiled_train = tf.function(self._train_math, jit_compile=True)
+        return self._compiled_train(x)
+
+    def test_step(self, data):
+        x = self._unpack(data)
+        if not self._use_xla():
+            return self._test_math(x)
+        if self._compiled_test is None:
+            self._compiled_test = tf.function(self._test_math, jit_compile=True)
+        return self._compiled_test(x)
+
+    def call(self, inputs, training=False):
+        """Reconstructs `inputs` through the posterior mean: `Dec(E[z|x])` in [-1, 1]."""
+        loc, _ = self._posterior_params(inputs, training=training)
+        return ops.cast(self.decoder(loc, training=training), "float32")
+
+    # Inference ------------------------------------------------------------------------------
+
+    _check_data = VAE._check_data
+    _check_latents = VAE._check_latents
+    _posterior_arrays = VAE._posterior_arrays
+
+    def _decode_mean(self, z):
+        return ops.cast(self.decoder(z, training=False), "float32")
+
+    def encode(self, x, sample=False, seed=None, batch_size=256):
+        """Maps images to latents: the posterior mean, or one sample of q(z|x).
+
+        Args:
+            x: `[n, *shape]` float images in [-1, 1].
+            sample: draw `z ~ q(z|x)` instead of returning its mean.
+            seed: int seed of the sample.
+            batch_size: images per encoder call.
+
+        Returns:
+            A numpy array `[n, latent_dim]` of float32.
+
+        Example:
+            >>> z = vaegan.encode(x_test)  # posterior means
+        """
+        return VAE.encode(self, x, sample=sample, seed=seed, batch_size=batch_size)
+
+    def posterior(self, x, batch_size=256):
+        """q(z|x) for every image, as a `tfd.MultivariateNormalDiag` of batch shape `[n]`.
+
+        Example:
+            >>> vaegan.posterior(x_test[:8]).stddev().shape
+            TensorShape([8, 32])
+        """
+        loc, scale = self._posterior_arrays(self._check_data(x), batch_size)
+        return self._posterior(loc, scale)
+
+    def prior_distribution(self):
+        """p(z), the standard normal `tfd.MultivariateNormalDiag` of size `latent_dim`."""
+        return self._prior()
+
+    def decode(self, z, batch_size=256):
+        """Maps latents to images in [-1, 1] with the decoder (the generator).
+
+        Args:
+            z: `[n, latent_dim]` latents.
+            batch_size: latents per decoder call.
+
+        Returns:
+            A numpy array `[n, *shape]` of float32.
+
+        Example:
+            >>> images = vaegan.decode(np.zeros((1, vaegan.latent_dim)))
+        """
+        return VAE.decode(self, z, batch_size=batch_size)
+
+    def reconstruct(self, x, sample=False, seed=None, batch_size=256):
+        """`decode(encode(x))`: the decoder at the posterior mean (or at a sample).
+
+        Example:
+            >>> kgan.image_grid.save_image_grid(vaegan.reconstruct(x_test[:64]), "recon.png")
+        """
+        return self.decode(self.encode(x, sample, seed, batch_size), batch_size)
+
+    def generate(self, num_samples=None, latents=None, seed=None, batch_size=256):
+        """Decodes latents drawn from the prior N(0, I).
+
+        Args:
+            num_samples: how many images; inferred from `latents` when omitted.
+            latents: `[n, latent_dim]` latents; drawn from N(0, I) when omitted.
+            seed: int seed of the drawn latents.
+            batch_size: latents per decoder call.
+
+        Returns:
+            A numpy array `[n, *shape]` of float32 in [-1, 1].
+
+        Example:
+            >>> kgan.image_grid.save_image_grid(vaegan.generate(64, seed=0), "samples.png")
+        """
+        if latents is not None:
+            latents = self._check_latents(latents)
+            if num_samples is not None and num_samples != latents.shape[0]:
+                raise ValueError(f"got {latents.shape[0]} latents for num_samples={num_samples}")
+            return self.decode(latents, batch_size)
+        if num_samples is None:
+            raise ValueError("pass num_samples or latents to say how many samples")
+        if not isinstance(num_samples, int | np.integer) or num_samples < 1:
+            raise ValueError(f"num_samples must be a positive int; got {num_samples!r}")
+        noise = np.random.default_rng(seed).standard_normal((num_samples, self.latent_dim))
+        return self.decode(noise.astype("float32"), batch_size)
+
+    # Export ---------------------------------------------------------------------------------
+
+    def inference_module(self):
+        """A `tf.Module` that tracks the encoder and decoder (not the discriminator or the
+        optimizers) and serves them.
+
+        Its traced functions: `encode(x)` (`[None, *shape]` float32 -> posterior means
+        `[None, latent_dim]`), `decode(z)` and `generate(z)` (`[None, latent_dim]` float32 ->
+        images `[None, *shape]` in [-1, 1]; `generate` takes latents the caller drew from
+        N(0, I)).
+
+        Example:
+            >>> module = vaegan.inference_module()
+            >>> tf.saved_model.save(module, path, signatures=module.signatures())
+        """
+        return VAEGANInferenceModule(self)
+
+    def inference_functions(self):
+        """`{"encode", "decode", "generate"}` -> traced functions with fixed input signatures
+        (see `inference_module`). They read the model's variables: save them under the model
+        or under `inference_module()` as the root object."""
+        return self.inference_module().signatures()
+
+
+class VAEGANInferenceModule(tf.Module):
+    """A trained `kgan.models.VAEGAN`'s encoder and decoder and the functions that export them.
+
+    Args:
+        model: a `kgan.models.VAEGAN`.
+
+    Example:
+        >>> module = kgan.models.vaegan.VAEGANInferenceModule(vaegan)
+        >>> tf.saved_model.save(module, "vaegan_model", signatures=module.signatures())
+    """
+
+    def __init__(self, model):
+        super().__init__(name=f"{model.name}_inference")
+        self.encoder = model.encoder
+        self.decoder = model.decoder
+        x_spec = tf.TensorSpec([None, *model.data_shape], tf.float32, name="x")
+        z_spec = tf.TensorSpec([None, model.latent_dim], tf.float32, name="z")
+        self.encode = tf.function(lambda x: model._posterior_params(x)[0], input_signature=[x_spec])
+        self.decode = tf.function(model._decode_mean, input_signature=[z_spec])
+        self.generate = tf.function(model._decode_mean, input_signature=[z_spec])
+
+    def signatures(self):
+        """`{"encode", "decode", "generate"}` -> traced functions, ready for
+        `tf.saved_model.save(self, path, signatures=...)`."""
+        return {"encode": self.encode, "decode": self.decode, "generate": self.generate}
