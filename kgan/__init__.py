@@ -16,6 +16,7 @@ from kgan import (  # noqa: E402
     atomic,
     augment,
     callbacks,
+    cluster,
     data,
     image_grid,
     losses,
@@ -24,16 +25,19 @@ from kgan import (  # noqa: E402
     models,
     networks,
 )
-from kgan.models import GAN, WGANGP, ConditionalGAN  # noqa: E402
+from kgan.models import GAN, VAE, VAEGAN, WGANGP, ConditionalGAN  # noqa: E402
 
 __all__ = [
     "GAN",
+    "VAE",
+    "VAEGAN",
     "ConditionalGAN",
     "WGANGP",
     "__version__",
     "atomic",
     "augment",
     "callbacks",
+    "cluster",
     "data",
     "image_grid",
     "losses",
