@@ -7,6 +7,8 @@ digits); the labels serve only for scoring. Rows:
 - `gmm_pca50`: `kgan.mixture.GaussianMixture(10, covariance_type="full", n_init=5)` on the first
   50 principal components of the pixels (a full covariance on 784 raw pixels is singular at
   the constant border pixels).
+- `umap_gmm`: UMAP of the raw pixels, then the GaussianMixture (`LatentClustering(None,
+  manifold=umap)`): N2D's manifold step without the autoencoder.
 - `vae_gmm`: a `kgan.models.VAE` (normal prior), then `kgan.cluster.LatentClustering` with a
   full-covariance GaussianMixture on its posterior means.
 - `vae_umap_gmm`: N2D-style (McConville et al. 2020): the same VAE's means, embedded by UMAP,
@@ -20,6 +22,7 @@ python benchmarks/clustering.py --datasets digits --seeds 1 --quick
 """
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -35,7 +38,7 @@ import kgan  # noqa: E402
 import kgan.cluster  # noqa: E402
 from kgan.mixture import GaussianMixture  # noqa: E402
 
-METHODS = ("kmeans_raw", "gmm_pca50", "vae_gmm", "vae_umap_gmm", "vade")
+METHODS = ("kmeans_raw", "gmm_pca50", "umap_gmm", "vae_gmm", "vae_umap_gmm", "vade")
 DATASETS = ("digits", "mnist_5k")
 
 # Published clustering accuracies (percent) on the full MNIST (70,000 digits), for context.
@@ -53,21 +56,21 @@ PUBLISHED = {
 # The VAE and its downstream settings, per dataset (see the module docstring of the results).
 SETTINGS = {
     "digits": dict(
-        latent_dim=10,
+        latent_dim=16,
         likelihood="bernoulli",
-        beta=1.0,
-        epochs=150,
+        beta=0.05,
+        epochs=100,
         batch_size=64,
-        vade_epochs=50,
-        umap_neighbors=10,
+        vade_epochs=20,
+        umap_neighbors=5,
     ),
     "mnist_5k": dict(
-        latent_dim=10,
+        latent_dim=16,
         likelihood="bernoulli",
-        beta=1.0,
-        epochs=50,
+        beta=0.05,
+        epochs=30,
         batch_size=128,
-        vade_epochs=20,
+        vade_epochs=5,
         umap_neighbors=10,
     ),
 }
@@ -97,6 +100,12 @@ def run_method(method, x, settings, seed, vae):
         features = PCA(50, random_state=seed).fit_transform(flat)
         mixture = GaussianMixture(10, covariance_type="full", n_init=5, random_state=seed)
         return mixture.fit_predict(features)
+    if method == "umap_gmm":
+        manifold = kgan.cluster.umap_embedding(
+            10, n_neighbors=settings["umap_neighbors"], random_state=seed
+        )
+        clustering = kgan.cluster.LatentClustering(None, 10, manifold=manifold, random_state=seed)
+        return clustering.fit_predict(x)
     if method == "vae_gmm":
         return kgan.cluster.LatentClustering(vae, 10, random_state=seed).fit_predict(x)
     if method == "vae_umap_gmm":
@@ -135,9 +144,16 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0 .. N-1")
     parser.add_argument("--quick", action="store_true", help="a few epochs: checks it runs")
     parser.add_argument("--out", default="benchmarks/results/clustering.json")
+    parser.add_argument(
+        "--update", action="store_true", help="keep the other datasets already in --out"
+    )
     args = parser.parse_args(argv)
 
-    results = {"settings": {}, "results": {}, "published_acc": PUBLISHED, "quick": args.quick}
+    results = {"settings": {}, "results": {}}
+    if args.update and os.path.exists(args.out):
+        with open(args.out) as f:
+            results = json.load(f)
+    results.update(published_acc=PUBLISHED, quick=args.quick)
     for dataset in args.datasets:
         x, y = kgan.data.load_arrays(dataset, split="all")
         settings = dict(SETTINGS[dataset], **(QUICK if args.quick else {}))
@@ -165,16 +181,20 @@ def main(argv=None):
             if vae is not None:
                 del vae
                 keras.backend.clear_session()
-        results["results"][dataset] = {
-            method: {"runs": method_runs, **summarize(method_runs)}
-            for method, method_runs in runs.items()
-        }
+            # Written after every seed, so an interrupted run keeps what it measured.
+            results["results"][dataset] = {
+                method: {"runs": method_runs, "seeds": len(method_runs), **summarize(method_runs)}
+                for method, method_runs in runs.items()
+            }
+            kgan.atomic.atomic_write_json(args.out, results)
 
     print(
         f"\n{'dataset':9s} {'method':13s} {'ACC %':>13s} {'NMI %':>13s} {'ARI %':>13s} "
         f"{'s / seed':>8s}  published MNIST ACC %"
     )
     for dataset, rows in results["results"].items():
+        if dataset not in args.datasets:
+            continue
         for method, row in rows.items():
             cells = "".join(
                 f" {100 * row[k]['mean']:6.2f} ± {100 * row[k]['std']:4.2f}"
@@ -182,7 +202,6 @@ def main(argv=None):
             )
             published = PUBLISHED.get(dataset, {}).get(method, "")
             print(f"{dataset:9s} {method:13s}{cells} {row['seconds']['mean']:8.1f}  {published}")
-    kgan.atomic.atomic_write_json(args.out, results)
     print(f"wrote {args.out}")
     return results
 

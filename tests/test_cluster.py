@@ -236,7 +236,7 @@ def test_umap_manifold_on_blobs():
     labels = clustering.fit_predict(x)
     assert clustering.manifold_.n_components == 3
     assert clustering_accuracy(y, labels) == 1.0
-    assert clustering.transform(x[:10]).shape == (10, 3)
+    assert clustering.mixture_.means_.shape == (3, 3)
 
 
 # VaDEClustering ----------------------------------------------------------------------------
@@ -256,6 +256,8 @@ def test_vade_runs_end_to_end_on_a_toy():
         epochs=1,
         batch_size=32,
         n_init=1,
+        optimizer=keras.optimizers.Adam(1e-2),
+        jit_compile=False,
         seed=0,
     )
     labels = vade.fit_predict(x)
@@ -269,7 +271,9 @@ def test_vade_runs_end_to_end_on_a_toy():
     assert 0.0 <= vade.score(x, y) <= 1.0
 
     # Starting from a trained VAE skips the pretraining and keeps its networks.
-    again = kgan.cluster.VaDEClustering(3, epochs=0, vae=vade.pretrained_vae_, n_init=1, seed=0)
+    again = kgan.cluster.VaDEClustering(
+        3, epochs=0, vae=vade.pretrained_vae_, n_init=1, jit_compile=False, seed=0
+    )
     again.fit(x)
     assert again.pretrained_vae_ is vade.pretrained_vae_
     np.testing.assert_allclose(

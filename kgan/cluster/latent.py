@@ -113,7 +113,7 @@ class LatentClustering(ClusterMixin, BaseEstimator):
             `keras.Model` or a callable `x -> [n, ...] features`; see `encode_features`.
         n_clusters: the number of clusters.
         mixture: None for `kgan.mixture.GaussianMixture(n_clusters, covariance_type="full",
-            n_init=5, random_state=random_state)`, or an unfitted mixture with `fit`,
+            n_init=10, random_state=random_state)`, or an unfitted mixture with `fit`,
             `predict` and `predict_proba` (it is cloned, not changed).
         manifold: None (cluster the features directly), `"umap"` (`umap_embedding(n_clusters,
             random_state=random_state)`; needs `pip install umap-learn`), or an object with
@@ -147,7 +147,7 @@ class LatentClustering(ClusterMixin, BaseEstimator):
             return GaussianMixture(
                 self.n_clusters,
                 covariance_type="full",
-                n_init=5,
+                n_init=10,
                 random_state=self.random_state,
             )
         if not all(hasattr(self.mixture, m) for m in ("fit", "predict", "predict_proba")):

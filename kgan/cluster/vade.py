@@ -1,5 +1,6 @@
 """`VaDEClustering`: a VAE with a Gaussian-mixture prior, trained end to end (VaDE)."""
 
+import keras
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
@@ -36,6 +37,9 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
         beta: KL weight of step 4.
         batch_size: batch size of both trainings.
         n_init: initializations of the mixture of step 2.
+        optimizer: optimizer of both trainings, as `kgan.models.VAE.compile` takes it
+            (`"auto"`: Adam, learning rate 1e-3); a fresh one is made for each training.
+        jit_compile: XLA compilation of the training steps (`kgan.models.VAE.compile`).
         vae: an already trained `kgan.models.VAE` (normal prior) to start from; its encoder
             and decoder are fine-tuned in place and steps 1 is skipped.
         seed: seed of the networks, the training and the mixture.
@@ -68,6 +72,8 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
         beta=1.0,
         batch_size=128,
         n_init=5,
+        optimizer="auto",
+        jit_compile="auto",
         vae=None,
         seed=None,
         verbose=0,
@@ -83,6 +89,8 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
         self.beta = beta
         self.batch_size = batch_size
         self.n_init = n_init
+        self.optimizer = optimizer
+        self.jit_compile = jit_compile
         self.vae = vae
         self.seed = seed
         self.verbose = verbose
@@ -94,6 +102,12 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
         encoder = self.encoder or networks.vae_encoder(shape, self.latent_dim)
         decoder = self.decoder or networks.vae_decoder(shape, self.latent_dim)
         return encoder, decoder
+
+    def _compile_arguments(self):
+        optimizer = self.optimizer
+        if isinstance(optimizer, keras.optimizers.Optimizer):
+            optimizer = optimizer.__class__.from_config(optimizer.get_config())
+        return {"optimizer": optimizer, "jit_compile": self.jit_compile}
 
     def fit(self, x, y=None):
         """Pretrains, fits the mixture, fine-tunes (see the class docstring).
@@ -119,7 +133,7 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
                 beta=self.pretrain_beta,
                 seed=self.seed,
             )
-            pretrained.compile()
+            pretrained.compile(**self._compile_arguments())
             pretrained.fit(
                 x, epochs=self.pretrain_epochs, batch_size=self.batch_size, verbose=self.verbose
             )
@@ -141,7 +155,7 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
             seed=self.seed,
         )
         vae.set_prior(mixture.weights_, mixture.means_, mixture.covariances_)
-        vae.compile()
+        vae.compile(**self._compile_arguments())
         if self.epochs:
             vae.fit(x, epochs=self.epochs, batch_size=self.batch_size, verbose=self.verbose)
         self.pretrained_vae_, self.mixture_, self.vae_ = pretrained, mixture, vae
