@@ -282,8 +282,9 @@ class VAEGAN(keras.Model):
         """Sets the three optimizers.
 
         Args:
-            e_optimizer: the encoder's optimizer; `"auto"` is RMSprop with learning rate 3e-4,
-                the paper's optimizer and rate (Larsen et al. 2016, Sec. 4).
+            e_optimizer: the encoder's optimizer; `"auto"` is RMSprop (the optimizer of Larsen
+                et al. 2016 and of their released code) with learning rate 3e-4 (Keras's
+                defaults otherwise: rho 0.9, epsilon 1e-7).
             g_optimizer: the decoder's optimizer; `"auto"` as for `e_optimizer`.
             d_optimizer: the discriminator's optimizer; `"auto"` as for `e_optimizer`.
             jit_compile: XLA compilation of the step's math; `"auto"` uses it whenever every
@@ -319,7 +320,7 @@ class VAEGAN(keras.Model):
         self.d_optimizer.build(self.discriminator.trainable_variables)
 
     def _default_optimizer(self):
-        # Larsen et al. 2016: RMSProp, learning rate 3e-4.
+        # Larsen et al. 2016 train with RMSProp; learning rate 3e-4.
         return keras.optimizers.RMSprop(learning_rate=3e-4)
 
     def get_compile_config(self):
