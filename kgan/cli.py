@@ -34,6 +34,21 @@ examples:
 """
 
 
+EPILOG_EXPORT = """\
+examples:
+  kgan export runs/cgan_mnist --out exports/cgan_mnist
+  kgan export runs/cgan_mnist --format tflite --quantize none,float16,dynamic,int8 \\
+      --out exports/cgan_mnist
+  kgan export runs/cgan_mnist --format saved_model --version 2 --out exports/cgan_mnist
+
+The folder --out gets saved_model/<version>/ (TF Serving's layout: point a server's base_path
+at saved_model/) and tflite/model.tflite (float32), tflite/model_<quantization>.tflite for the
+others. Each export is checked against the model and the parity report printed.
+"""
+
+EXPORT_FORMATS = ("saved_model", "tflite")
+QUANTIZE_NAMES = ("none", "float16", "dynamic", "int8")
+
 MODELS = tuple(sorted(kgan.models.TRAINERS))
 LOSSES = tuple(kgan.losses.LOSSES)
 
@@ -56,6 +71,19 @@ def _parse_labels(text):
             f"--labels takes ints, ranges and lists such as 3, 0-9 or 1,4,7; got {text!r}"
         ) from None
     return labels
+
+
+def _choices(allowed, option):
+    def parse(text):
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        bad = [name for name in names if name not in allowed]
+        if not names or bad:
+            raise argparse.ArgumentTypeError(
+                f"{option} takes a comma-separated list of {', '.join(allowed)}; got {text!r}"
+            )
+        return list(dict.fromkeys(names))
+
+    return parse
 
 
 def _positive_int(text):
@@ -153,6 +181,39 @@ def build_parser():
     sample.add_argument("--seed", type=int, default=0, help="seed of the latents")
     sample.add_argument("--out", default="samples.png", help="PNG to write (samples.png)")
     sample.add_argument("--scale", type=_positive_int, default=2, help="pixel upscaling (2)")
+
+    export = commands.add_parser(
+        "export",
+        help="write a SavedModel (TF Serving) and TFLite models of a trained model",
+        description="Write a SavedModel in TF Serving's layout and LiteRT (TFLite) models of a "
+        "run folder or .keras file, each checked against the model.",
+        epilog=EPILOG_EXPORT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("source", metavar="RUN_OR_FILE", help="run folder or .keras file")
+    export.add_argument(
+        "--format",
+        type=_choices(EXPORT_FORMATS, "--format"),
+        default=list(EXPORT_FORMATS),
+        help="saved_model, tflite or both, comma-separated (both)",
+    )
+    export.add_argument(
+        "--quantize",
+        type=_choices(QUANTIZE_NAMES, "--quantize"),
+        default=["none"],
+        help="TFLite variants: none (float32), float16, dynamic, int8, comma-separated (none)",
+    )
+    export.add_argument("--out", required=True, help="the folder to write")
+    export.add_argument(
+        "--version", type=_positive_int, default=1, help="SavedModel version folder (1)"
+    )
+    export.add_argument(
+        "--overwrite", action="store_true", help="replace an existing version or .tflite file"
+    )
+    export.add_argument(
+        "--signatures", help="comma-separated signatures to export (all the model has)"
+    )
+    export.add_argument("--no-check", action="store_true", help="skip the parity checks")
     return parser
 
 
@@ -287,14 +348,53 @@ def _sample(args):
     return 0
 
 
+def _export(args):
+    import kgan.export
+
+    model = kgan.export.load_model(args.source)
+    signatures = args.signatures.split(",") if args.signatures else None
+    check = not args.no_check
+    written = []
+    if "saved_model" in args.format:
+        path = kgan.export.saved_model(
+            model,
+            os.path.join(args.out, "saved_model"),
+            version=args.version,
+            overwrite=args.overwrite,
+            signatures=signatures,
+            check=check,
+        )
+        written.append(path)
+    if "tflite" in args.format:
+        paths = {
+            name: os.path.join(
+                args.out, "tflite", "model.tflite" if name == "none" else f"model_{name}.tflite"
+            )
+            for name in args.quantize
+        }
+        existing = [p for p in paths.values() if os.path.exists(p)]
+        if existing and not args.overwrite:
+            return _fail(f"{', '.join(existing)} already exist; pass --overwrite to replace them")
+        for name, path in paths.items():
+            quantization = None if name == "none" else name
+            written.append(
+                kgan.export.tflite(
+                    model, path, quantization=quantization, signatures=signatures, check=check
+                )
+            )
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
 def main(argv=None):
     """Runs the `kgan` command; returns its exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"train": _train, "sample": _sample}
+    handlers = {"train": _train, "sample": _sample, "export": _export}
     try:
         return handlers[args.command](args)
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, FileNotFoundError, FileExistsError) as error:
         return _fail(str(error))
 
 

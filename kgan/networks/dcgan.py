@@ -40,6 +40,7 @@ def dcgan_generator(
     num_classes=None,
     width=64,
     embedding_dim=32,
+    upsampling="transpose",
     name="generator",
 ):
     """Builds a DCGAN-style generator from latents (and labels) to images in [-1, 1].
@@ -50,6 +51,10 @@ def dcgan_generator(
         num_classes: number of classes for a conditional generator, or None.
         width: channels of the last hidden feature map; the `side/4` map has `2 * width`.
         embedding_dim: size of the label embedding concatenated to the latents.
+        upsampling: how each stage doubles the map: `"transpose"` (a stride-2 4x4
+            `Conv2DTranspose`, DCGAN's choice) or `"resize"` (nearest-neighbour
+            `UpSampling2D` and a 3x3 `Conv2D`, free of checkerboard artifacts and plain
+            convolutions for integer runtimes such as TFLite int8).
         name: the model's name.
 
     Returns:
@@ -65,6 +70,8 @@ def dcgan_generator(
     check_num_classes(num_classes)
     if latent_dim <= 0 or width < 2:
         raise ValueError(f"latent_dim must be > 0 and width >= 2; got {latent_dim}, {width}")
+    if upsampling not in ("transpose", "resize"):
+        raise ValueError(f"upsampling must be 'transpose' or 'resize'; got {upsampling!r}")
     latents = keras.Input(shape=(latent_dim,), name="latents")
     inputs = [latents]
     x = latents
@@ -78,9 +85,13 @@ def dcgan_generator(
     x = layers.ReLU(name="project_relu")(x)
     x = layers.Reshape((h, w, 2 * width), name="to_map")(x)  # [batch, h/4, w/4, 2 width]
     for i, filters in enumerate((width, max(width // 2, 1))):
-        x = layers.Conv2DTranspose(
-            filters, 4, strides=2, padding="same", use_bias=False, name=f"up{i + 1}"
-        )(x)
+        if upsampling == "transpose":
+            x = layers.Conv2DTranspose(
+                filters, 4, strides=2, padding="same", use_bias=False, name=f"up{i + 1}"
+            )(x)
+        else:
+            x = layers.UpSampling2D(2, interpolation="nearest", name=f"up{i + 1}_resize")(x)
+            x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"up{i + 1}")(x)
         x = layers.BatchNormalization(name=f"up{i + 1}_bn")(x)
         x = layers.ReLU(name=f"up{i + 1}_relu")(x)
     x = layers.Conv2D(channels, 3, padding="same", name="to_image")(x)
