@@ -52,9 +52,10 @@ def dcgan_generator(
         width: channels of the last hidden feature map; the `side/4` map has `2 * width`.
         embedding_dim: size of the label embedding concatenated to the latents.
         upsampling: how each stage doubles the map: `"transpose"` (a stride-2 4x4
-            `Conv2DTranspose`, DCGAN's choice) or `"resize"` (nearest-neighbour
-            `UpSampling2D` and a 3x3 `Conv2D`, free of checkerboard artifacts and plain
-            convolutions for integer runtimes such as TFLite int8).
+            `Conv2DTranspose`, DCGAN's choice) or `"resize"` (bilinear `UpSampling2D` and a
+            3x3 `Conv2D`: no checkerboard artifacts, and static shapes and plain convolutions
+            for the TFLite converter; nearest-neighbour upsampling is Keras's `repeat`, whose
+            dynamic shapes TFLite cannot convert).
         name: the model's name.
 
     Returns:
@@ -90,7 +91,7 @@ def dcgan_generator(
                 filters, 4, strides=2, padding="same", use_bias=False, name=f"up{i + 1}"
             )(x)
         else:
-            x = layers.UpSampling2D(2, interpolation="nearest", name=f"up{i + 1}_resize")(x)
+            x = layers.UpSampling2D(2, interpolation="bilinear", name=f"up{i + 1}_resize")(x)
             x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"up{i + 1}")(x)
         x = layers.BatchNormalization(name=f"up{i + 1}_bn")(x)
         x = layers.ReLU(name=f"up{i + 1}_relu")(x)
