@@ -73,7 +73,8 @@ class SampleGrid(keras.callbacks.Callback):
             return
         if self._latents is None:
             self._fixed_inputs()
-        images = self.model.generate(latents=self._latents, labels=self._labels)
+        labels = {"labels": self._labels} if self.model.conditional else {}
+        images = self.model.generate(latents=self._latents, **labels)
         save_image_grid(
             images,
             os.path.join(self.directory, f"epoch_{epoch + 1:03d}.png"),

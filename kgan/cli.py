@@ -20,6 +20,7 @@ examples:
   kgan train cgan --data mnist_5k --epochs 40 --out runs/cgan_mnist
   kgan train cgan --data mnist_5k --epochs 60 --out runs/cgan_mnist --resume
   kgan train gan --data ring8 --epochs 20 --out runs/ring8 --batch-size 256
+  kgan train vae --data mnist_5k --epochs 30 --out runs/vae_mnist
 
 A run folder holds model.keras (the compiled trainer, saved every epoch), state.json (epochs
 done and the options), history.csv, grids/epoch_NNN.png (samples from fixed latents),
@@ -32,7 +33,6 @@ examples:
   kgan sample runs/cgan_mnist --num 100 --labels 0-9 --out grid.png
   kgan sample runs/cgan_mnist/model.keras --num 16 --labels 7 --seed 3 --out sevens.png
 """
-
 
 EPILOG_EXPORT = """\
 examples:
@@ -49,7 +49,8 @@ others. Each export is checked against the model and the parity report printed.
 EXPORT_FORMATS = ("saved_model", "tflite")
 QUANTIZE_NAMES = ("none", "float16", "dynamic", "int8")
 
-MODELS = tuple(sorted(kgan.models.TRAINERS))
+# The adversarial trainers of `build_trainer`, then the VAE family.
+MODELS = (*sorted(kgan.models.TRAINERS), "vae", "vaegan")
 LOSSES = tuple(kgan.losses.LOSSES)
 
 
@@ -152,8 +153,9 @@ def build_parser():
     train.add_argument(
         "--lr",
         type=float,
-        help="Adam learning rate of both networks (default: the model's optimizers, "
-        "Adam 2e-4 beta_1 0.5; 1e-4, beta_1 0, beta_2 0.9 for wgan_gp)",
+        help="learning rate of every network (default: the model's optimizers, "
+        "Adam 2e-4 beta_1 0.5; 1e-4, beta_1 0, beta_2 0.9 for wgan_gp; Adam 1e-3 for vae; "
+        "RMSprop for vaegan)",
     )
     train.add_argument("--image-size", type=_positive_int, nargs=2, metavar=("H", "W"))
     train.add_argument("--data-dir", help="TFDS data folder")
@@ -254,7 +256,10 @@ def _train(args):
         image_size=image_size,
         data_dir=options["data_dir"],
     )
-    if not args.resume:
+    if not args.resume and options["model"] in ("vae", "vaegan"):
+        shape = info.shape if image_size is None else (*image_size, info.shape[-1])
+        model = _build_vae_family(options, shape)
+    elif not args.resume:
         shape = info.shape if image_size is None else (*image_size, info.shape[-1])
         model = kgan.models.build_trainer(
             options["model"],
@@ -314,6 +319,34 @@ def _train(args):
     return 0
 
 
+def _build_vae_family(options, shape):
+    """Builds and compiles a VAE or VAEGAN; the adversarial options do not apply to them."""
+    adversarial = ("loss", "d_steps", "gradient_penalty", "r1", "augment", "ema_decay", "pack")
+    given = [f"--{k.replace('_', '-')}" for k in adversarial if options[k] is not None]
+    if options["spectral_norm"]:
+        given.append("--spectral-norm")
+    if options["model"] == "vae" and options["d_width"] is not None:
+        given.append("--d-width")
+    if given:
+        raise ValueError(f"{', '.join(given)}: not options of {options['model']}; drop them")
+    common = {
+        "latent_dim": options["latent_dim"],
+        "width": options["width"],
+        "seed": options["seed"],
+    }
+    if options["model"] == "vae":
+        model = kgan.models.build_vae(shape, **common)
+        optimizer = "auto" if options["lr"] is None else keras.optimizers.Adam(options["lr"])
+        model.compile(optimizer=optimizer, jit_compile=not options["no_xla"])
+        return model
+    model = kgan.models.build_vaegan(shape, d_width=options["d_width"], **common)
+    optimizers = {"e_optimizer": "auto", "g_optimizer": "auto", "d_optimizer": "auto"}
+    if options["lr"] is not None:
+        optimizers = {key: keras.optimizers.RMSprop(options["lr"]) for key in optimizers}
+    model.compile(**optimizers, jit_compile=not options["no_xla"])
+    return model
+
+
 def _write_grid(model, path, num, labels, seed, scale):
     columns = None
     if model.conditional:
@@ -327,7 +360,8 @@ def _write_grid(model, path, num, labels, seed, scale):
         labels = np.repeat(np.asarray(labels, "int32"), columns)[:num]
     elif labels is not None:
         raise ValueError("this model is unconditional: drop --labels")
-    images = model.generate(num_samples=num, labels=labels, seed=seed)
+    labels = {"labels": labels} if model.conditional else {}
+    images = model.generate(num_samples=num, seed=seed, **labels)
     return save_image_grid(images, path, columns=columns, scale=scale)
 
 

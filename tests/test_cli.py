@@ -28,7 +28,7 @@ def small_npz(tmp_path):
 
 def test_the_parser_takes_every_trainer_and_refuses_others(capsys):
     parser = cli.build_parser()
-    for name in models.TRAINERS:
+    for name in (*models.TRAINERS, "vae", "vaegan"):
         assert parser.parse_args(["train", name, "--out", "r"]).model == name
     with pytest.raises(SystemExit):
         parser.parse_args(["train", "dcgan", "--out", "r"])
@@ -113,3 +113,26 @@ def test_train_passes_the_tricks_to_the_trainer(tmp_path, small_npz, capsys):
     assert model.ema_decay == 0.9
     status, text = run(argv(tmp_path / "bad", "--augment", "flip"), capsys)
     assert status == 2 and "unknown augmentation" in text
+
+
+@pytest.mark.parametrize("name", ["vae", "vaegan"])
+def test_train_and_sample_the_vae_family(name, tmp_path, small_npz, capsys):
+    out = tmp_path / name
+    common = ["train", name, "--data", str(small_npz), "--out", str(out), "--quiet"]
+    small = ["--batch-size", "16", "--width", "4", "--latent-dim", "3", "--lr", "1e-3"]
+    status, text = run([*common, *small, "--epochs", "1"], capsys)
+    assert status == 0, text
+    model = keras.saving.load_model(out / "model.keras")
+    assert type(model).__name__ == name.upper() and model.latent_dim == 3
+    assert (out / "grids" / "epoch_001.png").exists()
+    status, text = run([*common, "--epochs", "2", "--resume"], capsys)
+    assert status == 0, text
+    assert json.loads((out / "state.json").read_text())["epoch"] == 2
+    grid = tmp_path / "grid.png"
+    status, text = run(["sample", str(out), "--num", "4", "--out", str(grid)], capsys)
+    assert status == 0 and grid.exists(), text
+    status, text = run(["sample", str(out), "--labels", "1", "--out", str(grid)], capsys)
+    assert status == 2 and "unconditional" in text
+    bad = [*common[:-2], str(tmp_path / "bad"), *small, "--r1", "1", "--pack", "2"]
+    status, text = run(bad, capsys)
+    assert status == 2 and f"--r1, --pack: not options of {name}" in text

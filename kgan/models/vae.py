@@ -72,6 +72,15 @@ class VAE(keras.Model):
         >>> log_px = vae.log_likelihood(x_test, num_samples=1000)  # [n] nats
     """
 
+    # Unconditional, as the CLI and the callbacks ask of every trainer.
+    conditional = False
+    num_classes = None
+
+    @property
+    def sample_shape(self):
+        """The shape of one example, `data_shape` (named as on the GAN trainers)."""
+        return self.data_shape
+
     def __init__(
         self,
         encoder,

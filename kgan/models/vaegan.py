@@ -101,6 +101,15 @@ class VAEGAN(keras.Model):
         >>> samples = vaegan.generate(64, seed=0)
     """
 
+    # Unconditional, as the CLI and the callbacks ask of every trainer.
+    conditional = False
+    num_classes = None
+
+    @property
+    def sample_shape(self):
+        """The shape of one example, `data_shape` (named as on the GAN trainers)."""
+        return self.data_shape
+
     def __init__(
         self,
         encoder,
