@@ -84,7 +84,11 @@ def _runner(exported):
     if isinstance(exported, TFLiteModel):
         model = exported
     elif isinstance(exported, str | os.PathLike) and os.path.isdir(exported):
-        return ("saved_model", *_saved_model_runner(os.fspath(exported)))
+        folder = os.fspath(exported)
+        versions = [v for v in os.listdir(folder) if v.isdigit()]
+        if not os.path.isfile(os.path.join(folder, "saved_model.pb")) and versions:
+            folder = os.path.join(folder, max(versions, key=int))  # a base_path: the latest
+        return ("saved_model", *_saved_model_runner(folder))
     elif isinstance(exported, str | os.PathLike) and os.fspath(exported).endswith(".tflite"):
         model = TFLiteModel(exported)
     else:
@@ -158,7 +162,8 @@ def check_parity(model, exported, num_samples=64, seed=0, classifier="auto", sig
 
     Args:
         model: the model (or a path, see `kgan.export.load_model`).
-        exported: a SavedModel version folder, a `.tflite` file or a `kgan.export.TFLiteModel`.
+        exported: a SavedModel version folder (or its base folder: the latest version), a
+            `.tflite` file or a `kgan.export.TFLiteModel`.
         num_samples: rows per signature.
         seed: seed of the latents.
         classifier: for conditional 28x28x1 models with 10 classes, a `keras.Model` scoring

@@ -68,6 +68,8 @@ def test_saved_model_layout_holds_only_the_generator(cgan, exported):
     assert exported.parity.max_abs_error <= 1e-5
     loaded = tf.saved_model.load(exported)
     assert set(loaded.signatures) == {"generate", "sample", "serving_default"}
+    base = kgan.export.check_parity(cgan, os.path.dirname(exported), num_samples=8)
+    assert base.format == "saved_model" and base.max_abs_error <= 1e-5
 
 
 def test_an_existing_version_is_refused_unless_overwritten(cgan, tmp_path):

@@ -1,0 +1,305 @@
+"""Benchmark: latency, size and parity of exported generators against running them in Keras.
+
+Two generators: the conditional MNIST DCGAN (`kgan.models.build_trainer("cgan", (28, 28, 1),
+num_classes=10)`, trained `--epochs` on `mnist_5k` or loaded from `--run`) and the 2-D mixture
+MLP generator (`build_trainer("gan", (2,))`, trained briefly on `ring8`). For each, at batch 1
+and 64, the median time per call (warmed up, many calls) of: eager Keras `generator(z)`,
+`generator.predict`, the reloaded SavedModel's `generate` signature, and TFLite float32,
+float16, dynamic-range and int8 models run by `kgan.export.TFLiteModel` (LiteRT interpreter,
+`os.cpu_count()` threads; float32 also with 1 thread). Also: file sizes, parity against Keras
+(max abs error, PSNR, class consistency of 1,000 samples under the MNIST reference classifier),
+the generator's FLOPs per sample (counted from its Dense/Conv layers: 2 multiply-adds each),
+the machine's float32 FLOP/s on a 2048x2048 matmul (numpy, all cores) and the ratio TFLite time
+/ (FLOPs / FLOP/s), the distance from the compute floor. With `--resize`, the MNIST generator is
+also trained with `dcgan_generator(upsampling="resize")` to compare int8 quality.
+
+Usage:
+    python benchmarks/export_latency.py [--run runs/cgan_mnist] [--epochs 20] [--resize]
+        [--out benchmarks/results/export_latency.json]
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import shlex
+import statistics
+import sys
+import tempfile
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import kgan
+import kgan.export
+from kgan.atomic import atomic_write_json
+
+QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
+
+
+def median_seconds(call, calls, warmup, budget=20.0):
+    for _ in range(warmup):
+        call()
+    times = []
+    deadline = time.perf_counter() + budget
+    for _ in range(calls):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+        if time.perf_counter() > deadline and len(times) >= 10:
+            break
+    return statistics.median(times)
+
+
+def generator_flops(generator):
+    """Float operations per sample of the Dense and convolution layers (2 per multiply-add)."""
+    flops = 0
+    for layer in generator.layers:
+        if isinstance(layer, keras.layers.Dense):
+            flops += 2 * layer.kernel.shape[0] * layer.kernel.shape[1]
+        elif isinstance(layer, keras.layers.Conv2DTranspose):
+            kh, kw, c_out, c_in = layer.kernel.shape
+            h, w = layer.input.shape[1:3]
+            flops += 2 * h * w * kh * kw * c_in * c_out
+        elif isinstance(layer, keras.layers.Conv2D):
+            kh, kw, c_in, c_out = layer.kernel.shape
+            h, w = layer.output.shape[1:3]
+            flops += 2 * h * w * kh * kw * c_in * c_out
+    return int(flops)
+
+
+def machine_flops(size=2048, repeats=10):
+    a = np.random.default_rng(0).standard_normal((size, size)).astype("float32")
+    b = a.T.copy()
+    seconds = median_seconds(lambda: a @ b, repeats, 2)
+    return 2 * size**3 / seconds
+
+
+def train_mnist(epochs, upsampling, seed=0):
+    keras.utils.set_random_seed(seed)
+    if upsampling == "transpose":
+        model = kgan.models.build_trainer("cgan", (28, 28, 1), num_classes=10, seed=seed)
+    else:
+        generator = kgan.networks.dcgan_generator(
+            (28, 28, 1), latent_dim=64, num_classes=10, width=32, upsampling=upsampling
+        )
+        discriminator = kgan.networks.dcgan_discriminator((28, 28, 1), num_classes=10, width=32)
+        model = kgan.ConditionalGAN(generator, discriminator, seed=seed)
+    model.compile()
+    data = kgan.data.load("mnist_5k", batch_size=64, seed=seed, drop_remainder=True)
+    start = time.perf_counter()
+    model.fit(data, epochs=epochs, verbose=2)
+    return model, time.perf_counter() - start
+
+
+def train_ring(epochs, seed=0):
+    keras.utils.set_random_seed(seed)
+    model = kgan.models.build_trainer("gan", (2,), seed=seed)
+    model.compile()
+    model.fit(kgan.data.load("ring8", batch_size=256, seed=seed), epochs=epochs, verbose=0)
+    return model
+
+
+def inputs_for(model, batch):
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((batch, model.latent_dim)).astype("float32")
+    if model.conditional:
+        return {"z": z, "labels": (np.arange(batch) % model.num_classes).astype("int32")}
+    return {"z": z}
+
+
+def measure(name, model, folder, calls, classifier, parity_samples):
+    """Exports one generator every way and times and checks each."""
+    print(f"\n== {name}", flush=True)
+    result = {"flops_per_sample": generator_flops(model.generator), "params": 0}
+    result["params"] = int(model.generator.count_params())
+    saved = kgan.export.saved_model(model, os.path.join(folder, name, "saved_model"), check=False)
+    paths = {}
+    for q in QUANTIZATIONS:
+        paths[q] = kgan.export.tflite(
+            model,
+            os.path.join(folder, name, f"{q}.tflite"),
+            quantization=None if q == "float32" else q,
+            check=False,
+        )
+    result["sizes_bytes"] = {q: os.path.getsize(p) for q, p in paths.items()}
+    result["parity"] = {}
+    for q, p in [("saved_model", saved), *paths.items()]:
+        report = kgan.export.check_parity(
+            model, p, num_samples=parity_samples, classifier=classifier
+        )
+        print(report, flush=True)
+        result["parity"][q] = report.to_dict()
+    loaded = tf.saved_model.load(saved)
+    signature = loaded.signatures["generate"]
+    runners = {q: kgan.export.TFLiteModel(p) for q, p in paths.items()}
+    runners["float32_1thread"] = kgan.export.TFLiteModel(paths["float32"], num_threads=1)
+    generator = model.generator
+    result["latency_ms"] = {}
+    for batch in (1, 64):
+        feed = inputs_for(model, batch)
+        net_inputs = [feed["z"], feed["labels"]] if model.conditional else feed["z"]
+        tensors = {k: tf.constant(v) for k, v in feed.items()}
+        many = calls if batch == 1 else max(calls // 4, 20)
+        timings = {
+            "keras_eager": median_seconds(
+                lambda x=net_inputs: generator(x, training=False), many // 4, 5
+            ),
+            "keras_predict": median_seconds(
+                lambda x=net_inputs: generator.predict(x, verbose=0), max(many // 20, 10), 3
+            ),
+            "saved_model": median_seconds(lambda t=tensors: signature(**t), many, 10),
+        }
+        for q, runner in runners.items():
+            timings[f"tflite_{q}"] = median_seconds(lambda r=runner, f=feed: r(**f), many, 20)
+        # The interpreter alone, inputs already set: what the model costs without Python.
+        runner = runners["float32"]
+        runner(**feed)
+        timings["tflite_float32_invoke_only"] = median_seconds(runner.interpreter.invoke, many, 20)
+        result["latency_ms"][str(batch)] = {k: v * 1e3 for k, v in timings.items()}
+        print(
+            f"batch {batch}: " + ", ".join(f"{k} {v * 1e3:.3f} ms" for k, v in timings.items()),
+            flush=True,
+        )
+    return result
+
+
+def evaluate_targets(results, flops_per_second):
+    targets = {}
+    for name, r in results.items():
+        for batch in ("1", "64"):
+            lat = r["latency_ms"][batch]
+            floor_ms = r["flops_per_sample"] * int(batch) / flops_per_second * 1e3
+            r.setdefault("compute_floor_ms", {})[batch] = floor_ms
+            r.setdefault("tflite_float32_over_floor", {})[batch] = lat["tflite_float32"] / floor_ms
+            r.setdefault("tflite_float32_invoke_over_floor", {})[batch] = (
+                lat["tflite_float32_invoke_only"] / floor_ms
+            )
+        lat1 = r["latency_ms"]["1"]
+        # Among the float32 runtimes (the quantized files are judged by their own targets).
+        float_runtimes = ("keras_eager", "keras_predict", "saved_model", "tflite_float32")
+        calls = {k: lat1[k] for k in float_runtimes}
+        fastest = min(calls, key=calls.get)
+        targets[f"{name}: TFLite float32 fastest float32 runtime at batch 1"] = {
+            "met": fastest.startswith("tflite_float32"),
+            "fastest": fastest,
+            "tflite_float32_ms": lat1["tflite_float32"],
+            "fastest_ms": lat1[fastest],
+        }
+        ratio = r["tflite_float32_over_floor"]["1"]
+        targets[f"{name}: TFLite float32 within 1.5x of the compute floor (batch 1)"] = {
+            "met": ratio <= 1.5,
+            "ratio": ratio,
+            "ratio_batch_64": r["tflite_float32_over_floor"]["64"],
+            "invoke_only_ratio": r["tflite_float32_invoke_over_floor"]["1"],
+            "invoke_only_ratio_batch_64": r["tflite_float32_invoke_over_floor"]["64"],
+        }
+        targets[f"{name}: float32 parity <= 1e-5"] = {
+            "met": r["parity"]["float32"]["max_abs_error"] <= 1e-5,
+            "max_abs_error": r["parity"]["float32"]["max_abs_error"],
+        }
+        sizes = r["sizes_bytes"]
+        targets[f"{name}: int8 file <= 30% of float32"] = {
+            "met": sizes["int8"] <= 0.3 * sizes["float32"],
+            "fraction": sizes["int8"] / sizes["float32"],
+        }
+        targets[f"{name}: int8 faster than float32 at batch 1"] = {
+            "met": lat1["tflite_int8"] < lat1["tflite_float32"],
+            "int8_ms": lat1["tflite_int8"],
+            "float32_ms": lat1["tflite_float32"],
+        }
+        consistency = r["parity"]["int8"].get("exported_class_consistency")
+        if consistency is not None:
+            model_consistency = r["parity"]["int8"]["class_consistency"]
+            targets[f"{name}: int8 class consistency within 2 points"] = {
+                "met": abs(consistency - model_consistency) <= 0.02,
+                "float": model_consistency,
+                "int8": consistency,
+            }
+    ring = results.get("ring8_gan")
+    if ring:
+        speedup = ring["latency_ms"]["1"]["keras_eager"] / ring["latency_ms"]["1"]["tflite_float32"]
+        targets["ring8_gan: TFLite >= 20x faster per call than eager Keras (batch 1)"] = {
+            "met": speedup >= 20,
+            "speedup": speedup,
+        }
+    return targets
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", help="a trained MNIST cgan run folder or .keras file")
+    parser.add_argument("--epochs", type=int, default=20, help="MNIST training epochs (20)")
+    parser.add_argument("--ring-epochs", type=int, default=5, help="ring8 training epochs (5)")
+    parser.add_argument("--resize", action="store_true", help="also the resize-upsampling net")
+    parser.add_argument("--calls", type=int, default=400, help="timed calls at batch 1 (400)")
+    parser.add_argument("--parity-samples", type=int, default=1000, help="samples compared")
+    parser.add_argument("--out", default="benchmarks/results/export_latency.json")
+    args = parser.parse_args(argv)
+    classifier, accuracy = kgan.metrics.reference_classifier("mnist_5k")
+    flops_per_second = machine_flops()
+    print(f"machine float32 matmul: {flops_per_second / 1e9:.1f} GFLOP/s", flush=True)
+    models, training = {}, {}
+    if args.run:
+        models["mnist_cgan"] = kgan.export.load_model(args.run)
+        training["mnist_cgan"] = {"loaded_from": args.run}
+    else:
+        models["mnist_cgan"], seconds = train_mnist(args.epochs, "transpose")
+        training["mnist_cgan"] = {"epochs": args.epochs, "seconds": round(seconds, 1)}
+    if args.resize:
+        models["mnist_cgan_resize"], seconds = train_mnist(args.epochs, "resize")
+        training["mnist_cgan_resize"] = {"epochs": args.epochs, "seconds": round(seconds, 1)}
+    models["ring8_gan"] = train_ring(args.ring_epochs)
+    training["ring8_gan"] = {"epochs": args.ring_epochs}
+    results = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for name, model in models.items():
+            results[name] = measure(
+                name, model, folder, args.calls, classifier, args.parity_samples
+            )
+            results[name]["training"] = training[name]
+    targets = evaluate_targets(results, flops_per_second)
+    print("\n| generator | figure | batch 1 | batch 64 |\n|---|---|---|---|")
+    for name, r in results.items():
+        for key in r["latency_ms"]["1"]:
+            one, many = r["latency_ms"]["1"][key], r["latency_ms"]["64"][key]
+            print(f"| {name} | {key} ms | {one:.3f} | {many:.3f} |")
+        for q, size in r["sizes_bytes"].items():
+            print(f"| {name} | {q} size KiB | {size / 1024:.1f} | |")
+        print(
+            f"| {name} | compute floor ms | {r['compute_floor_ms']['1']:.4f} | "
+            f"{r['compute_floor_ms']['64']:.3f} |"
+        )
+    print("\ntargets:")
+    for name, t in targets.items():
+        detail = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in t.items()}
+        print(f"  {'met   ' if t['met'] else 'MISSED'} {name}: {detail}")
+    report = {
+        "command": "python " + shlex.join(["benchmarks/export_latency.py", *sys.argv[1:]]),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "note": "timed on a shared machine with other jobs running; medians, re-run on a quiet "
+        "machine for final figures",
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "float32_matmul_gflops": flops_per_second / 1e9,
+        },
+        "versions": {
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "kgan": kgan.__version__,
+        },
+        "settings": vars(args),
+        "reference_classifier": {"test_accuracy": accuracy},
+        "results": results,
+        "targets": targets,
+    }
+    atomic_write_json(args.out, report)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
