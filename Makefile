@@ -13,15 +13,17 @@ $(BIN)/kgan: pyproject.toml
 	$(BIN)/pip install -e '.[test]'
 	touch $@
 
-# Train a conditional GAN on the embedded 5,000 MNIST digits and write samples.png.
+# Train a conditional GAN on the embedded 5,000 MNIST digits, write samples.png and export it
+# (SavedModel for TF Serving, TFLite float32 and int8).
 demo: $(BIN)/kgan
 	rm -rf $(RUN)
 	$(BIN)/kgan train cgan --data mnist_5k --epochs $(EPOCHS) --out $(RUN)
 	$(BIN)/kgan sample $(RUN) --num 100 --labels 0-9 --out samples.png
+	$(BIN)/kgan export $(RUN) --format saved_model,tflite --quantize none,int8 --out exports/cgan_mnist --overwrite
 
 test: $(BIN)/kgan
 	$(BIN)/ruff check kgan tests benchmarks examples
 	$(BIN)/pytest -q
 
 clean:
-	rm -rf $(VENV) runs samples.png
+	rm -rf $(VENV) runs exports samples.png
