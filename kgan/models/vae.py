@@ -752,10 +752,11 @@ class VAE(keras.Model):
 
 
 class VAEInferenceModule(tf.Module):
-    """A trained `kgan.models.VAE`'s networks and the functions that export them.
+    """A trained `kgan.models.VAE`'s (or `kgan.models.VAEGAN`'s) networks and the functions
+    that export them.
 
     Args:
-        model: a `kgan.models.VAE`.
+        model: a `kgan.models.VAE` or `kgan.models.VAEGAN`.
 
     Example:
         >>> module = kgan.models.vae.VAEInferenceModule(vae)
@@ -766,8 +767,8 @@ class VAEInferenceModule(tf.Module):
         super().__init__(name=f"{model.name}_inference")
         self.encoder = model.encoder
         self.decoder = model.decoder
-        own = [model.log_scale]
-        if model.prior == "mixture":
+        own = [getattr(model, "log_scale", None)]
+        if getattr(model, "prior", "normal") == "mixture":
             own += [model.prior_logits, model.prior_means, model.prior_raw_scales]
         self.own_variables = [v.value for v in own if v is not None]
         x_spec = tf.TensorSpec([None, *model.data_shape], tf.float32, name="x")

@@ -10,7 +10,7 @@ from keras import ops
 
 from kgan import losses as losses_lib
 from kgan.models.gan import _resolve_optimizer
-from kgan.models.vae import VAE
+from kgan.models.vae import VAE, VAEInferenceModule
 
 tfd = tfp.distributions
 
@@ -596,37 +596,10 @@ class VAEGAN(keras.Model):
             >>> module = vaegan.inference_module()
             >>> tf.saved_model.save(module, path, signatures=module.signatures())
         """
-        return VAEGANInferenceModule(self)
+        return VAEInferenceModule(self)
 
     def inference_functions(self):
         """`{"encode", "decode", "generate"}` -> traced functions with fixed input signatures
         (see `inference_module`). They read the model's variables: save them under the model
         or under `inference_module()` as the root object."""
         return self.inference_module().signatures()
-
-
-class VAEGANInferenceModule(tf.Module):
-    """A trained `kgan.models.VAEGAN`'s encoder and decoder and the functions that export them.
-
-    Args:
-        model: a `kgan.models.VAEGAN`.
-
-    Example:
-        >>> module = kgan.models.vaegan.VAEGANInferenceModule(vaegan)
-        >>> tf.saved_model.save(module, "vaegan_model", signatures=module.signatures())
-    """
-
-    def __init__(self, model):
-        super().__init__(name=f"{model.name}_inference")
-        self.encoder = model.encoder
-        self.decoder = model.decoder
-        x_spec = tf.TensorSpec([None, *model.data_shape], tf.float32, name="x")
-        z_spec = tf.TensorSpec([None, model.latent_dim], tf.float32, name="z")
-        self.encode = tf.function(lambda x: model._posterior_params(x)[0], input_signature=[x_spec])
-        self.decode = tf.function(model._decode_mean, input_signature=[z_spec])
-        self.generate = tf.function(model._decode_mean, input_signature=[z_spec])
-
-    def signatures(self):
-        """`{"encode", "decode", "generate"}` -> traced functions, ready for
-        `tf.saved_model.save(self, path, signatures=...)`."""
-        return {"encode": self.encode, "decode": self.decode, "generate": self.generate}
