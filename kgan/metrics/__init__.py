@@ -1,17 +1,53 @@
-"""Sample-quality metrics."""
+"""Sample-quality metrics: feature extractors, distances as functions and as Keras metrics."""
 
+from kgan.metrics.callback import MetricsCallback
 from kgan.metrics.class_consistency import (
     class_consistency,
     generated_class_consistency,
     reference_classifier,
     train_classifier,
 )
+from kgan.metrics.distances import (
+    density_coverage,
+    feature_statistics,
+    fid,
+    frechet_distance,
+    inception_score,
+    kid,
+    precision_recall,
+)
+from kgan.metrics.evaluate import evaluate_model, score_features
+from kgan.metrics.features import (
+    DomainExtractor,
+    FeatureExtractor,
+    KerasFeatureExtractor,
+    domain_extractor,
+    inception_extractor,
+)
 from kgan.metrics.mode_coverage import mode_coverage
+from kgan.metrics.streaming import FID, KID
 
 __all__ = [
+    "FID",
+    "KID",
+    "DomainExtractor",
+    "FeatureExtractor",
+    "KerasFeatureExtractor",
+    "MetricsCallback",
     "class_consistency",
+    "density_coverage",
+    "domain_extractor",
+    "evaluate_model",
+    "feature_statistics",
+    "fid",
+    "frechet_distance",
     "generated_class_consistency",
+    "inception_extractor",
+    "inception_score",
+    "kid",
     "mode_coverage",
+    "precision_recall",
     "reference_classifier",
+    "score_features",
     "train_classifier",
 ]

@@ -29,11 +29,15 @@ def _classifier_network(shape, num_classes):
     )
 
 
-def train_classifier(data="mnist_5k", epochs=15, batch_size=64, seed=0, verbose=0):
+# Bumped whenever the recipe of `train_classifier` changes, so cached classifiers are retrained.
+RECIPE_VERSION = 2
+
+
+def train_classifier(data="mnist_5k", epochs=30, batch_size=64, seed=0, verbose=0):
     """Trains a small CNN on a labelled image dataset's train split and scores it on test.
 
-    Light augmentation (shifts of up to 2 pixels) helps on the 4,000 training digits of
-    `mnist_5k`.
+    Light augmentation (shifts of up to 2 pixels, rotations of up to 8 degrees, zooms of up to
+    8%) and a cosine-decayed learning rate help on the 4,000 training digits of `mnist_5k`.
 
     Args:
         data: a labelled image dataset known to `kgan.data` with train and test splits.
@@ -56,10 +60,19 @@ def train_classifier(data="mnist_5k", epochs=15, batch_size=64, seed=0, verbose=
     keras.utils.set_random_seed(seed)
     num_classes = int(max(y_train.max(), y_test.max())) + 1
     classifier = _classifier_network(x_train.shape[1:], num_classes)
-    augment = keras.Sequential([layers.RandomTranslation(2 / 28, 2 / 28, fill_value=-1.0)])
+    augment = keras.Sequential(
+        [
+            layers.RandomTranslation(
+                2 / 28, 2 / 28, fill_mode="constant", fill_value=-1.0, seed=seed
+            ),
+            layers.RandomRotation(8 / 360, fill_mode="constant", fill_value=-1.0, seed=seed + 1),
+            layers.RandomZoom(0.08, fill_mode="constant", fill_value=-1.0, seed=seed + 2),
+        ]
+    )
     trainer = keras.Sequential([augment, classifier])
+    steps = epochs * -(-len(x_train) // batch_size)
     trainer.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
+        optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(2e-3, steps)),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     trainer.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, verbose=verbose)
@@ -76,6 +89,8 @@ def _cache_dir(cache_dir):
 def reference_classifier(data="mnist_5k", cache_dir=None, verbose=0):
     """Returns the reference classifier of a dataset, training and caching it on first use.
 
+    The cache records `RECIPE_VERSION`; a classifier trained by another recipe is replaced.
+
     Args:
         data: a labelled image dataset known to `kgan.data`.
         cache_dir: cache folder; `$KGAN_CACHE` or `~/.cache/kgan` when None.
@@ -89,11 +104,13 @@ def reference_classifier(data="mnist_5k", cache_dir=None, verbose=0):
     meta_path = os.path.join(folder, f"{data}.json")
     if os.path.exists(path) and os.path.exists(meta_path):
         with open(meta_path) as f:
-            accuracy = json.load(f)["test_accuracy"]
-        return keras.saving.load_model(path), accuracy
+            meta = json.load(f)
+        # A classifier cached by an older recipe is retrained.
+        if meta.get("recipe_version") == RECIPE_VERSION:
+            return keras.saving.load_model(path), meta["test_accuracy"]
     classifier, accuracy = train_classifier(data, verbose=verbose)
     atomic_write(path, classifier.save)
-    atomic_write_json(meta_path, {"test_accuracy": accuracy})
+    atomic_write_json(meta_path, {"test_accuracy": accuracy, "recipe_version": RECIPE_VERSION})
     return classifier, accuracy
 
 

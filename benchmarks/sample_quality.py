@@ -1,0 +1,141 @@
+"""Sample quality of trained MNIST models, with the held-out real digits as the ceiling.
+
+Every model draws 1,000 samples (seed 0; a conditional model's labels cycle through 0-9) and is
+scored against the 4,000 training digits of `mnist_5k` in the feature space of the reference
+classifier (`kgan.metrics.domain_extractor`): domain FID, KID, improved precision/recall (k=3),
+density/coverage (k=5) and, for conditional models, class consistency. The 1,000 held-out real
+digits, scored the same way, are the ceiling a perfect generator would reach with 1,000 samples.
+
+    python benchmarks/sample_quality.py                      # trains the default cGAN, 40 epochs
+    python benchmarks/sample_quality.py --runs cgan=runs/cgan_mnist vae=runs/vae_mnist
+
+Targets: conditional GAN >= 98% class consistency, domain FID within 2x of the held-out real FID.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import kgan  # noqa: E402
+from kgan.atomic import atomic_write_json  # noqa: E402
+from kgan.callbacks import RunCheckpoint, load_run  # noqa: E402
+from kgan.metrics.evaluate import score_features  # noqa: E402
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+METRICS = ("fid", "kid", "pr", "dc", "is", "consistency")
+COLUMNS = (
+    "fid",
+    "kid",
+    "precision",
+    "recall",
+    "density",
+    "coverage",
+    "inception_score",
+    "consistency",
+)
+
+
+def train_default(folder, epochs):
+    """Trains the default conditional GAN into a run folder; returns (model, seconds)."""
+    keras.utils.set_random_seed(0)
+    model = kgan.models.build_trainer("cgan", (28, 28, 1), num_classes=10, seed=0)
+    model.compile()
+    data = kgan.data.load("mnist_5k", batch_size=64, seed=0, drop_remainder=True)
+    start = time.perf_counter()
+    model.fit(data, epochs=epochs, callbacks=[RunCheckpoint(folder)], verbose=2)
+    return model, time.perf_counter() - start
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", nargs="*", default=[], help="name=run_folder_or_keras_file")
+    parser.add_argument("--epochs", type=int, default=40, help="epochs of the default cGAN")
+    parser.add_argument("--run-dir", default="runs/sample_quality_cgan", help="its run folder")
+    parser.add_argument("--num-samples", type=int, default=1000)
+    parser.add_argument("--out", default=os.path.join(RESULTS, "sample_quality.json"))
+    args = parser.parse_args(argv)
+
+    extractor = kgan.metrics.domain_extractor("mnist_5k")
+    train_images, _ = kgan.data.load_arrays("mnist_5k", split="train")
+    test_images, test_labels = kgan.data.load_arrays("mnist_5k", split="test")
+    real_features = extractor(train_images)
+    rows = {}
+    held_features, held_logits = extractor.features_and_logits(test_images)
+    rows["held-out real digits"] = score_features(
+        real_features, held_features, METRICS, fake_logits=held_logits, labels=test_labels
+    )
+
+    models = {}
+    training = {}
+    for spec in args.runs:
+        name, _, path = spec.partition("=")
+        if not path:
+            sys.exit(f"--runs takes name=path; got {spec!r}")
+        if os.path.isdir(path):
+            models[name] = load_run(path)[0]
+        else:
+            models[name] = keras.saving.load_model(path)
+    if not models:
+        model_path = os.path.join(args.run_dir, RunCheckpoint.MODEL_FILE)
+        name = f"cgan ({args.epochs} epochs)"
+        models[name], seconds = train_default(args.run_dir, args.epochs)
+        training[name] = {"epochs": args.epochs, "seconds": round(seconds, 1), "run": model_path}
+
+    for name, model in models.items():
+        metrics = [m for m in METRICS if m != "consistency" or model.conditional]
+        rows[name] = kgan.metrics.evaluate_model(
+            model, "mnist_5k", metrics, num_samples=args.num_samples, extractor=extractor
+        )
+
+    ceiling = rows["held-out real digits"]["fid"]
+    print(
+        f"\nfeatures: {extractor.name} (reference classifier test accuracy "
+        f"{extractor.accuracy:.4f}); real reference: {len(train_images)} training digits"
+    )
+    print(f"{'model':28s}" + "".join(f"{c[:11]:>12s}" for c in COLUMNS) + f"{'FID/ceiling':>12s}")
+    for name, row in rows.items():
+        cells = "".join(
+            f"{row[c]:12.4f}" if isinstance(row.get(c), float) else f"{'-':>12s}" for c in COLUMNS
+        )
+        print(f"{name[:28]:28s}{cells}{row['fid'] / ceiling:12.2f}")
+
+    targets = {}
+    for name, row in rows.items():
+        if name == "held-out real digits":
+            continue
+        targets[name] = {
+            "fid_within_2x_of_held_out": bool(row["fid"] <= 2 * ceiling),
+            "consistency_at_least_0.98": (
+                bool(row["consistency"] >= 0.98) if "consistency" in row else None
+            ),
+        }
+    result = {
+        "features": extractor.name,
+        "classifier_test_accuracy": extractor.accuracy,
+        "real_reference": "mnist_5k train split (4,000 digits)",
+        "num_samples": args.num_samples,
+        "held_out_fid_ceiling": ceiling,
+        "rows": {
+            name: {k: v for k, v in row.items() if isinstance(v, float | int | str)}
+            for name, row in rows.items()
+        },
+        "training": training,
+        "targets": targets,
+        "python": sys.version.split()[0],
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+    }
+    atomic_write_json(args.out, result)
+    print(f"\nwrote {args.out}")
+    for name, target in targets.items():
+        print(f"{name}: {target}")
+
+
+if __name__ == "__main__":
+    main()
