@@ -78,7 +78,8 @@ def main(argv=None):
         if not path:
             sys.exit(f"--runs takes name=path; got {spec!r}")
         if os.path.isdir(path):
-            models[name] = load_run(path)[0]
+            models[name], state = load_run(path)
+            training[name] = {"epochs": state["epoch"], "run": path}
         else:
             models[name] = keras.saving.load_model(path)
     if not models:

@@ -152,7 +152,9 @@ def kid(features_a, features_b, num_subsets=100, subset_size=1000, seed=0):
 
     Returns:
         `(mean, standard_error)`: the mean of the subset estimates and its standard error (their
-        standard deviation over `sqrt(num_subsets)`).
+        standard deviation over `sqrt(num_subsets)`). The error reflects only the choice of
+        subsets: when a set is no larger than `subset_size`, every subset holds all of it and
+        the error leaves out that set's own sampling noise.
 
     Example:
         >>> value, error = kgan.metrics.kid(real_features, fake_features)
