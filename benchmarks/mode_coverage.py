@@ -93,6 +93,16 @@ VARIANTS = {
         "schedule": "constant",
         "about": "WGANGP with the paper's defaults (5 critic steps, lambda 10, Adam(1e-4, 0, 0.9))",
     },
+    "wgan_gp_toy": {
+        "trainer": "wgan_gp",
+        "kwargs": {"gradient_penalty": 0.1},
+        "lr": 1e-3,
+        "betas": (0.5, 0.9),
+        "steps": 3_000,
+        "schedule": "cosine",
+        "about": "WGANGP with the penalty weight 0.1 that the WGAN-GP authors' code uses for its "
+        "toy 2-D tasks, Adam(1e-3, 0.5, 0.9) with cosine decay to 1%",
+    },
 }
 
 TARGETS = {"high_quality": 0.97, "reverse_kl": 0.02, "seconds": 180.0}
