@@ -112,12 +112,10 @@ def _default_classifier(model):
         return None
     if getattr(model, "num_classes", None) != 10:
         return None
-    from kgan.metrics import class_consistency as cc
+    from kgan.metrics.class_consistency import cached_reference_classifier
 
-    cached = os.path.join(cc._cache_dir(None), "classifiers", "mnist_5k.keras")
-    if not os.path.exists(cached):
-        return None
-    return cc.reference_classifier("mnist_5k")[0]
+    cached = cached_reference_classifier("mnist_5k")
+    return None if cached is None else cached[0]
 
 
 def _reference(model, name, function, inputs, seed):

@@ -2,6 +2,7 @@
 
 from kgan.metrics.callback import MetricsCallback
 from kgan.metrics.class_consistency import (
+    cached_reference_classifier,
     class_consistency,
     generated_class_consistency,
     reference_classifier,
@@ -47,6 +48,7 @@ __all__ = [
     "kid",
     "mode_coverage",
     "precision_recall",
+    "cached_reference_classifier",
     "reference_classifier",
     "score_features",
     "train_classifier",

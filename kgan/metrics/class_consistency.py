@@ -86,6 +86,33 @@ def _cache_dir(cache_dir):
     )
 
 
+def _cache_paths(data, cache_dir):
+    folder = os.path.join(_cache_dir(cache_dir), "classifiers")
+    return os.path.join(folder, f"{data}.keras"), os.path.join(folder, f"{data}.json")
+
+
+def cached_reference_classifier(data="mnist_5k", cache_dir=None):
+    """Returns `(classifier, test_accuracy)` from the cache, or None; never trains.
+
+    A classifier cached by another recipe (`RECIPE_VERSION`) counts as absent.
+
+    Args:
+        data: a labelled image dataset known to `kgan.data`.
+        cache_dir: cache folder; `$KGAN_CACHE` or `~/.cache/kgan` when None.
+
+    Returns:
+        `(classifier, test_accuracy)` or None.
+    """
+    path, meta_path = _cache_paths(data, cache_dir)
+    if not (os.path.exists(path) and os.path.exists(meta_path)):
+        return None
+    with open(meta_path) as f:
+        meta = json.load(f)
+    if meta.get("recipe_version") != RECIPE_VERSION:
+        return None
+    return keras.saving.load_model(path), meta["test_accuracy"]
+
+
 def reference_classifier(data="mnist_5k", cache_dir=None, verbose=0):
     """Returns the reference classifier of a dataset, training and caching it on first use.
 
@@ -99,15 +126,10 @@ def reference_classifier(data="mnist_5k", cache_dir=None, verbose=0):
     Returns:
         `(classifier, test_accuracy)`.
     """
-    folder = os.path.join(_cache_dir(cache_dir), "classifiers")
-    path = os.path.join(folder, f"{data}.keras")
-    meta_path = os.path.join(folder, f"{data}.json")
-    if os.path.exists(path) and os.path.exists(meta_path):
-        with open(meta_path) as f:
-            meta = json.load(f)
-        # A classifier cached by an older recipe is retrained.
-        if meta.get("recipe_version") == RECIPE_VERSION:
-            return keras.saving.load_model(path), meta["test_accuracy"]
+    cached = cached_reference_classifier(data, cache_dir)
+    if cached is not None:
+        return cached
+    path, meta_path = _cache_paths(data, cache_dir)
     classifier, accuracy = train_classifier(data, verbose=verbose)
     atomic_write(path, classifier.save)
     atomic_write_json(meta_path, {"test_accuracy": accuracy, "recipe_version": RECIPE_VERSION})

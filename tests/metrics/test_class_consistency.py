@@ -20,10 +20,27 @@ def test_reference_classifier_caches_its_training(tmp_path, monkeypatch):
         return net, 0.5
 
     monkeypatch.setattr(module, "train_classifier", fake_train)
+    assert kgan.metrics.cached_reference_classifier("digits", cache_dir=tmp_path) is None
     _, first = kgan.metrics.reference_classifier("digits", cache_dir=tmp_path)
     _, second = kgan.metrics.reference_classifier("digits", cache_dir=tmp_path)
     assert calls == ["digits"] and first == second == 0.5
     assert (tmp_path / "classifiers" / "digits.keras").exists()
+    cached, accuracy = kgan.metrics.cached_reference_classifier("digits", cache_dir=tmp_path)
+    assert isinstance(cached, keras.Model) and accuracy == 0.5
+    # A classifier of another recipe is stale: absent for the cache, retrained by the getter.
+    monkeypatch.setattr(module, "RECIPE_VERSION", module.RECIPE_VERSION + 1)
+    assert kgan.metrics.cached_reference_classifier("digits", cache_dir=tmp_path) is None
+    kgan.metrics.reference_classifier("digits", cache_dir=tmp_path)
+    assert calls == ["digits", "digits"]
+
+
+def test_export_parity_looks_for_the_cached_classifier_only(tmp_path, monkeypatch):
+    from kgan.export import parity
+
+    monkeypatch.setenv("KGAN_CACHE", str(tmp_path))
+    monkeypatch.setattr(module, "train_classifier", lambda *a, **k: pytest.fail("trained"))
+    cgan = kgan.models.build_trainer("cgan", (28, 28, 1), num_classes=10, width=4)
+    assert parity._default_classifier(cgan) is None
 
 
 def test_class_consistency_counts_agreement():
