@@ -267,29 +267,32 @@ def test_wgan_gp_has_the_papers_defaults_and_round_trips(tmp_path):
 
 def test_generator_ema_follows_its_formula_and_is_saved(tmp_path):
     images, labels = toy_data(n=16)
-    frozen = toy_cgan(ema_decay=1.0)
-    frozen.compile()
-    start = weights_of(frozen.generator)
-    frozen.fit(images, labels, batch_size=16, epochs=1, verbose=0)
-    for a, b in zip(start, frozen.ema_generator.get_weights()):
-        np.testing.assert_array_equal(a, b)  # decay 1 never moves
-    assert not all(np.allclose(a, b) for a, b in zip(start, frozen.generator.get_weights()))
-
-    half = toy_cgan(ema_decay=0.5)
-    half.compile()
-    start = weights_of(half.generator)
-    half.fit(images, labels, batch_size=16, epochs=1, verbose=0)  # one generator update
-    for s, now, ema in zip(start, half.generator.get_weights(), half.ema_generator.get_weights()):
-        np.testing.assert_allclose(ema, 0.5 * s + 0.5 * now, rtol=1e-5, atol=1e-6)
-    assert not half.ema_generator.trainable_weights
+    # The n-th update uses d = min(ema_decay, (1 + n) / (10 + n)): 2/11 at the first.
+    for decay, first in ((0.999, 2 / 11), (0.1, 0.1)):
+        model = toy_cgan(ema_decay=decay)
+        model.compile()
+        start = weights_of(model.generator)
+        model.fit(images, labels, batch_size=16, epochs=1, verbose=0)  # one generator update
+        now, ema = model.generator.get_weights(), model.ema_generator.get_weights()
+        assert not all(np.allclose(a, b) for a, b in zip(start, now))
+        for s, w, e in zip(start, now, ema):
+            np.testing.assert_allclose(e, first * s + (1 - first) * w, rtol=1e-5, atol=1e-6)
+        # the second update: 3/12 (or ema_decay when lower)
+        previous = ema
+        model.fit(images, labels, batch_size=16, epochs=1, verbose=0)
+        second = min(decay, 3 / 12)
+        now, ema = model.generator.get_weights(), model.ema_generator.get_weights()
+        for p, w, e in zip(previous, now, ema):
+            np.testing.assert_allclose(e, second * p + (1 - second) * w, rtol=1e-5, atol=1e-6)
+    assert not model.ema_generator.trainable_weights
 
     # generate() draws from the average, and the average survives a save and load
     z = np.random.default_rng(1).normal(size=(2, 8)).astype("float32")
-    expected = half.ema_generator([z, np.array([0, 1], "int32")], training=False).numpy()
-    np.testing.assert_allclose(half.generate(latents=z, labels=[0, 1]), expected, atol=1e-6)
-    half.save(tmp_path / "ema.keras")
+    expected = model.ema_generator([z, np.array([0, 1], "int32")], training=False).numpy()
+    np.testing.assert_allclose(model.generate(latents=z, labels=[0, 1]), expected, atol=1e-6)
+    model.save(tmp_path / "ema.keras")
     loaded = keras.saving.load_model(tmp_path / "ema.keras")
-    assert loaded.ema_decay == 0.5
+    assert loaded.ema_decay == 0.1
     np.testing.assert_allclose(loaded.generate(latents=z, labels=[0, 1]), expected, atol=1e-6)
     with pytest.raises(ValueError, match="ema_decay"):
         toy_cgan(ema_decay=1.5)

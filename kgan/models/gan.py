@@ -43,8 +43,10 @@ class GAN(keras.Model):
         num_classes: number of classes of a conditional model; read from the generator's
             label `Embedding` (or `CategoryEncoding`) layer when None.
         ema_decay: if set (e.g. 0.999), an exponential moving average of the generator's
-            weights, `ema = decay * ema + (1 - decay) * weights` after every generator update,
-            is kept in `ema_generator`, saved with the model and used by `generate`.
+            weights, `ema = d * ema + (1 - d) * weights` after the n-th generator update with
+            `d = min(ema_decay, (1 + n) / (10 + n))` (the warm-up of TensorFlow's
+            `ExponentialMovingAverage`, so the random initial weights fade out fast), is kept
+            in `ema_generator`, saved with the model and used by `generate`.
         augment: DiffAugment policy for image data, e.g. `"translation,cutout,color"` (see
             `kgan.augment`): the discriminator sees real and generated images through the same
             random, differentiable transformations in both updates, and the penalties are
@@ -444,8 +446,10 @@ class GAN(keras.Model):
         self.g_optimizer.apply(tape.gradient(scaled, g_vars), g_vars)
         if self.ema_generator is not None:
             # Moving statistics (batch norm) are averaged along with the weights.
+            n = ops.cast(self.g_optimizer.iterations, "float32")
+            decay = ops.minimum(self.ema_decay, (1.0 + n) / (10.0 + n))
             for average, current in zip(self.ema_generator.weights, self.generator.weights):
-                average.assign(self.ema_decay * average + (1.0 - self.ema_decay) * current)
+                average.assign(decay * average + (1.0 - decay) * current)
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         if penalty is not None:
