@@ -279,3 +279,11 @@ def test_vade_runs_end_to_end_on_a_toy():
     np.testing.assert_allclose(
         np.asarray(again.vae_.prior_means), again.mixture_.means_, rtol=1e-5, atol=1e-5
     )
+    # The prior keeps the diagonal of the full-covariance mixture fitted to the latents.
+    assert again.mixture_.covariance_type == "full"
+    _, _, scales = again.vae_._prior_arrays()
+    np.testing.assert_allclose(
+        scales**2, np.diagonal(again.mixture_.covariances_, axis1=1, axis2=2), rtol=1e-3
+    )
+    with pytest.raises(ValueError, match="init_covariance"):
+        kgan.cluster.VaDEClustering(3, vae=vade.pretrained_vae_, init_covariance="tied").fit(x)

