@@ -184,6 +184,19 @@ def test_quantized_tflite_runs_with_bounded_error(
     assert images.shape == (4, *SHAPE) and np.abs(images).max() <= 1.0 + 1e-6
 
 
+def test_dense_layers_quantize_per_tensor_unless_asked(cgan, tmp_path):
+    per_tensor = kgan.export.tflite(cgan, tmp_path / "t.tflite", "int8", check=False)
+    per_channel = kgan.export.tflite(
+        cgan, tmp_path / "c.tflite", "int8", check=False, per_channel_dense=True
+    )
+    # One scale and zero point for the projection instead of one per output unit.
+    assert os.path.getsize(per_tensor) < os.path.getsize(per_channel)
+    for path in (per_tensor, per_channel):
+        np.testing.assert_allclose(
+            kgan.export.TFLiteModel(path).generate(4, seed=0), cgan.generate(4, seed=0), atol=0.25
+        )
+
+
 def test_int8_with_integer_io_and_user_calibration_data(cgan, tmp_path):
     rng = np.random.default_rng(0)
     data = {"z": rng.standard_normal((64, LATENT_DIM)).astype("float32")}
