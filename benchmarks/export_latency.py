@@ -274,13 +274,13 @@ def main(argv=None):
         )
     print("\ntargets:")
     for name, t in targets.items():
-        detail = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in t.items()}
+        detail = {k: (float(f"{v:.4g}") if isinstance(v, float) else v) for k, v in t.items()}
         print(f"  {'met   ' if t['met'] else 'MISSED'} {name}: {detail}")
     report = {
         "command": "python " + shlex.join(["benchmarks/export_latency.py", *sys.argv[1:]]),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "note": "timed on a shared machine with other jobs running; medians, re-run on a quiet "
-        "machine for final figures",
+        "note": "medians of many calls; 1-minute load average at the end of the run: "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
         "machine": {
             "cpu_count": os.cpu_count(),
             "platform": platform.platform(),
