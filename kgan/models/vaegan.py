@@ -468,23 +468,10 @@ class VAEGAN(keras.Model):
         noise, prior_latents = self._draw(ops.shape(x)[0])
         return self._record(self._step_terms(x, noise, prior_latents, training=False))
 
+    # The VAE's step wrappers: data checks, then `_train_math` / `_test_math` under XLA.
     _use_xla = VAE._use_xla
-
-    def train_step(self, data):
-        x = self._unpack(data)
-        if not self._use_xla():
-            return self._train_math(x)
-        if self._compiled_train is None:
-            self._compiled_train = tf.function(self._train_math, jit_compile=True)
-        return self._compiled_train(x)
-
-    def test_step(self, data):
-        x = self._unpack(data)
-        if not self._use_xla():
-            return self._test_math(x)
-        if self._compiled_test is None:
-            self._compiled_test = tf.function(self._test_math, jit_compile=True)
-        return self._compiled_test(x)
+    train_step = VAE.train_step
+    test_step = VAE.test_step
 
     def call(self, inputs, training=False):
         """Reconstructs `inputs` through the posterior mean: `Dec(E[z|x])` in [-1, 1]."""
