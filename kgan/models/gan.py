@@ -7,6 +7,7 @@ from keras import ops
 
 from kgan import augment as augment_lib
 from kgan import losses as losses_lib
+from kgan.models.seed_state import SeedStateMixin
 
 
 def _resolve_optimizer(optimizer, default_factory, argument):
@@ -23,7 +24,7 @@ def _resolve_optimizer(optimizer, default_factory, argument):
 
 
 @keras.saving.register_keras_serializable(package="kgan")
-class GAN(keras.Model):
+class GAN(SeedStateMixin, keras.Model):
     """A generative adversarial network trained with `model.fit`.
 
     One `train_step` serves the whole family: the loss is chosen by name, the discriminator
@@ -229,18 +230,6 @@ class GAN(keras.Model):
         for key in ("generator", "discriminator"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
-
-    def save_own_variables(self, store):
-        # Keras does not save a SeedGenerator's state; without it a resumed run would redraw
-        # the latents of its first epochs.
-        super().save_own_variables(store)
-        store["seed_generator_state"] = np.asarray(self.seed_generator.state.numpy())
-
-    def load_own_variables(self, store):
-        keys = list(store.keys())
-        if "seed_generator_state" in keys:
-            self.seed_generator.state.assign(store["seed_generator_state"])
-        super().load_own_variables({k: store[k] for k in keys if k != "seed_generator_state"})
 
     # Compilation ----------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import tensorflow_probability as tfp
 from keras import ops
 
 from kgan.models.gan import _resolve_optimizer
+from kgan.models.seed_state import SeedStateMixin
 
 tfd = tfp.distributions
 
@@ -28,7 +29,7 @@ def _inverse_softplus(y):
 
 
 @keras.saving.register_keras_serializable(package="kgan")
-class VAE(keras.Model):
+class VAE(SeedStateMixin, keras.Model):
     """A variational autoencoder (Kingma & Welling 2014) trained with `model.fit`.
 
     The encoder maps data to `[batch, 2 * latent_dim]`: the location and the scale before a
@@ -249,18 +250,6 @@ class VAE(keras.Model):
         for key in ("encoder", "decoder"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
-
-    def save_own_variables(self, store):
-        # Keras does not save a SeedGenerator's state; without it a resumed run would redraw
-        # the noise of its first epochs.
-        super().save_own_variables(store)
-        store["seed_generator_state"] = np.asarray(self.seed_generator.state.numpy())
-
-    def load_own_variables(self, store):
-        keys = list(store.keys())
-        if "seed_generator_state" in keys:
-            self.seed_generator.state.assign(store["seed_generator_state"])
-        super().load_own_variables({k: store[k] for k in keys if k != "seed_generator_state"})
 
     # Compilation ----------------------------------------------------------------------------
 

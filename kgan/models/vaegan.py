@@ -10,6 +10,7 @@ from keras import ops
 
 from kgan import losses as losses_lib
 from kgan.models.gan import _resolve_optimizer
+from kgan.models.seed_state import SeedStateMixin
 from kgan.models.vae import VAE, VAEInferenceModule
 
 tfd = tfp.distributions
@@ -42,7 +43,7 @@ def _default_feature_layer(discriminator):
 
 
 @keras.saving.register_keras_serializable(package="kgan")
-class VAEGAN(keras.Model):
+class VAEGAN(SeedStateMixin, keras.Model):
     """VAE-GAN (Larsen et al. 2016, "Autoencoding beyond pixels using a learned similarity
     metric"), trained with `model.fit`.
 
@@ -264,18 +265,6 @@ class VAEGAN(keras.Model):
         for key in ("encoder", "decoder", "discriminator"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
-
-    def save_own_variables(self, store):
-        # Keras does not save a SeedGenerator's state; without it a resumed run would redraw
-        # the noise of its first epochs.
-        super().save_own_variables(store)
-        store["seed_generator_state"] = np.asarray(self.seed_generator.state.numpy())
-
-    def load_own_variables(self, store):
-        keys = list(store.keys())
-        if "seed_generator_state" in keys:
-            self.seed_generator.state.assign(store["seed_generator_state"])
-        super().load_own_variables({k: store[k] for k in keys if k != "seed_generator_state"})
 
     # Compilation ----------------------------------------------------------------------------
 
