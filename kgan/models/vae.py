@@ -8,7 +8,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from keras import ops
 
-from kgan.models.gan import _resolve_optimizer
+from kgan.models.gan import _resolve_jit_compile, _resolve_optimizer
 from kgan.models.seed_state import SeedStateMixin
 
 tfd = tfp.distributions
@@ -276,12 +276,7 @@ class VAE(SeedStateMixin, keras.Model):
             steps_per_execution=steps_per_execution,
             run_eagerly=run_eagerly,
         )
-        if jit_compile == "auto":
-            jit_compile = not run_eagerly and all(
-                layer.supports_jit for layer in self._flatten_layers()
-            )
-        elif jit_compile not in (True, False):
-            raise ValueError(f"jit_compile must be True, False or 'auto'; got {jit_compile!r}")
+        jit_compile = _resolve_jit_compile(self, jit_compile, run_eagerly)
         self._step_jit = bool(jit_compile) and not run_eagerly
         self._compiled_train = None
         self._compiled_test = None

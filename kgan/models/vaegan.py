@@ -9,7 +9,7 @@ import tensorflow_probability as tfp
 from keras import ops
 
 from kgan import losses as losses_lib
-from kgan.models.gan import _resolve_optimizer
+from kgan.models.gan import _resolve_jit_compile, _resolve_optimizer
 from kgan.models.seed_state import SeedStateMixin
 from kgan.models.vae import VAE, VAEInferenceModule
 
@@ -296,12 +296,7 @@ class VAEGAN(SeedStateMixin, keras.Model):
             steps_per_execution=steps_per_execution,
             run_eagerly=run_eagerly,
         )
-        if jit_compile == "auto":
-            jit_compile = not run_eagerly and all(
-                layer.supports_jit for layer in self._flatten_layers()
-            )
-        elif jit_compile not in (True, False):
-            raise ValueError(f"jit_compile must be True, False or 'auto'; got {jit_compile!r}")
+        jit_compile = _resolve_jit_compile(self, jit_compile, run_eagerly)
         self._step_jit = bool(jit_compile) and not run_eagerly
         self._compiled_train = None
         self._compiled_test = None
@@ -318,7 +313,7 @@ class VAEGAN(SeedStateMixin, keras.Model):
         self.d_optimizer.build(self.discriminator.trainable_variables)
 
     def _default_optimizer(self):
-        # Larsen et al. 2016 train with RMSProp; learning rate 3e-4.
+        # RMSProp as in Larsen et al.'s released code; the learning rate 3e-4 is kgan's choice.
         return keras.optimizers.RMSprop(learning_rate=3e-4)
 
     def get_compile_config(self):
