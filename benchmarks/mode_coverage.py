@@ -108,7 +108,7 @@ VARIANTS = {
 TARGETS = {"high_quality": 0.97, "reverse_kl": 0.02, "seconds": 180.0}
 
 
-def train_once(dataset_name, variant, seed, steps, batch_size):
+def train_once(dataset_name, variant, seed, steps, batch_size, save_dir=None, name=None):
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     points, _ = kgan.data.load_arrays(dataset_name, "train")
@@ -127,6 +127,9 @@ def train_once(dataset_name, variant, seed, steps, batch_size):
     spec = kgan.data.mixture_spec(dataset_name)
     samples = model.generate(2500, seed=1000 + seed)
     scores = kgan.metrics.mode_coverage(samples, spec.means, spec.std)
+    if save_dir:
+        os.makedirs(save_dir, exist_ok=True)
+        model.save(os.path.join(save_dir, f"{dataset_name}_{name}_seed{seed}.keras"))
     return {**scores, "seconds": seconds, "seed": seed, "steps": steps}
 
 
@@ -186,6 +189,11 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, help="generator steps of every variant (its own)")
     parser.add_argument("--out", default=os.path.join(RESULTS, "mode_coverage.json"))
     parser.add_argument(
+        "--save-models",
+        metavar="DIR",
+        help="save each trained model as DIR/<data>_<variant>_seed<N>.keras",
+    )
+    parser.add_argument(
         "--update", action="store_true", help="keep the other results already in --out"
     )
     args = parser.parse_args(argv)
@@ -219,7 +227,9 @@ def main(argv=None):
             steps = max(steps // 20, 50) if args.quick else steps
             runs = []
             for seed in seeds:
-                run = train_once(dataset_name, variant, seed, steps, args.batch_size)
+                run = train_once(
+                    dataset_name, variant, seed, steps, args.batch_size, args.save_models, name
+                )
                 print(
                     f"{dataset_name} {name} seed {seed}: {run['modes_captured']}/"
                     f"{run['num_modes']} modes, {run['high_quality']:.1%} high quality, "

@@ -14,13 +14,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from kgan.mixture import _data, _graph, _init, _persistence
 from kgan.mixture.export import GaussianMixtureModule
+from kgan.zoo.mixin import PresetMixin
 
 tfd = tfp.distributions
 PREDICT_BATCH = 16384
 FITTED = ("weights_", "means_", "covariances_", "precisions_cholesky_")
 
 
-class GaussianMixture(DensityMixin, BaseEstimator):
+class GaussianMixture(PresetMixin, DensityMixin, BaseEstimator):
     """A Gaussian mixture fitted by expectation-maximization in TensorFlow.
 
     The arguments, fitted attributes and methods are scikit-learn's

@@ -8,6 +8,7 @@ from keras import ops
 from kgan import augment as augment_lib
 from kgan import losses as losses_lib
 from kgan.models.seed_state import SeedStateMixin
+from kgan.zoo.mixin import PresetMixin
 
 
 def _resolve_optimizer(optimizer, default_factory, argument):
@@ -34,7 +35,7 @@ def _resolve_jit_compile(model, jit_compile, run_eagerly):
 
 
 @keras.saving.register_keras_serializable(package="kgan")
-class GAN(SeedStateMixin, keras.Model):
+class GAN(PresetMixin, SeedStateMixin, keras.Model):
     """A generative adversarial network trained with `model.fit`.
 
     One `train_step` serves the whole family: the loss is chosen by name, the discriminator

@@ -10,6 +10,7 @@ from keras import ops
 
 from kgan.models.gan import _resolve_jit_compile, _resolve_optimizer
 from kgan.models.seed_state import SeedStateMixin
+from kgan.zoo.mixin import PresetMixin
 
 tfd = tfp.distributions
 
@@ -29,7 +30,7 @@ def _inverse_softplus(y):
 
 
 @keras.saving.register_keras_serializable(package="kgan")
-class VAE(SeedStateMixin, keras.Model):
+class VAE(PresetMixin, SeedStateMixin, keras.Model):
     """A variational autoencoder (Kingma & Welling 2014) trained with `model.fit`.
 
     The encoder maps data to `[batch, 2 * latent_dim]`: the location and the scale before a

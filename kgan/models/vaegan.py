@@ -12,6 +12,7 @@ from kgan import losses as losses_lib
 from kgan.models.gan import _resolve_jit_compile, _resolve_optimizer
 from kgan.models.seed_state import SeedStateMixin
 from kgan.models.vae import VAE, VAEInferenceModule
+from kgan.zoo.mixin import PresetMixin
 
 tfd = tfp.distributions
 
@@ -43,7 +44,7 @@ def _default_feature_layer(discriminator):
 
 
 @keras.saving.register_keras_serializable(package="kgan")
-class VAEGAN(SeedStateMixin, keras.Model):
+class VAEGAN(PresetMixin, SeedStateMixin, keras.Model):
     """VAE-GAN (Larsen et al. 2016, "Autoencoding beyond pixels using a learned similarity
     metric"), trained with `model.fit`.
 

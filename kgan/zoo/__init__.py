@@ -1,0 +1,1 @@
+"""Presets: save, publish, download, cache and load pretrained models."""
