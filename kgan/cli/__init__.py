@@ -1,0 +1,48 @@
+"""The `kgan` command: train, sample, evaluate and export generative models from the shell.
+
+A thin layer over the library: every option maps to an argument of `kgan.data.load`,
+`kgan.models.build_trainer`, `compile`, `fit`, `kgan.metrics`, `kgan.export` or `kgan.zoo`.
+"""
+
+import argparse
+import sys
+
+import kgan
+from kgan.cli import generate, train
+from kgan.cli.common import _fail, _parse_labels
+
+__all__ = ["build_parser", "main", "_parse_labels"]
+
+
+def build_parser():
+    """Returns the `argparse` parser of the `kgan` command."""
+    parser = argparse.ArgumentParser(
+        prog="kgan",
+        description="Train, sample and inspect generative adversarial networks (Keras 3).",
+    )
+    parser.add_argument("--version", action="version", version=f"kgan {kgan.__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    train.add_parser(commands)
+    generate.add_parsers(commands)
+    return parser
+
+
+def main(argv=None):
+    """Runs the `kgan` command; returns its exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handlers = {
+        "train": train._train,
+        "sample": generate._sample,
+        "export": generate._export,
+        "evaluate": generate._evaluate,
+    }
+    try:
+        return handlers[args.command](args)
+    except (ValueError, FileNotFoundError, FileExistsError) as error:
+        return _fail(str(error))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""`kgan train`: build, compile and fit a trainer, checkpointing every epoch."""
+
+import argparse
+import os
+
+import keras
+
+import kgan
+from kgan.callbacks import RunCheckpoint, SampleGrid, load_run, tensorboard_available
+from kgan.cli.common import _fail, _positive_int
+from kgan.cli.generate import _write_grid
+
+EPILOG_TRAIN = """\
+examples:
+  kgan train cgan --data mnist_5k --epochs 40 --out runs/cgan_mnist
+  kgan train cgan --data mnist_5k --epochs 60 --out runs/cgan_mnist --resume
+  kgan train gan --data ring8 --epochs 20 --out runs/ring8 --batch-size 256
+  kgan train vae --data mnist_5k --epochs 30 --out runs/vae_mnist
+
+A run folder holds model.keras (the compiled trainer, saved every epoch), state.json (epochs
+done and the options), history.csv, grids/epoch_NNN.png (samples from fixed latents),
+logs/ (TensorBoard, when the tensorboard package is installed) and samples.png (the
+final grid).
+"""
+
+
+# The adversarial trainers of `build_trainer`, then the VAE family.
+MODELS = (*sorted(kgan.models.TRAINERS), "vae", "vaegan")
+LOSSES = tuple(kgan.losses.LOSSES)
+
+
+def add_parser(commands):
+    """Adds `train` to the subcommands."""
+    train = commands.add_parser(
+        "train",
+        help="train a model with model.fit, checkpointing every epoch",
+        description="Train a model with model.fit, checkpointing every epoch.",
+        epilog=EPILOG_TRAIN,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train.add_argument("model", choices=MODELS, help="which trainer to build")
+    train.add_argument(
+        "--data",
+        default="mnist_5k",
+        help="a built-in name (mnist_5k, digits, ring8, grid25), a TFDS name, an .npz file "
+        "or an image folder (default: mnist_5k)",
+    )
+    train.add_argument("--epochs", type=_positive_int, default=40, help="total epochs (40)")
+    train.add_argument("--out", required=True, help="the run folder to write")
+    train.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its checkpoint"
+    )
+    train.add_argument("--batch-size", type=_positive_int, default=64, help="batch size (64)")
+    train.add_argument("--latent-dim", type=_positive_int, help="latent size (64 for images)")
+    train.add_argument("--width", type=_positive_int, help="network width (32 for images)")
+    train.add_argument(
+        "--d-width", type=_positive_int, help="discriminator width (--width; 2x for vectors)"
+    )
+    train.add_argument(
+        "--loss", choices=LOSSES, help="adversarial loss (the model's: non_saturating, wasserstein)"
+    )
+    train.add_argument(
+        "--d-steps", type=_positive_int, help="D updates per G update (the model's: 1, 5)"
+    )
+    train.add_argument("--gradient-penalty", type=float, help="WGAN-GP weight (the model's: 0, 10)")
+    train.add_argument("--r1", type=float, help="R1 penalty weight gamma (0)")
+    train.add_argument("--spectral-norm", action="store_true", help="spectral norm in D")
+    train.add_argument(
+        "--augment",
+        help="DiffAugment policy for images, e.g. translation,cutout,color (none)",
+    )
+    train.add_argument(
+        "--pack", type=_positive_int, help="PacGAN: D judges N samples at once (gan, wgan_gp)"
+    )
+    train.add_argument(
+        "--ema-decay", type=float, help="keep an EMA of the generator, e.g. 0.999 (none)"
+    )
+    train.add_argument(
+        "--lr",
+        type=float,
+        help="learning rate of every network (default: the model's optimizers, "
+        "Adam 2e-4 beta_1 0.5; 1e-4, beta_1 0, beta_2 0.9 for wgan_gp; Adam 1e-3 for vae; "
+        "RMSprop for vaegan)",
+    )
+    train.add_argument("--image-size", type=_positive_int, nargs=2, metavar=("H", "W"))
+    train.add_argument("--data-dir", help="TFDS data folder")
+    train.add_argument("--seed", type=int, default=0, help="seed of weights, data and latents")
+    train.add_argument("--no-xla", action="store_true", help="do not compile steps with XLA")
+    train.add_argument(
+        "--grid-every", type=int, default=1, help="write a sample grid every N epochs (0: never)"
+    )
+    train.add_argument("--quiet", action="store_true", help="one line per epoch, no bar")
+
+
+def _train(args):
+    checkpoint = os.path.join(args.out, RunCheckpoint.MODEL_FILE)
+    options = {
+        k: v for k, v in vars(args).items() if k not in ("command", "resume", "quiet", "epochs")
+    }
+    if args.resume:
+        if not os.path.exists(checkpoint):
+            return _fail(f"--resume: {args.out!r} has no checkpoint; drop --resume to start")
+        model, state = load_run(args.out)
+        initial_epoch = state["epoch"]
+        options = state.get("options", options)
+        print(f"resuming {args.out} at epoch {initial_epoch}", flush=True)
+    else:
+        if os.path.exists(checkpoint):
+            return _fail(
+                f"{args.out!r} already holds a run; pass --resume to continue it or choose "
+                "another --out"
+            )
+        initial_epoch = 0
+    if initial_epoch >= args.epochs:
+        return _fail(f"the run has done {initial_epoch} epochs already; raise --epochs")
+    keras.utils.set_random_seed(options["seed"])
+    info = kgan.data.info(options["data"], data_dir=options["data_dir"])
+    image_size = tuple(options["image_size"]) if options["image_size"] else None
+    dataset = kgan.data.load(
+        options["data"],
+        batch_size=options["batch_size"],
+        seed=options["seed"] + initial_epoch,
+        drop_remainder=True,
+        image_size=image_size,
+        data_dir=options["data_dir"],
+    )
+    if not args.resume and options["model"] in ("vae", "vaegan"):
+        shape = info.shape if image_size is None else (*image_size, info.shape[-1])
+        model = _build_vae_family(options, shape)
+    elif not args.resume:
+        shape = info.shape if image_size is None else (*image_size, info.shape[-1])
+        model = kgan.models.build_trainer(
+            options["model"],
+            shape,
+            num_classes=info.num_classes,
+            latent_dim=options["latent_dim"],
+            width=options["width"],
+            d_width=options["d_width"],
+            spectral_norm=options["spectral_norm"],
+            seed=options["seed"],
+            **{
+                k: options[k]
+                for k in (
+                    *("loss", "d_steps", "gradient_penalty", "r1"),
+                    *("augment", "ema_decay", "pack"),
+                )
+                if options[k] is not None
+            },
+        )
+        optimizers = {"d_optimizer": "auto", "g_optimizer": "auto"}
+        if options["lr"] is not None:
+            wasserstein = model.loss_name == "wasserstein"
+            betas = {"beta_1": 0.0, "beta_2": 0.9} if wasserstein else {"beta_1": 0.5}
+            optimizers = {key: keras.optimizers.Adam(options["lr"], **betas) for key in optimizers}
+        model.compile(**optimizers, jit_compile=not options["no_xla"])
+    os.makedirs(args.out, exist_ok=True)
+    images = len(model.sample_shape) == 3
+    log_dir = os.path.join(args.out, "logs") if tensorboard_available() else None
+    callbacks = [
+        RunCheckpoint(args.out, extra_state={"options": options}),
+        keras.callbacks.CSVLogger(os.path.join(args.out, "history.csv"), append=args.resume),
+    ]
+    if log_dir:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir))
+    if images and options["grid_every"] > 0:
+        callbacks.append(
+            SampleGrid(
+                os.path.join(args.out, "grids"),
+                every=options["grid_every"],
+                log_dir=log_dir,
+                seed=options["seed"],
+            )
+        )
+    model.fit(
+        dataset,
+        epochs=args.epochs,
+        initial_epoch=initial_epoch,
+        callbacks=callbacks,
+        shuffle=False,  # the dataset reshuffles itself every epoch
+        verbose=2 if args.quiet else 1,
+    )
+    if images:
+        path = _write_grid(model, os.path.join(args.out, "samples.png"), 100, None, 0, 2)
+        print(f"wrote {checkpoint} and {path}")
+    else:
+        print(f"wrote {checkpoint}")
+    return 0
+
+
+def _build_vae_family(options, shape):
+    """Builds and compiles a VAE or VAEGAN; the adversarial options do not apply to them."""
+    adversarial = ("loss", "d_steps", "gradient_penalty", "r1", "augment", "ema_decay", "pack")
+    given = [f"--{k.replace('_', '-')}" for k in adversarial if options[k] is not None]
+    if options["spectral_norm"]:
+        given.append("--spectral-norm")
+    if options["model"] == "vae" and options["d_width"] is not None:
+        given.append("--d-width")
+    if given:
+        raise ValueError(f"{', '.join(given)}: not options of {options['model']}; drop them")
+    common = {
+        "latent_dim": options["latent_dim"],
+        "width": options["width"],
+        "seed": options["seed"],
+    }
+    if options["model"] == "vae":
+        model = kgan.models.build_vae(shape, **common)
+        optimizer = "auto" if options["lr"] is None else keras.optimizers.Adam(options["lr"])
+        model.compile(optimizer=optimizer, jit_compile=not options["no_xla"])
+        return model
+    model = kgan.models.build_vaegan(shape, d_width=options["d_width"], **common)
+    optimizers = {"e_optimizer": "auto", "g_optimizer": "auto", "d_optimizer": "auto"}
+    if options["lr"] is not None:
+        optimizers = {key: keras.optimizers.RMSprop(options["lr"]) for key in optimizers}
+    model.compile(**optimizers, jit_compile=not options["no_xla"])
+    return model
