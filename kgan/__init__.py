@@ -25,6 +25,7 @@ from kgan import (  # noqa: E402
     mixture,
     models,
     networks,
+    zoo,
 )
 from kgan.models import GAN, VAE, VAEGAN, WGANGP, ConditionalGAN  # noqa: E402
 
@@ -47,4 +48,5 @@ __all__ = [
     "mixture",
     "models",
     "networks",
+    "zoo",
 ]

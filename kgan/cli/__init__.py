@@ -8,7 +8,7 @@ import argparse
 import sys
 
 import kgan
-from kgan.cli import generate, train
+from kgan.cli import generate, train, zoo
 from kgan.cli.common import _fail, _parse_labels
 
 __all__ = ["build_parser", "main", "_parse_labels"]
@@ -25,6 +25,7 @@ def build_parser():
 
     train.add_parser(commands)
     generate.add_parsers(commands)
+    zoo.add_parser(commands)
     return parser
 
 
@@ -37,6 +38,7 @@ def main(argv=None):
         "sample": generate._sample,
         "export": generate._export,
         "evaluate": generate._evaluate,
+        "zoo": zoo.run,
     }
     try:
         return handlers[args.command](args)

@@ -3,7 +3,6 @@
 import argparse
 import os
 
-import keras
 import numpy as np
 
 import kgan
@@ -48,16 +47,46 @@ QUANTIZE_NAMES = ("none", "float16", "dynamic", "int8")
 EVALUATE_METRICS = ("fid", "kid", "pr", "dc", "is", "consistency")
 
 
+SOURCE_HELP = (
+    "a run folder, a .keras file, a preset name (kgan zoo list), a preset folder or an "
+    "http(s)://, file://, hf:// or kaggle:// preset"
+)
+
+
+def load_source(source):
+    """The model a command works on: a run folder or saved file, else a preset.
+
+    Args:
+        source: a run folder written by `kgan train`, a `.keras` file, a `GaussianMixture`
+            `.npz`, a preset folder, or a preset name or URL for `kgan.zoo.load`.
+
+    Returns:
+        The model.
+    """
+    path = os.fspath(source)
+    preset_folder = os.path.isdir(path) and os.path.isfile(os.path.join(path, "metadata.json"))
+    run_folder = os.path.isfile(os.path.join(path, RunCheckpoint.MODEL_FILE))
+    if os.path.isdir(path) and not (preset_folder or run_folder):
+        raise FileNotFoundError(
+            f"{path!r} is neither a run folder (no {RunCheckpoint.MODEL_FILE}) nor a preset "
+            "folder (no metadata.json); pass a run folder written by `kgan train`, a .keras "
+            "file or a preset"
+        )
+    if os.path.exists(path) and not (preset_folder and not run_folder):
+        return kgan.export.load_model(path)
+    return kgan.zoo.load(path)
+
+
 def add_parsers(commands):
     """Adds `sample`, `export` and `evaluate` to the subcommands."""
     sample = commands.add_parser(
         "sample",
-        help="write a grid of samples from a run folder or .keras file",
+        help="write a grid of samples from a run folder, .keras file or preset",
         description="Write a grid of samples from a run folder or a .keras file.",
         epilog=EPILOG_SAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sample.add_argument("source", metavar="RUN_OR_FILE", help="run folder or .keras file")
+    sample.add_argument("source", metavar="SOURCE", help=SOURCE_HELP)
     sample.add_argument("--num", type=_positive_int, default=100, help="number of samples")
     sample.add_argument(
         "--labels",
@@ -72,11 +101,11 @@ def add_parsers(commands):
         "export",
         help="write a SavedModel (TF Serving) and TFLite models of a trained model",
         description="Write a SavedModel in TF Serving's layout and LiteRT (TFLite) models of a "
-        "run folder or .keras file, each checked against the model.",
+        "run folder, .keras file or preset, each checked against the model.",
         epilog=EPILOG_EXPORT,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    export.add_argument("source", metavar="RUN_OR_FILE", help="run folder or .keras file")
+    export.add_argument("source", metavar="SOURCE", help=SOURCE_HELP)
     export.add_argument(
         "--format",
         type=_choices(EXPORT_FORMATS, "--format"),
@@ -104,11 +133,12 @@ def add_parsers(commands):
     evaluate = commands.add_parser(
         "evaluate",
         help="score a model's samples against real data (FID, KID, precision/recall, ...)",
-        description="Score samples of a run folder or .keras file against a dataset's real images.",
+        description="Score samples of a run folder, .keras file or preset against a dataset's "
+        "real images.",
         epilog=EPILOG_EVALUATE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    evaluate.add_argument("source", metavar="RUN_OR_FILE", help="run folder or .keras file")
+    evaluate.add_argument("source", metavar="SOURCE", help=SOURCE_HELP)
     evaluate.add_argument(
         "--data", default="mnist_5k", help="the real images and their classifier (mnist_5k)"
     )
@@ -144,12 +174,8 @@ def _write_grid(model, path, num, labels, seed, scale):
 
 
 def _sample(args):
+    model = load_source(args.source)
     path = args.source
-    if os.path.isdir(path):
-        path = os.path.join(path, RunCheckpoint.MODEL_FILE)
-    if not os.path.isfile(path) or not path.endswith(".keras"):
-        return _fail(f"{args.source!r} is neither a run folder with model.keras nor a .keras file")
-    model = keras.saving.load_model(path)
     if not hasattr(model, "generate") or len(model.sample_shape) != 3:
         return _fail(f"{path} holds no image generator")
     try:
@@ -163,7 +189,7 @@ def _sample(args):
 def _export(args):
     import kgan.export
 
-    model = kgan.export.load_model(args.source)
+    model = load_source(args.source)
     signatures = args.signatures.split(",") if args.signatures else None
     check = not args.no_check
     written = []
@@ -199,19 +225,10 @@ def _export(args):
     return 0
 
 
-def _load_generator(source):
-    path = source
-    if os.path.isdir(path):
-        path = os.path.join(path, RunCheckpoint.MODEL_FILE)
-    if not os.path.isfile(path) or not path.endswith(".keras"):
-        raise ValueError(f"{source!r} is neither a run folder with model.keras nor a .keras file")
-    return keras.saving.load_model(path)
-
-
 def _evaluate(args):
     from kgan.atomic import atomic_write_json
 
-    model = _load_generator(args.source)
+    model = load_source(args.source)
     scores = kgan.metrics.evaluate_model(
         model, args.data, args.metrics, num_samples=args.num_samples, seed=args.seed
     )
