@@ -2,6 +2,7 @@
 
 import contextlib
 import hashlib
+import http.client
 import os
 import shutil
 import tempfile
@@ -112,8 +113,11 @@ def fetch(url, path, expected=None, verbose=True):
     size = 0
     try:
         with os.fdopen(handle, "wb") as out, _open_url(url) as response:
-            total = response.headers.get("Content-Length") if hasattr(response, "headers") else None
-            total = int(total) if total and total.isdigit() else (expected or {}).get("size")
+            declared = (
+                response.headers.get("Content-Length") if hasattr(response, "headers") else None
+            )
+            declared = int(declared) if declared and declared.isdigit() else None
+            total = declared or (expected or {}).get("size")
             bar = None
             if verbose and total and total > PROGRESS_ABOVE:
                 import keras
@@ -121,7 +125,13 @@ def fetch(url, path, expected=None, verbose=True):
                 print(f"downloading {url}")
                 bar = keras.utils.Progbar(total, unit_name="byte")
             while True:
-                chunk = response.read(CHUNK)
+                try:
+                    chunk = response.read(CHUNK)
+                except (http.client.IncompleteRead, ConnectionError, TimeoutError) as error:
+                    raise ChecksumError(
+                        f"{url}: the connection broke after {size} bytes ({error}); the "
+                        "download was truncated and nothing was kept; try again"
+                    ) from None
                 if not chunk:
                     break
                 out.write(chunk)
@@ -129,6 +139,11 @@ def fetch(url, path, expected=None, verbose=True):
                 size += len(chunk)
                 if bar is not None:
                     bar.update(size)
+        if declared is not None and size != declared:
+            raise ChecksumError(
+                f"{url}: the connection broke after {size} of {declared} bytes; the download "
+                "was truncated and nothing was kept; try again"
+            )
         found = {"sha256": digest.hexdigest(), "size": size}
         if expected is not None:
             if "size" in expected and size != expected["size"]:

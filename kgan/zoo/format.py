@@ -179,6 +179,7 @@ def save_to_preset(
         elif isinstance(model, keras.Model):
             copy = _uncompiled_copy(model)
             config = keras.saving.serialize_keras_object(copy)
+            config.pop("compile_config", None)
             copy.save_weights(os.path.join(staging, WEIGHTS_FILE))
         else:
             raise ValueError(

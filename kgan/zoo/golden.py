@@ -52,6 +52,10 @@ def _inputs(model, name, specs, rng):
     return values
 
 
+def _as_dict(outputs):
+    return outputs if isinstance(outputs, dict) else {"output": outputs}
+
+
 def compute(model, seed=0):
     """`{"inputs/<function>/<i>": array, "outputs/<function>/<key>": array}` for `model`."""
     import tensorflow as tf
@@ -60,7 +64,7 @@ def compute(model, seed=0):
     arrays = {}
     for name, (function, specs) in sorted(_functions(model).items()):
         inputs = _inputs(model, name, specs, rng)
-        outputs = function(*[tf.constant(x) for x in inputs])
+        outputs = _as_dict(function(*[tf.constant(x) for x in inputs]))
         for i, value in enumerate(inputs):
             arrays[f"inputs/{name}/{i}"] = value
         for key, value in outputs.items():
@@ -97,7 +101,7 @@ def check(model, path, rtol=RTOL, atol=ATOL):
             raise AssertionError(f"the model has no inference function {name!r}")
         function, specs = functions[name]
         inputs = [stored[f"inputs/{name}/{i}"] for i in range(len(specs))]
-        outputs = function(*[tf.constant(x) for x in inputs])
+        outputs = _as_dict(function(*[tf.constant(x) for x in inputs]))
         for key, value in outputs.items():
             expected = stored[f"outputs/{name}/{key}"]
             value = np.asarray(value)

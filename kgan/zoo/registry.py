@@ -66,6 +66,7 @@ def _cache_root(cache_dir):
 
 
 def _url_key(url):
+    url = url.rstrip("/")
     tail = re.sub(r"[^A-Za-z0-9_.-]+", "_", url.rstrip("/").rsplit("/", 1)[-1])[:40]
     return f"{tail}-{hashlib.sha256(url.encode()).hexdigest()[:16]}"
 
