@@ -33,18 +33,21 @@ examples:
   kgan evaluate runs/cgan_mnist --data mnist_5k --metrics fid,kid,pr,consistency \\
       --num-samples 1000 --out metrics.json
   kgan evaluate runs/vae_mnist/model.keras --metrics fid,kid,pr,dc
+  kgan evaluate cgan_mnist --metrics fid,consistency
+  kgan evaluate gan_grid25 --data grid25 --metrics modes --num-samples 2500 --seed 1000
 
 Samples (a conditional model's labels cycle through the classes) are compared with the train
 split of --data in the feature space of its reference classifier (trained and cached on first
 use): domain FID and KID (lower is better), improved precision/recall (pr) and density/coverage
 (dc), the Inception Score of the classifier's logits (is) and, for conditional models only,
 class consistency. Scores in this feature space are not comparable with published Inception
-FIDs.
+FIDs. For a 2-D generator, --metrics modes --data ring8|grid25 --num-samples 2500 scores mode
+coverage (modes captured, share of high-quality samples, reverse KL).
 """
 
 EXPORT_FORMATS = ("saved_model", "tflite")
 QUANTIZE_NAMES = ("none", "float16", "dynamic", "int8")
-EVALUATE_METRICS = ("fid", "kid", "pr", "dc", "is", "consistency")
+EVALUATE_METRICS = ("fid", "kid", "pr", "dc", "is", "consistency", "modes")
 
 
 SOURCE_HELP = (
@@ -146,7 +149,8 @@ def add_parsers(commands):
         "--metrics",
         type=_choices(EVALUATE_METRICS, "--metrics"),
         default=["fid", "kid", "pr", "consistency"],
-        help="comma-separated: fid, kid, pr, dc, is, consistency (fid,kid,pr,consistency)",
+        help="comma-separated: fid, kid, pr, dc, is, consistency, or modes alone "
+        "(fid,kid,pr,consistency)",
     )
     evaluate.add_argument(
         "--num-samples", type=_positive_int, default=1000, help="samples scored (1000)"
@@ -232,12 +236,15 @@ def _evaluate(args):
     scores = kgan.metrics.evaluate_model(
         model, args.data, args.metrics, num_samples=args.num_samples, seed=args.seed
     )
-    print(
-        f"{args.source}: {scores['num_samples']} samples vs {scores['num_real']} real images "
-        f"of {args.data}, features {scores['extractor']}"
-    )
+    if scores["extractor"] is None:
+        print(f"{args.source}: {scores['num_samples']} samples vs the modes of {args.data}")
+    else:
+        print(
+            f"{args.source}: {scores['num_samples']} samples vs {scores['num_real']} real "
+            f"images of {args.data}, features {scores['extractor']}"
+        )
     for key, value in scores.items():
-        if isinstance(value, float):
+        if isinstance(value, float) or key in ("modes_captured", "num_modes"):
             print(f"  {key:22s}{value:12.4f}")
     for name in scores["skipped"]:
         print(f"  {name:22s}{'n/a':>12s}  (unconditional model)")

@@ -1,14 +1,29 @@
 """`kgan train`: build, compile and fit a trainer, checkpointing every epoch."""
 
 import argparse
+import csv
+import json
 import os
+import warnings
 
 import keras
 
 import kgan
-from kgan.callbacks import RunCheckpoint, SampleGrid, load_run, tensorboard_available
+from kgan.atomic import atomic_write
+from kgan.callbacks import (
+    DataEpoch,
+    DivergenceGuard,
+    ModeCollapseMonitor,
+    RunCheckpoint,
+    SampleGrid,
+    load_run,
+    tensorboard_available,
+)
 from kgan.cli.common import _fail, _positive_int
 from kgan.cli.generate import _write_grid
+
+# The exit status of a run stopped by DivergenceGuard (2 is a usage error).
+EXIT_DIVERGED = 3
 
 EPILOG_TRAIN = """\
 examples:
@@ -21,6 +36,15 @@ A run folder holds model.keras (the compiled trainer, saved every epoch), state.
 done and the options), history.csv, grids/epoch_NNN.png (samples from fixed latents),
 logs/ (TensorBoard, when the tensorboard package is installed) and samples.png (the
 final grid).
+
+--resume continues from the last finished epoch: an epoch cut short is run again from its
+start. model.keras holds the optimizers' and the latent RNG's state, and the data order of
+epoch e depends on (seed, e) alone, so a resumed run ends with the weights of an
+uninterrupted one; history.csv, the grids and TensorBoard continue their series.
+
+A loss that turns NaN or infinite stops the run with a message naming the network that
+diverged and exit status 3; model.keras keeps the last epoch with finite weights. A warning
+(and the history column "diversity") flags samples that lose the data's diversity.
 """
 
 
@@ -90,6 +114,17 @@ def add_parser(commands):
         "--grid-every", type=int, default=1, help="write a sample grid every N epochs (0: never)"
     )
     train.add_argument("--quiet", action="store_true", help="one line per epoch, no bar")
+    train.add_argument(
+        "--no-divergence-guard",
+        action="store_true",
+        help="keep training when a loss turns NaN or infinite (epochs with non-finite weights "
+        "are still not saved)",
+    )
+    train.add_argument(
+        "--no-collapse-check",
+        action="store_true",
+        help="do not measure sample diversity nor warn of mode collapse",
+    )
 
 
 def _train(args):
@@ -102,7 +137,8 @@ def _train(args):
             return _fail(f"--resume: {args.out!r} has no checkpoint; drop --resume to start")
         model, state = load_run(args.out)
         initial_epoch = state["epoch"]
-        options = state.get("options", options)
+        # A run from before an option existed takes its default.
+        options = {**options, **state.get("options", {})}
         print(f"resuming {args.out} at epoch {initial_epoch}", flush=True)
     else:
         if os.path.exists(checkpoint):
@@ -116,13 +152,16 @@ def _train(args):
     keras.utils.set_random_seed(options["seed"])
     info = kgan.data.info(options["data"], data_dir=options["data_dir"])
     image_size = tuple(options["image_size"]) if options["image_size"] else None
+    # Epoch e's order depends on (seed, e) only, so a resumed run sees what an uninterrupted
+    # one would.
     dataset = kgan.data.load(
         options["data"],
         batch_size=options["batch_size"],
-        seed=options["seed"] + initial_epoch,
+        seed=options["seed"],
         drop_remainder=True,
         image_size=image_size,
         data_dir=options["data_dir"],
+        initial_epoch=initial_epoch,
     )
     if not args.resume and options["model"] in ("vae", "vaegan"):
         shape = info.shape if image_size is None else (*image_size, info.shape[-1])
@@ -154,12 +193,21 @@ def _train(args):
             optimizers = {key: keras.optimizers.Adam(options["lr"], **betas) for key in optimizers}
         model.compile(**optimizers, jit_compile=not options["no_xla"])
     os.makedirs(args.out, exist_ok=True)
+    history = os.path.join(args.out, "history.csv")
+    if args.resume:
+        _trim_history(history, initial_epoch)
     images = len(model.sample_shape) == 3
     log_dir = os.path.join(args.out, "logs") if tensorboard_available() else None
-    callbacks = [
-        RunCheckpoint(args.out, extra_state={"options": options}),
-        keras.callbacks.CSVLogger(os.path.join(args.out, "history.csv"), append=args.resume),
-    ]
+    guard = None if options["no_divergence_guard"] else DivergenceGuard()
+    # Order matters: the guard stops first; the monitor adds its figure to the logs before the
+    # history is written; the checkpoint comes last, so a crash between them leaves at most a
+    # history row that --resume trims and writes again.
+    callbacks = [DataEpoch(dataset)]
+    if guard is not None:
+        callbacks.append(guard)
+    if not options["no_collapse_check"]:
+        callbacks.append(_collapse_monitor(options, image_size, info, model))
+    callbacks.append(keras.callbacks.CSVLogger(history, append=args.resume))
     if log_dir:
         callbacks.append(keras.callbacks.TensorBoard(log_dir))
     if images and options["grid_every"] > 0:
@@ -171,20 +219,78 @@ def _train(args):
                 seed=options["seed"],
             )
         )
-    model.fit(
-        dataset,
-        epochs=args.epochs,
-        initial_epoch=initial_epoch,
-        callbacks=callbacks,
-        shuffle=False,  # the dataset reshuffles itself every epoch
-        verbose=2 if args.quiet else 1,
-    )
+    callbacks.append(RunCheckpoint(args.out, extra_state={"options": options}))
+    with warnings.catch_warnings():
+        # The guard's message is printed once below, as the run's error.
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module="kgan.callbacks")
+        model.fit(
+            dataset,
+            epochs=args.epochs,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            shuffle=False,  # the dataset reshuffles itself every epoch
+            verbose=2 if args.quiet else 1,
+        )
+    if guard is not None and guard.message:
+        return _diverged(guard.message, args.out)
     if images:
         path = _write_grid(model, os.path.join(args.out, "samples.png"), 100, None, 0, 2)
         print(f"wrote {checkpoint} and {path}")
     else:
         print(f"wrote {checkpoint}")
     return 0
+
+
+def _diverged(message, out):
+    """Reports a diverged run and which checkpoint it keeps; returns the exit status."""
+    state_path = os.path.join(out, RunCheckpoint.STATE_FILE)
+    if os.path.exists(state_path):
+        with open(state_path) as f:
+            done = json.load(f)["epoch"]
+        kept = (
+            f"{os.path.join(out, RunCheckpoint.MODEL_FILE)} keeps epoch {done}, the last good "
+            "one; start a new run with the changes (--resume would diverge the same way)"
+        )
+    else:
+        kept = "no epoch finished with finite weights, so nothing was saved"
+    print(f"kgan: error: {message}.\n{kept}", flush=True)
+    return EXIT_DIVERGED
+
+
+def _trim_history(path, epochs):
+    """Keeps the rows of `history.csv` for the first `epochs` epochs (0-based epoch < epochs):
+    an epoch cut short, or logged but not checkpointed, is trained and logged again."""
+    if not os.path.exists(path):
+        return
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return
+    header, body = rows[0], rows[1:]
+    column = header.index("epoch") if "epoch" in header else None
+    kept = [row for row in body if column is None or (row and int(row[column]) < epochs)]
+    if len(kept) == len(body):
+        return
+
+    def write(target):
+        with open(target, "w", newline="") as f:
+            csv.writer(f).writerows([header, *kept])
+
+    atomic_write(path, write)
+
+
+def _collapse_monitor(options, image_size, info, model):
+    """A `ModeCollapseMonitor` against up to 512 training examples, class by class when
+    conditional."""
+    x, y = kgan.data.load_arrays(
+        options["data"],
+        image_size=image_size,
+        data_dir=options["data_dir"],
+        num_examples=min(512, info.num_examples.get("train") or 512),
+    )
+    labels = y if getattr(model, "conditional", False) else None
+    # Untrained generators draw near-constant samples; warnings start once training has moved.
+    return ModeCollapseMonitor(x, labels, num_samples=256, threshold=0.25, start_epoch=5)
 
 
 def _build_vae_family(options, shape):

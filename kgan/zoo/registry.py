@@ -39,7 +39,7 @@ def builtin_presets():
 def source_zoo_folder():
     """The repository's `zoo/` folder when kgan runs from a source checkout, else None."""
     folder = pathlib.Path(__file__).resolve().parents[2] / "zoo"
-    return folder if (folder / INDEX_FILE).is_file() else None
+    return folder if (folder / INDEX_FILE).is_file() or (folder / "recipes").is_dir() else None
 
 
 def mirror_url():
