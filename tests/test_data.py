@@ -381,3 +381,51 @@ def test_tfds_offline_error_says_how_to_get_data(tmp_path, monkeypatch):
     message = str(error.value)
     assert "network unreachable" in message and str(tmp_path) in message
     assert "tfds.load('mnist', data_dir='DIR')" in message and "data_dir=DIR" in message
+
+
+# Epoch-indexed order.
+
+
+def _passes(ds, count):
+    return [_first_epoch(ds) for _ in range(count)]
+
+
+def test_epoch_order_depends_on_seed_and_epoch_only():
+    ds = data.load("digits", batch_size=100, seed=3)
+    assert ds.cardinality() == 15  # known, for Keras's progress bar and epoch ends
+    epochs = _passes(ds, 3)
+    assert not np.array_equal(epochs[0], epochs[1]) and not np.array_equal(epochs[1], epochs[2])
+    assert data.get_epoch(ds) == 3
+    late = data.load("digits", batch_size=100, seed=3, initial_epoch=2)
+    np.testing.assert_array_equal(_first_epoch(late), epochs[2])
+    data.set_epoch(ds, 1)
+    np.testing.assert_array_equal(_first_epoch(ds), epochs[1])
+    np.testing.assert_array_equal(_first_epoch(ds), epochs[2])
+    images = [x.numpy() for x, _ in data.load("digits", batch_size=100, seed=3, initial_epoch=1)]
+    x, y = data.load_arrays("digits")
+    order = [np.flatnonzero((x == row).all(axis=(1, 2, 3)))[0] for row in np.concatenate(images)]
+    np.testing.assert_array_equal(y[order], epochs[1])  # images and labels move together
+
+
+def test_epoch_arguments_and_unshuffled_data():
+    fixed = data.load("digits", batch_size=100, shuffle=False)
+    data.set_epoch(fixed, 5)
+    np.testing.assert_array_equal(_first_epoch(fixed), data.load_arrays("digits")[1])
+    with pytest.raises(ValueError, match="initial_epoch must be an int >= 0"):
+        data.load("digits", initial_epoch=-1)
+    with pytest.raises(ValueError, match="epoch must be an int >= 0"):
+        data.set_epoch(fixed, 1.5)
+    with pytest.raises(ValueError, match="returned by kgan.data.load"):
+        data.set_epoch(fixed.take(2), 0)
+
+
+def test_tfds_epoch_order_depends_on_seed_and_epoch_only():
+    tfds = pytest.importorskip("tensorflow_datasets")
+    with tfds.testing.mock_data(num_examples=40):
+        ds = data.load("mnist", batch_size=8, seed=1)
+        epochs = _passes(ds, 2)
+        assert not np.array_equal(epochs[0], epochs[1])
+        late = data.load("mnist", batch_size=8, seed=1, initial_epoch=1)
+        np.testing.assert_array_equal(_first_epoch(late), epochs[1])
+        data.set_epoch(ds, 0)
+        np.testing.assert_array_equal(_first_epoch(ds), epochs[0])

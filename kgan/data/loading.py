@@ -17,6 +17,7 @@ from kgan.data.builtin import (
     _unknown,
     mixture_spec,
 )
+from kgan.data.epochs import _new_counter, _stream_seed, attach_counter, shuffled_indices
 from kgan.data.files import (
     _IMAGE_EXTENSIONS,
     _folder_arrays,
@@ -150,7 +151,9 @@ def load_arrays(
     source, target = _resolve(name_or_path)
     image_size, num_examples = _check_common(source, split, image_size, num_examples, value_range)
     if source == "tfds":
-        ds = _tfds_dataset(target, split, data_dir, image_size, num_examples, False, None, False)
+        ds = _tfds_dataset(
+            target, split, data_dir, image_size, num_examples, False, None, False, None
+        )
         parts = list(ds.batch(1024).as_numpy_iterator())
         if not parts:
             raise ValueError(f"TFDS dataset {target!r} split {split!r} holds no examples")
@@ -197,6 +200,7 @@ def load(
     value_range=None,
     num_examples=None,
     cache=True,
+    initial_epoch=0,
 ) -> tf.data.Dataset:
     """Builds a batched, shuffled and prefetched `tf.data.Dataset`.
 
@@ -209,17 +213,24 @@ def load(
             `load_arrays`.
         split: `"train"`, `"test"` or `"all"` (TFDS names accept any TFDS split string).
         batch_size: Examples per batch, > 0.
-        shuffle: Reshuffle the examples every epoch.
-        seed: Shuffle seed; the same seed gives the same sequence of epochs.
+        shuffle: Reshuffle the examples every epoch (every pass over the dataset).
+        seed: Shuffle seed. The order of epoch `e` is a function of `(seed, e)` alone, so
+            the same seed gives the same sequence of epochs, and a run resumed at epoch `k`
+            sees the batches an uninterrupted run sees. None draws a seed from numpy's
+            global RNG (so `keras.utils.set_random_seed` fixes it too).
         drop_remainder: Drop the last, smaller batch.
         image_size: Optional `(height, width)` to resize images to.
         data_dir: TFDS data directory; ignored for other sources.
         value_range: `(lo, hi)` of the images in an `.npz` file; see `load_arrays`.
         num_examples: Keep this many examples; see `load_arrays`.
         cache: Cache decoded TFDS examples in memory (in-memory sources always are).
+        initial_epoch: The epoch index of the first pass; each pass advances it by one.
+            `kgan.data.set_epoch` (or the `kgan.callbacks.DataEpoch` callback) sets it later.
 
     Returns:
-        A `tf.data.Dataset`.
+        A `tf.data.Dataset`. It holds its epoch counter, which `kgan.data.set_epoch` and
+        `kgan.data.get_epoch` reach; datasets derived from it with `map`, `take`, ... shuffle
+        the same way but do not carry the counter.
 
     Example:
         >>> ds = kgan.data.load("ring8", batch_size=256, seed=0)
@@ -233,16 +244,18 @@ def load(
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
     if seed is not None and not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be an int or None; got {seed!r}")
+    counter = _new_counter(initial_epoch)
     source, target = _resolve(name_or_path)
+    seed = _stream_seed(seed) if shuffle else None
     if source == "tfds":
         image_size, num_examples = _check_common(
             source, split, image_size, num_examples, value_range
         )
-        return (
-            _tfds_dataset(target, split, data_dir, image_size, num_examples, shuffle, seed, cache)
-            .batch(batch_size, drop_remainder=drop_remainder)
-            .prefetch(tf.data.AUTOTUNE)
+        ds = _tfds_dataset(
+            target, split, data_dir, image_size, num_examples, shuffle, seed, cache, counter
         )
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+        return attach_counter(ds, counter)
     x, y = load_arrays(name_or_path, split, image_size, data_dir, value_range, num_examples)
     if drop_remainder and batch_size > len(x):
         raise ValueError(
@@ -251,16 +264,14 @@ def load(
         )
     x_t = tf.constant(x)
     y_t = None if y is None else tf.constant(y)
-    # Shuffle indices, then gather whole batches: the buffer holds ints, not images.
-    ds = tf.data.Dataset.range(len(x))
-    if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    # Shuffle indices, then gather whole batches: the permutation holds ints, not images.
+    ds = shuffled_indices(len(x), seed, counter) if shuffle else tf.data.Dataset.range(len(x))
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     if y_t is None:
         ds = ds.map(lambda i: tf.gather(x_t, i))
     else:
         ds = ds.map(lambda i: (tf.gather(x_t, i), tf.gather(y_t, i)))
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return attach_counter(ds.prefetch(tf.data.AUTOTUNE), counter)
 
 
 # Resolution and argument checks.

@@ -3,6 +3,7 @@
 import tensorflow as tf
 
 from kgan.data.builtin import _unknown, names
+from kgan.data.epochs import shuffled_stream
 
 
 def _tfds_builder(name, data_dir):
@@ -27,8 +28,12 @@ def _tfds_builder(name, data_dir):
     return builder, keys[0], keys[1]
 
 
-def _tfds_dataset(name, split, data_dir, image_size, num_examples, shuffle, seed, cache):
-    """Unbatched (image float32 [-1, 1], label int32) examples of a TFDS split."""
+def _tfds_dataset(name, split, data_dir, image_size, num_examples, shuffle, seed, cache, counter):
+    """Unbatched (image float32 [-1, 1], label int32) examples of a TFDS split.
+
+    Shuffled, the files are read in one order fixed by `seed` and the examples pass through a
+    buffer seeded by `(seed, epoch)`, the epoch read from `counter` at the start of each pass.
+    """
     import tensorflow_datasets as tfds
 
     builder, image_key, _ = _tfds_builder(name, data_dir)
@@ -65,7 +70,7 @@ def _tfds_dataset(name, split, data_dir, image_size, num_examples, shuffle, seed
         split=split,
         as_supervised=True,
         shuffle_files=shuffle,
-        read_config=tfds.ReadConfig(shuffle_seed=seed),
+        read_config=tfds.ReadConfig(shuffle_seed=seed, shuffle_reshuffle_each_iteration=False),
     )
     if num_examples is not None:
         ds = ds.take(num_examples)
@@ -81,7 +86,7 @@ def _tfds_dataset(name, split, data_dir, image_size, num_examples, shuffle, seed
     ds = ds.cache() if cache else ds  # without resizing, cache the 4x smaller uint8 images
     if shuffle:
         count = num_examples or getattr(splits.get(split), "num_examples", 0) or 10_000
-        ds = ds.shuffle(min(count, 50_000), seed=seed, reshuffle_each_iteration=True)
+        ds = shuffled_stream(ds, min(count, 50_000), seed, counter)
     if image_size is None:
         ds = ds.map(to_unit, num_parallel_calls=tf.data.AUTOTUNE)
     return ds

@@ -1,0 +1,151 @@
+"""Epoch-indexed shuffling: the order of epoch `e` is a function of `(seed, e)` alone.
+
+A dataset from `kgan.data.load` holds an epoch counter. Each pass over the dataset reads it,
+shuffles with the stateless seed `(seed, epoch)` and advances it by one, so a run resumed at
+epoch `k` sees the same batches as an uninterrupted run, whether it passes
+`load(..., initial_epoch=k)` or sets the counter with `set_epoch` (which
+`kgan.callbacks.DataEpoch` does at the start of every Keras epoch).
+"""
+
+import numpy as np
+import tensorflow as tf
+
+# The attribute of a dataset from `load` that holds its epoch counter.
+_COUNTER = "_kgan_epoch_counter"
+
+
+def _stream_seed(seed):
+    """An int64 seed for the stateless shuffles; None draws one from numpy's global RNG, so
+    `keras.utils.set_random_seed` still makes an unseeded dataset reproducible."""
+    if seed is None:
+        return int(np.random.randint(0, 2**62))
+    return int(seed) % 2**63
+
+
+def _new_counter(initial_epoch):
+    if (
+        isinstance(initial_epoch, bool)
+        or not isinstance(initial_epoch, (int, np.integer))
+        or initial_epoch < 0
+    ):
+        raise ValueError(f"initial_epoch must be an int >= 0; got {initial_epoch!r}")
+    with tf.init_scope(), tf.device("/cpu:0"):
+        return tf.Variable(int(initial_epoch), dtype=tf.int64, trainable=False, name="epoch")
+
+
+def _next_epoch(counter):
+    """Reads the counter and advances it: the epoch index of the pass that starts."""
+    return counter.assign_add(1) - 1
+
+
+def shuffled_indices(num_examples, seed, counter):
+    """Indices `0 .. num_examples - 1`, one pass per iteration, in the order of its epoch.
+
+    Args:
+        num_examples: how many examples the source holds.
+        seed: an int (see `_stream_seed`).
+        counter: the int64 epoch variable.
+
+    Returns:
+        An unbatched int64 `tf.data.Dataset`.
+    """
+    seed = tf.constant(seed, tf.int64)
+
+    def one_pass(_):
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(num_examples, dtype=tf.int64), seed=tf.stack([seed, _next_epoch(counter)])
+        )  # [num_examples]
+        return tf.data.Dataset.from_tensor_slices(order)
+
+    # flat_map hides the length; Keras wants it for its progress bar and epoch ends.
+    ds = tf.data.Dataset.range(1).flat_map(one_pass)
+    return ds.apply(tf.data.experimental.assert_cardinality(num_examples))
+
+
+def shuffled_stream(dataset, buffer_size, seed, counter):
+    """`dataset`'s examples through a shuffle buffer seeded by `(seed, epoch)` on each pass.
+
+    `dataset` must give the same sequence on every pass (a fixed file order), so that the
+    shuffled order of an epoch depends on its seed alone.
+
+    Args:
+        dataset: the unshuffled, unbatched examples.
+        buffer_size: the shuffle buffer's size.
+        seed: an int (see `_stream_seed`).
+        counter: the int64 epoch variable.
+
+    Returns:
+        An unbatched `tf.data.Dataset`.
+    """
+    seed = tf.constant(seed, tf.int64)
+    specs = tf.nest.flatten(dataset.element_spec)
+
+    def one_pass(_):
+        pair = tf.stack([seed, _next_epoch(counter)])
+        seeds = tf.random.stateless_uniform(
+            [2], seed=pair, minval=0, maxval=2**62, dtype=tf.int64
+        )  # [2]
+        # `Dataset.shuffle` takes only Python seeds; the op takes the pass's seeds as tensors.
+        variant = tf.raw_ops.ShuffleDatasetV3(
+            input_dataset=tf.data.experimental.to_variant(dataset),
+            buffer_size=tf.constant(buffer_size, tf.int64),
+            seed=seeds[0],
+            seed2=seeds[1],
+            seed_generator=tf.raw_ops.DummySeedGenerator(),
+            output_types=[spec.dtype for spec in specs],
+            output_shapes=[spec.shape for spec in specs],
+            reshuffle_each_iteration=False,
+        )
+        return tf.data.experimental.from_variant(variant, dataset.element_spec)
+
+    ds = tf.data.Dataset.range(1).flat_map(one_pass)
+    length = int(dataset.cardinality())
+    return ds.apply(tf.data.experimental.assert_cardinality(length)) if length >= 0 else ds
+
+
+def attach_counter(dataset, counter):
+    setattr(dataset, _COUNTER, counter)
+    return dataset
+
+
+def set_epoch(dataset, epoch):
+    """Makes the next pass over a dataset from `kgan.data.load` yield the order of `epoch`.
+
+    Passes after it continue with `epoch + 1`, `epoch + 2`, ... A dataset that is not shuffled
+    accepts the call and keeps its fixed order.
+
+    Args:
+        dataset: the `tf.data.Dataset` returned by `kgan.data.load` (not a dataset derived
+            from it with `map`, `take`, ...).
+        epoch: an int >= 0, the epoch index (Keras's `epoch` argument of `on_epoch_begin`).
+
+    Example:
+        >>> train = kgan.data.load("ring8", batch_size=256, seed=0)
+        >>> kgan.data.set_epoch(train, 3)  # the next pass is epoch 3 of seed 0
+    """
+    counter = getattr(dataset, _COUNTER, None)
+    if counter is None:
+        raise ValueError(
+            "this dataset holds no epoch counter: pass the dataset returned by "
+            "kgan.data.load itself, not one derived from it with map, take or batch"
+        )
+    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
+        raise ValueError(f"epoch must be an int >= 0; got {epoch!r}")
+    counter.assign(int(epoch))
+
+
+def get_epoch(dataset):
+    """The epoch index that the next pass over a dataset from `kgan.data.load` yields.
+
+    Args:
+        dataset: the `tf.data.Dataset` returned by `kgan.data.load`.
+
+    Returns:
+        An int.
+    """
+    counter = getattr(dataset, _COUNTER, None)
+    if counter is None:
+        raise ValueError(
+            "this dataset holds no epoch counter: pass the dataset returned by kgan.data.load"
+        )
+    return int(counter.numpy())
