@@ -94,3 +94,29 @@ def test_atomic_writes_get_the_usual_file_mode(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_run_checkpoint_keeps_the_last_good_epoch_when_weights_turn_non_finite(tmp_path):
+    model = tiny_cgan()
+    checkpoint = kgan.callbacks.RunCheckpoint(tmp_path)
+    checkpoint.set_model(model)
+    checkpoint.on_epoch_end(0, {"d_loss": 1.0, "g_loss": 1.0})
+    saved = (tmp_path / "model.keras").read_bytes()
+    assert kgan.callbacks.nonfinite_networks(model) == []
+    kernel = model.discriminator.trainable_weights[0]
+    kernel.assign(np.full(kernel.shape, np.nan, "float32"))
+    assert kgan.callbacks.nonfinite_networks(model) == ["discriminator"]
+    with pytest.warns(RuntimeWarning, match="epoch 2 not saved: non-finite weights in disc"):
+        checkpoint.on_epoch_end(1, {"d_loss": float("nan"), "g_loss": 1.0})
+    assert (tmp_path / "model.keras").read_bytes() == saved
+    assert json.loads((tmp_path / "state.json").read_text())["epoch"] == 1
+    assert checkpoint.skipped_epochs == [2]
+
+
+def test_data_epoch_sets_the_dataset_epoch_at_every_epoch_start():
+    train = kgan.data.load("digits", batch_size=512, seed=0)
+    callback = kgan.callbacks.DataEpoch(train)
+    callback.on_epoch_begin(4)
+    assert kgan.data.get_epoch(train) == 4
+    with pytest.raises(ValueError, match="returned by kgan.data.load"):
+        kgan.callbacks.DataEpoch(train.map(lambda x, y: x))
