@@ -136,3 +136,22 @@ def test_train_and_sample_the_vae_family(name, tmp_path, small_npz, capsys):
     bad = [*common[:-2], str(tmp_path / "bad"), *small, "--r1", "1", "--pack", "2"]
     status, text = run(bad, capsys)
     assert status == 2 and f"--r1, --pack: not options of {name}" in text
+
+
+def test_resume_trims_history_rows_of_epochs_it_runs_again(tmp_path):
+    from kgan.cli.train import _trim_history
+
+    path = tmp_path / "history.csv"
+    path.write_text("epoch,d_loss\n0,1.0\n1,2.0\n2,3.0\n")
+    _trim_history(path, 2)
+    assert path.read_text().splitlines() == ["epoch,d_loss", "0,1.0", "1,2.0"]
+    _trim_history(tmp_path / "missing.csv", 1)  # nothing to trim
+    assert not (tmp_path / "missing.csv").exists()
+
+
+def test_train_help_explains_resume_and_guards(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    text = capsys.readouterr().out
+    assert "--no-divergence-guard" in text and "--no-collapse-check" in text
+    assert "exit status 3" in text and "uninterrupted" in text

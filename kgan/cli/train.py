@@ -222,7 +222,7 @@ def _train(args):
     callbacks.append(RunCheckpoint(args.out, extra_state={"options": options}))
     with warnings.catch_warnings():
         # The guard's message is printed once below, as the run's error.
-        warnings.filterwarnings("ignore", category=RuntimeWarning, module="kgan.callbacks")
+        warnings.filterwarnings("ignore", "training diverged|epoch [0-9]+ not saved")
         model.fit(
             dataset,
             epochs=args.epochs,
