@@ -114,10 +114,12 @@ def _publish(args):
     if args.metrics:
         with open(args.metrics) as f:
             measured = json.load(f)
+        # Numbers only; the sampling settings belong to the command, not the metrics.
+        settings = {"seed", "num_samples", "num_real"}
         metrics = {
             k: v
             for k, v in measured.items()
-            if isinstance(v, int | float) and not isinstance(v, bool)
+            if isinstance(v, int | float) and not isinstance(v, bool) and k not in settings
         }
         if args.metrics_command:
             metrics["command"] = args.metrics_command
