@@ -1,0 +1,28 @@
+"""Keras callbacks for generative models: sample grids, run checkpoints, the data epoch, and
+guards against divergence and mode collapse."""
+
+from kgan.callbacks.guards import (
+    DivergenceGuard,
+    ModeCollapseMonitor,
+    ModeCollapseWarning,
+    nonfinite_networks,
+)
+from kgan.callbacks.runs import (
+    DataEpoch,
+    RunCheckpoint,
+    SampleGrid,
+    load_run,
+    tensorboard_available,
+)
+
+__all__ = [
+    "DataEpoch",
+    "DivergenceGuard",
+    "ModeCollapseMonitor",
+    "ModeCollapseWarning",
+    "RunCheckpoint",
+    "SampleGrid",
+    "load_run",
+    "nonfinite_networks",
+    "tensorboard_available",
+]
