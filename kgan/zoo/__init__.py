@@ -12,7 +12,7 @@ Example:
     >>> images = cgan.generate(10, labels=list(range(10)), seed=0)
 """
 
-from kgan.zoo import golden, registry
+from kgan.zoo import download, golden, registry
 from kgan.zoo.download import kgan_home, offline_mode
 from kgan.zoo.format import ChecksumError, PresetError, read_metadata, save_to_preset
 from kgan.zoo.registry import (
@@ -31,6 +31,7 @@ __all__ = [
     "PresetError",
     "build_index",
     "builtin_presets",
+    "download",
     "golden",
     "info",
     "is_cached",

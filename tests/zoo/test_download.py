@@ -164,3 +164,14 @@ def test_hub_handles(toy_zoo, monkeypatch):
     kaggle = types.SimpleNamespace(model_download=lambda handle: str(toy_zoo / "toy_gmm"))
     monkeypatch.setitem(sys.modules, "kagglehub", kaggle)
     assert kgan.zoo.load("kaggle://someone/toy/keras/gmm").means_.shape == (2, 2)
+
+
+def test_large_files_show_a_keras_progress_bar(toy_zoo, mirror, monkeypatch, capsys):
+    server = mirror(toy_zoo)
+    monkeypatch.setenv("KGAN_ZOO_URL", server.url)
+    monkeypatch.setattr(kgan.zoo.download, "PROGRESS_ABOVE", 1000)
+    kgan.zoo.pull("toy_gan", verbose=True)
+    out = capsys.readouterr().out
+    assert "downloading " in out and "model.weights.h5" in out and "byte" in out
+    kgan.zoo.pull("toy_gmm", verbose=False)
+    assert "downloading" not in capsys.readouterr().out
