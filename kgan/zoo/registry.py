@@ -291,6 +291,15 @@ def build_index(zoo_dir, registry_file=REGISTRY_FILE):
     """
     from kgan.atomic import atomic_write_json
 
+    def atomic_write_text(path, text):
+        from kgan.atomic import atomic_write
+
+        def write(target):
+            with open(target, "w") as f:
+                f.write(text)
+
+        atomic_write(path, write)
+
     presets = {}
     for entry in sorted(os.scandir(zoo_dir), key=lambda e: e.name):
         if not entry.is_dir() or not os.path.isfile(os.path.join(entry.path, METADATA_FILE)):
@@ -312,6 +321,54 @@ def build_index(zoo_dir, registry_file=REGISTRY_FILE):
         }
     index = {"format": FORMAT, "presets": presets}
     atomic_write_json(os.path.join(zoo_dir, INDEX_FILE), index)
+    atomic_write_text(os.path.join(zoo_dir, "README.md"), zoo_readme(index))
     if registry_file:
         atomic_write_json(registry_file, index)
     return index
+
+
+def _figure(value):
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def preset_table(index):
+    """A Markdown table of an index's presets: class, data, size, measured metrics."""
+    rows = [
+        "| preset | class | data | parameters | files | measured |",
+        "| --- | --- | --- | ---: | ---: | --- |",
+    ]
+    for name, entry in index["presets"].items():
+        size = sum(f["size"] for f in entry["files"].values()) / 2**20
+        metrics = ", ".join(
+            f"{k} {_figure(v)}"
+            for k, v in entry.get("metrics", {}).items()
+            if k not in ("command", "kid_std_error", "recipe_version")
+        )
+        rows.append(
+            f"| `{name}` | `{entry['class_name']}` | {entry.get('dataset') or ''} | "
+            f"{entry.get('parameter_count') or 0:,} | {size:.1f} MiB | {metrics} |"
+        )
+    return "\n".join(rows)
+
+
+def zoo_readme(index):
+    """The text of a zoo folder's README.md: what each preset is and how it measured."""
+    lines = [
+        "# kgan presets",
+        "",
+        "One folder per preset (`config.json`, `model.weights.h5`, `golden.npz`, "
+        "`metadata.json`, `README.md`); `index.json` lists them with the SHA-256 of every "
+        "file; `recipes/` holds the commands that train, measure and publish each one. "
+        "This file and `index.json` are written by `kgan zoo publish`.",
+        "",
+        preset_table(index),
+        "",
+    ]
+    for name, entry in index["presets"].items():
+        command = entry.get("metrics", {}).get("command")
+        lines.append(f"- `{name}`: {entry.get('description') or ''}")
+        if command:
+            lines.append(f"  Measured with `{command}`.")
+    return "\n".join(lines) + "\n"

@@ -55,3 +55,10 @@ def test_published_preset_is_intact_and_matches_its_golden_values(name):
     assert type(model).__name__ == INDEX[name]["class_name"]
     differences = golden.check(model, folder / fmt.GOLDEN_FILE)
     assert differences
+
+
+def test_the_zoo_readme_lists_every_preset_with_its_figures():
+    text = (ZOO / "README.md").read_text()
+    assert text == kgan.zoo.registry.zoo_readme({"presets": INDEX})
+    for name, entry in INDEX.items():
+        assert f"`{name}`" in text and entry["metrics"]["command"] in text
