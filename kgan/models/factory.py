@@ -17,6 +17,7 @@ def build_trainer(
     d_width=None,
     spectral_norm=False,
     dropout=0.0,
+    synchronized_batch_norm=False,
     **trainer_kwargs,
 ):
     """Builds a trainer and its networks for data of a given shape.
@@ -35,6 +36,8 @@ def build_trainer(
             mixtures, see benchmarks/mode_coverage.py).
         spectral_norm: spectral normalization in the discriminator.
         dropout: dropout before the discriminator's head (images only).
+        synchronized_batch_norm: batch statistics of the image generator over the global batch
+            under a `tf.distribute` strategy (see `kgan.networks.dcgan_generator`).
         **trainer_kwargs: passed to the trainer (`loss`, `d_steps`, `r1`, `seed`, ...); with
             `pack` the discriminator is built for packed samples.
 
@@ -61,7 +64,13 @@ def build_trainer(
         # Small enough to train on two CPU cores in minutes (see benchmarks/cgan_mnist.py).
         latent_dim = latent_dim or 64
         width = width or 32
-        generator = networks.dcgan_generator(shape, latent_dim, classes, width=width)
+        generator = networks.dcgan_generator(
+            shape,
+            latent_dim,
+            classes,
+            width=width,
+            synchronized_batch_norm=synchronized_batch_norm,
+        )
         discriminator = networks.dcgan_discriminator(
             d_shape, classes, width=d_width or width, spectral_norm=spectral_norm, dropout=dropout
         )
@@ -120,7 +129,14 @@ def build_vae(shape, latent_dim=None, likelihood=None, prior="normal", width=Non
     return VAE(encoder, decoder, likelihood=likelihood, prior=prior, **vae_kwargs)
 
 
-def build_vaegan(shape, latent_dim=None, width=None, d_width=None, **vaegan_kwargs):
+def build_vaegan(
+    shape,
+    latent_dim=None,
+    width=None,
+    d_width=None,
+    synchronized_batch_norm=False,
+    **vaegan_kwargs,
+):
     """Builds a `kgan.models.VAEGAN` and its networks for images of a given shape.
 
     The encoder is `kgan.networks.vae_encoder`, the decoder `kgan.networks.dcgan_generator`
@@ -131,6 +147,8 @@ def build_vaegan(shape, latent_dim=None, width=None, d_width=None, **vaegan_kwar
         latent_dim: latent size; 32 when None.
         width: the encoder's and decoder's width (`width` of their builders), 32 when None.
         d_width: the discriminator's width; `width` when None.
+        synchronized_batch_norm: batch statistics of the decoder over the global batch under a
+            `tf.distribute` strategy (see `kgan.networks.dcgan_generator`).
         **vaegan_kwargs: passed to the VAEGAN (`feature_layer`, `loss`, `gamma`, `beta`,
             `seed`, ...).
 
@@ -148,6 +166,12 @@ def build_vaegan(shape, latent_dim=None, width=None, d_width=None, **vaegan_kwar
     latent_dim = latent_dim or 32
     width = width or 32
     encoder = networks.vae_encoder(shape, latent_dim, width=width)
-    decoder = networks.dcgan_generator(shape, latent_dim, width=width, name="decoder")
+    decoder = networks.dcgan_generator(
+        shape,
+        latent_dim,
+        width=width,
+        synchronized_batch_norm=synchronized_batch_norm,
+        name="decoder",
+    )
     discriminator = networks.dcgan_discriminator(shape, width=d_width or width)
     return VAEGAN(encoder, decoder, discriminator, **vaegan_kwargs)

@@ -41,6 +41,7 @@ def dcgan_generator(
     width=64,
     embedding_dim=32,
     upsampling="transpose",
+    synchronized_batch_norm=False,
     name="generator",
 ):
     """Builds a DCGAN-style generator from latents (and labels) to images in [-1, 1].
@@ -56,6 +57,11 @@ def dcgan_generator(
             3x3 `Conv2D`: no checkerboard artifacts, and static shapes and plain convolutions
             for the TFLite converter; nearest-neighbour upsampling is Keras's `repeat`, whose
             dynamic shapes TFLite cannot convert).
+        synchronized_batch_norm: under a `tf.distribute` strategy with several replicas,
+            compute the batch normalization statistics over the global batch (all-reduced)
+            instead of each replica's share of it, so that training matches one device on the
+            global batch. It costs an all-reduce per layer and call, and the trainers then run
+            the step without XLA under a strategy; it changes nothing on one device.
         name: the model's name.
 
     Returns:
@@ -82,7 +88,7 @@ def dcgan_generator(
         x = concat_label_embedding(latents, labels, num_classes, embedding_dim, name)
     h, w = height // 4, image_width // 4
     x = layers.Dense(h * w * 2 * width, use_bias=False, name="project")(x)
-    x = layers.BatchNormalization(name="project_bn")(x)
+    x = layers.BatchNormalization(synchronized=synchronized_batch_norm, name="project_bn")(x)
     x = layers.ReLU(name="project_relu")(x)
     x = layers.Reshape((h, w, 2 * width), name="to_map")(x)  # [batch, h/4, w/4, 2 width]
     for i, filters in enumerate((width, max(width // 2, 1))):
@@ -93,7 +99,7 @@ def dcgan_generator(
         else:
             x = layers.UpSampling2D(2, interpolation="bilinear", name=f"up{i + 1}_resize")(x)
             x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"up{i + 1}")(x)
-        x = layers.BatchNormalization(name=f"up{i + 1}_bn")(x)
+        x = layers.BatchNormalization(synchronized=synchronized_batch_norm, name=f"up{i + 1}_bn")(x)
         x = layers.ReLU(name=f"up{i + 1}_relu")(x)
     x = layers.Conv2D(channels, 3, padding="same", name="to_image")(x)
     images = layers.Activation("tanh", dtype="float32", name="images")(x)
