@@ -6,6 +6,7 @@ import tensorflow as tf
 from keras import ops
 
 from kgan import augment as augment_lib
+from kgan import distribute
 from kgan import losses as losses_lib
 from kgan.models.seed_state import SeedStateMixin
 from kgan.zoo.mixin import PresetMixin
@@ -32,6 +33,67 @@ def _resolve_jit_compile(model, jit_compile, run_eagerly):
     if jit_compile not in (True, False):
         raise ValueError(f"jit_compile must be True, False or 'auto'; got {jit_compile!r}")
     return jit_compile
+
+
+def _resolve_loss_scaling(model, optimizer):
+    """Wraps `optimizer` in a `keras.optimizers.LossScaleOptimizer` when a layer of the model
+    computes in float16 (the `"mixed_float16"` policy), as `keras.Model.compile` does."""
+    float16 = any(layer.compute_dtype == "float16" for layer in model._flatten_layers())
+    if float16 and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+class _StepXLA:
+    """Which parts of a step XLA compiles.
+
+    Outside any `tf.distribute` strategy the step's math, after the checks of the data, is
+    compiled as a whole (`whole`). Under a strategy the optimizers' gradient all-reduce cannot
+    sit inside a compiled function, so only the math between two updates (forward pass, losses,
+    gradients) is compiled (`part`); the random draws and the updates run outside it. Batch
+    normalization with `synchronized=True` all-reduces too: with it, nothing is compiled under
+    a strategy. XLA's random number generators give other numbers than TensorFlow's kernels for
+    the same seed, so a step under a strategy draws the numbers of a step without XLA.
+
+    Args:
+        model: the trainer.
+        enabled: whether XLA is used at all.
+    """
+
+    def __init__(self, model, enabled):
+        self.enabled = enabled
+        self._parts_enabled = enabled and not any(
+            getattr(layer, "synchronized", False) for layer in model._flatten_layers()
+        )
+        self._compiled = {}
+
+    def _compile(self, function):
+        name = function.__name__
+        if name not in self._compiled:
+            self._compiled[name] = tf.function(function, jit_compile=True)
+        return self._compiled[name]
+
+    def whole(self, function):
+        """`function`, the step after its draws, compiled when no strategy is active."""
+        if self.enabled and not tf.distribute.has_strategy():
+            return self._compile(function)
+        return function
+
+    def part(self, function):
+        """`function`, a piece between two updates, compiled when a strategy is active."""
+        if self._parts_enabled and tf.distribute.has_strategy():
+            return self._compile(function)
+        return function
+
+
+def _skip_symbolic_build(model, iterator=None, data_batch=None):
+    """Stands in for `keras.Model._maybe_symbolic_build` on the trainers.
+
+    Under a strategy Keras builds an unbuilt model from a data batch that it first reduces
+    over the replicas, and under `MultiWorkerMirroredStrategy` that reduction fails for
+    `(x, y)` batches. The trainers and their optimizers are built by `__init__` and `compile`,
+    so there is nothing to build.
+    """
 
 
 @keras.saving.register_keras_serializable(package="kgan")
@@ -69,6 +131,15 @@ class GAN(PresetMixin, SeedStateMixin, keras.Model):
             that input, e.g. `mlp_discriminator(data_dim * pack)` or an image discriminator
             with `channels * pack` channels; the batch size must be a multiple of `pack`.
         **kwargs: passed to `keras.Model` (e.g. `name`).
+
+    Under a `tf.distribute` strategy (build and compile inside its scope, see
+    `kgan.distribute.get_strategy`) each replica trains on its share of the dataset's (global)
+    batch and the update is the one a single device makes on the whole batch, with the same
+    latents and interpolation weights (see `kgan.distribute.ReplicaBatch`). Three things stay
+    per replica: batch normalization statistics (unless the networks are built with
+    `synchronized_batch_norm=True`), the DiffAugment draws, and the samples `top_k` keeps.
+    Under the `"mixed_float16"` policy `compile` wraps the optimizers in
+    `keras.optimizers.LossScaleOptimizer`; the networks' last layers compute in float32.
 
     Example:
         >>> g = kgan.networks.dcgan_generator((28, 28, 1), latent_dim=64)
@@ -170,7 +241,7 @@ class GAN(PresetMixin, SeedStateMixin, keras.Model):
         )
         self._generate_fn = None
         self._step_jit = False
-        self._compiled_step = None
+        self._xla = _StepXLA(self, enabled=False)
         # The networks arrive built, so the trainer is too; this lets Keras save its own state
         # (the seed generator) with the weights.
         self.built = True
@@ -256,16 +327,19 @@ class GAN(PresetMixin, SeedStateMixin, keras.Model):
 
         Args:
             d_optimizer: the discriminator's optimizer; `"auto"` is Adam(2e-4, beta_1=0.5)
-                (Adam(1e-4, beta_1=0, beta_2=0.9) for `WGANGP`).
+                (Adam(1e-4, beta_1=0, beta_2=0.9) for `WGANGP`). Under the `"mixed_float16"`
+                policy it is wrapped in a `keras.optimizers.LossScaleOptimizer`.
             g_optimizer: the generator's optimizer; `"auto"` as for `d_optimizer`.
             jit_compile: XLA compilation of the step's math; `"auto"` uses it whenever every
-                layer supports it (on CPU too) and no multi-replica strategy is active. The
-                checks of the data run outside XLA, so bad labels still raise.
+                layer supports it (on CPU too). Under a `tf.distribute` strategy XLA compiles
+                the math between the updates, not the updates (nothing with synchronized
+                batch normalization). The checks of the data run outside XLA, so bad labels
+                still raise.
             steps_per_execution: steps run per traced call, as in `keras.Model.compile`.
             run_eagerly: run the step eagerly (for debugging).
         """
         # The data checks of `train_step` run as graph ops; the math after them is compiled with
-        # XLA by `_compiled_step`, so Keras itself is asked for no XLA.
+        # XLA (see `_StepXLA`), so Keras itself is asked for no XLA.
         super().compile(
             optimizer=None,
             jit_compile=False,
@@ -274,11 +348,13 @@ class GAN(PresetMixin, SeedStateMixin, keras.Model):
         )
         jit_compile = _resolve_jit_compile(self, jit_compile, run_eagerly)
         self._step_jit = bool(jit_compile) and not run_eagerly
-        self._compiled_step = None
-        self.d_optimizer = _resolve_optimizer(d_optimizer, self._default_optimizer, "d_optimizer")
-        self.g_optimizer = _resolve_optimizer(g_optimizer, self._default_optimizer, "g_optimizer")
-        if self.d_optimizer is self.g_optimizer:
+        self._xla = _StepXLA(self, self._step_jit)
+        d_optimizer = _resolve_optimizer(d_optimizer, self._default_optimizer, "d_optimizer")
+        g_optimizer = _resolve_optimizer(g_optimizer, self._default_optimizer, "g_optimizer")
+        if d_optimizer is g_optimizer:
             raise ValueError("d_optimizer and g_optimizer must be two distinct optimizers")
+        self.d_optimizer = _resolve_loss_scaling(self, d_optimizer)
+        self.g_optimizer = _resolve_loss_scaling(self, g_optimizer)
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
         self._jit_compile_setting = jit_compile
@@ -304,6 +380,8 @@ class GAN(PresetMixin, SeedStateMixin, keras.Model):
         self.compile(**config)
 
     # Training -------------------------------------------------------------------------------
+
+    _maybe_symbolic_build = _skip_symbolic_build
 
     @property
     def metrics(self):
@@ -371,7 +449,8 @@ class GAN(PresetMixin, SeedStateMixin, keras.Model):
     def _augment(self, samples):
         if not self.augment:
             return samples
-        return augment_lib.diff_augment(samples, self.augment, seed=self.seed_generator)
+        seed = distribute.replica_seed_generator(self.seed_generator)
+        return augment_lib.diff_augment(samples, self.augment, seed=seed)
 
     def _discriminate_pair(self, real, fake, labels):
         """Logits of real and fake; one discriminator call on both when no layer mixes a batch."""
@@ -385,14 +464,18 @@ class GAN(PresetMixin, SeedStateMixin, keras.Model):
     def _generate(self, latents, labels, training):
         return self.generator(self._net_inputs(latents, labels), training=training)
 
-    def _d_penalty(self, real, fake, labels):
+    def _d_penalty(self, real, fake, labels, alpha):
         def critic(x):
             return self._discriminate(x, labels, training=True)
 
         penalty = 0.0
         if self.gradient_penalty:
+            # The interpolation weights come with the global batch's other draws (see
+            # kgan.distribute.ReplicaBatch), so the interpolates are passed as both ends of the
+            # segment and the weights gradient_penalty would draw itself multiply zero.
+            interpolates = real + alpha * (fake - real)
             penalty += self.gradient_penalty * losses_lib.gradient_penalty(
-                critic, real, fake, seed=self.seed_generator
+                critic, interpolates, interpolates, seed=0
             )
         if self.r1:
             penalty += 0.5 * self.r1 * losses_lib.r1_penalty(critic, real)
@@ -400,55 +483,91 @@ class GAN(PresetMixin, SeedStateMixin, keras.Model):
 
     def train_step(self, data):
         real, labels = self._unpack(data)
-        distributed = tf.distribute.has_strategy() and (
-            tf.distribute.get_strategy().num_replicas_in_sync > 1
-        )
-        if not self._step_jit or distributed:
-            return self._adversarial_step(real, labels)
-        if self._compiled_step is None:
-            self._compiled_step = tf.function(self._adversarial_step, jit_compile=True)
-        return self._compiled_step(real, labels)
+        logged = self._xla.whole(self._step)(real, labels)
+        self.d_loss_tracker.update_state(logged[0])
+        self.g_loss_tracker.update_state(logged[1])
+        if self.penalty_tracker is not None:
+            self.penalty_tracker.update_state(logged[2])
+        return distribute.step_logs({m.name: m.result() for m in self.metrics})
 
-    def _adversarial_step(self, real, labels):
-        batch = ops.shape(real)[0]
-        # Gradients are summed over replicas, so each replica's loss is scaled down.
-        replica_scale = 1.0 / tf.distribute.get_strategy().num_replicas_in_sync
+    def _step(self, real, labels):
+        """The step's draws and updates; returns the losses to log, global-batch means."""
+        # Under a strategy this runs on each replica's share of the global batch; the draws,
+        # the loss weights and the logged means are those of the global batch.
+        layout = distribute.ReplicaBatch(ops.shape(real)[0])
+        d_latents, alphas = [], []
+        for _ in range(self.d_steps):
+            d_latents.append(layout.normal((self.latent_dim,), self.seed_generator))
+            if self.gradient_penalty:
+                # One weight per sample the discriminator sees (a packed group of `pack`).
+                alpha = ops.reshape(layout.uniform((), self.seed_generator), (-1, self.pack))
+                alphas.append(ops.reshape(alpha[:, 0], (-1,) + (1,) * len(self.sample_shape)))
+        g_latents = layout.normal((self.latent_dim,), self.seed_generator)
+        losses = self._updates(real, labels, d_latents, alphas, g_latents, layout.weight())
+        return layout.mean(losses)
+
+    def _updates(self, real, labels, d_latents, alphas, g_latents, weight):
+        """The step's `d_steps` discriminator updates and its generator update.
+
+        Args:
+            real: this replica's samples.
+            labels: their labels, or None.
+            d_latents: the latents of each discriminator update.
+            alphas: the gradient penalty's interpolation weights of each discriminator update
+                (empty without the penalty).
+            g_latents: the latents of the generator update.
+            weight: the replica's share of the global batch (1 on one device).
+
+        Returns:
+            `[d_loss, g_loss]` (and the penalty when there is one), this replica's batch means.
+        """
         d_vars = self.discriminator.trainable_variables
         g_vars = self.generator.trainable_variables
         penalty = None
-        for _ in range(self.d_steps):
-            latents = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
-            fake = ops.stop_gradient(self._generate(latents, labels, training=True))
-            # DiffAugment: the discriminator (and its penalty) sees real and fake augmented.
-            real_seen = self._pack(self._augment(real))
-            fake = self._pack(self._augment(fake))
-            with tf.GradientTape() as tape:
-                d_loss = self.d_loss_fn(*self._discriminate_pair(real_seen, fake, labels))
-                total = d_loss
-                if self.penalty_tracker is not None:
-                    penalty = self._d_penalty(real_seen, fake, labels)
-                    total = total + penalty
-                scaled = total * replica_scale
-            self.d_optimizer.apply(tape.gradient(scaled, d_vars), d_vars)
-        latents = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
-        with tf.GradientTape() as tape:
-            fake = self._pack(self._augment(self._generate(latents, labels, training=True)))
-            fake_logits = self._discriminate(fake, labels)
-            g_loss = self.g_loss_fn(fake_logits)
-            objective = g_loss if self.top_k is None else self._top_k_objective(fake_logits)
-            scaled = objective * replica_scale
-        self.g_optimizer.apply(tape.gradient(scaled, g_vars), g_vars)
+        for step, latents in enumerate(d_latents):
+            alpha = alphas[step] if alphas else None
+            d_loss, penalty, grads = self._xla.part(self._d_gradients)(
+                real, labels, latents, alpha, weight
+            )
+            distribute.apply_gradients(self.d_optimizer, grads, d_vars)
+        g_loss, grads = self._xla.part(self._g_gradients)(labels, g_latents, weight)
+        distribute.apply_gradients(self.g_optimizer, grads, g_vars)
         if self.ema_generator is not None:
             # Moving statistics (batch norm) are averaged along with the weights.
             n = ops.cast(self.g_optimizer.iterations, "float32")
             decay = ops.minimum(self.ema_decay, (1.0 + n) / (10.0 + n))
             for average, current in zip(self.ema_generator.weights, self.generator.weights):
                 average.assign(decay * average + (1.0 - decay) * current)
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        if penalty is not None:
-            self.penalty_tracker.update_state(penalty)
-        return {m.name: m.result() for m in self.metrics}
+        return [d_loss, g_loss] + ([] if penalty is None else [penalty])
+
+    def _d_gradients(self, real, labels, latents, alpha, weight):
+        """The discriminator's loss, penalty and gradients for one update.
+
+        `weight` is the replica's share of the global batch (1 on one device).
+        """
+        fake = ops.stop_gradient(self._generate(latents, labels, training=True))
+        # DiffAugment: the discriminator (and its penalty) sees real and fake augmented.
+        real_seen = self._pack(self._augment(real))
+        fake = self._pack(self._augment(fake))
+        penalty = None
+        with tf.GradientTape() as tape:
+            d_loss = self.d_loss_fn(*self._discriminate_pair(real_seen, fake, labels))
+            total = d_loss
+            if self.penalty_tracker is not None:
+                penalty = self._d_penalty(real_seen, fake, labels, alpha)
+                total = total + penalty
+            scaled = self.d_optimizer.scale_loss(total * weight)
+        return d_loss, penalty, tape.gradient(scaled, self.discriminator.trainable_variables)
+
+    def _g_gradients(self, labels, latents, weight):
+        """The generator's loss and gradients; `weight` as for `_d_gradients`."""
+        with tf.GradientTape() as tape:
+            fake = self._pack(self._augment(self._generate(latents, labels, training=True)))
+            fake_logits = self._discriminate(fake, labels)
+            g_loss = self.g_loss_fn(fake_logits)
+            objective = g_loss if self.top_k is None else self._top_k_objective(fake_logits)
+            scaled = self.g_optimizer.scale_loss(objective * weight)
+        return g_loss, tape.gradient(scaled, self.generator.trainable_variables)
 
     def _top_k_objective(self, fake_logits):
         """The generator's loss on its best-scored samples only (Sinha et al. 2020).

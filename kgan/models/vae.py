@@ -8,7 +8,14 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from keras import ops
 
-from kgan.models.gan import _resolve_jit_compile, _resolve_optimizer
+from kgan import distribute
+from kgan.models.gan import (
+    _resolve_jit_compile,
+    _resolve_loss_scaling,
+    _resolve_optimizer,
+    _skip_symbolic_build,
+    _StepXLA,
+)
 from kgan.models.seed_state import SeedStateMixin
 from kgan.zoo.mixin import PresetMixin
 
@@ -63,6 +70,11 @@ class VAE(PresetMixin, SeedStateMixin, keras.Model):
             (`log q(z|x) - log p(z)` at the sampled z) or `"auto"` (analytic when it exists).
         seed: int seed of the noise the steps draw and of the mixture prior's initial means.
         **kwargs: passed to `keras.Model` (e.g. `name`).
+
+    Under a `tf.distribute` strategy (build and compile inside its scope) each replica trains
+    on its share of the global batch and the update is the one a single device makes on the
+    whole batch, with the same noise (see `kgan.distribute.ReplicaBatch`). Under the
+    `"mixed_float16"` policy the optimizer is wrapped in a `keras.optimizers.LossScaleOptimizer`.
 
     Example:
         >>> encoder = kgan.networks.vae_encoder((28, 28, 1), latent_dim=16)
@@ -152,8 +164,7 @@ class VAE(PresetMixin, SeedStateMixin, keras.Model):
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
         self._step_jit = False
-        self._compiled_train = None
-        self._compiled_test = None
+        self._xla = _StepXLA(self, enabled=False)
         self._encode_fn = None
         self._decode_fn = None
         self._iwae_fn = None
@@ -261,16 +272,19 @@ class VAE(PresetMixin, SeedStateMixin, keras.Model):
 
         Args:
             optimizer: `"auto"` (Adam, learning rate 1e-3), an optimizer name or a
-                `keras.optimizers.Optimizer`.
+                `keras.optimizers.Optimizer`; wrapped in a
+                `keras.optimizers.LossScaleOptimizer` under the `"mixed_float16"` policy.
             jit_compile: XLA compilation of the step's math; `"auto"` uses it whenever every
-                layer supports it (on CPU too) and no multi-replica strategy is active. The
-                checks of the data run outside XLA.
+                layer supports it (on CPU too). Under a `tf.distribute` strategy XLA compiles
+                the math between the updates, not the updates. The checks of the data run
+                outside XLA.
             steps_per_execution: steps run per traced call, as in `keras.Model.compile`.
             run_eagerly: run the step eagerly (for debugging).
         """
         optimizer = _resolve_optimizer(
             optimizer, lambda: keras.optimizers.Adam(learning_rate=1e-3), "optimizer"
         )
+        optimizer = _resolve_loss_scaling(self, optimizer)
         super().compile(
             optimizer=optimizer,
             jit_compile=False,
@@ -279,8 +293,7 @@ class VAE(PresetMixin, SeedStateMixin, keras.Model):
         )
         jit_compile = _resolve_jit_compile(self, jit_compile, run_eagerly)
         self._step_jit = bool(jit_compile) and not run_eagerly
-        self._compiled_train = None
-        self._compiled_test = None
+        self._xla = _StepXLA(self, self._step_jit)
         self._jit_compile_setting = jit_compile
         self.optimizer.build(self.trainable_variables)
 
@@ -357,6 +370,8 @@ class VAE(PresetMixin, SeedStateMixin, keras.Model):
 
     # Training -------------------------------------------------------------------------------
 
+    _maybe_symbolic_build = _skip_symbolic_build
+
     @property
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
@@ -376,56 +391,66 @@ class VAE(PresetMixin, SeedStateMixin, keras.Model):
             )
         return ops.cast(x, "float32")
 
-    def _elbo_terms(self, x, training):
-        """Batch means of the reconstruction NLL and the KL, from one sample of q(z|x)."""
+    def _elbo_terms(self, x, noise, training):
+        """Batch means of the reconstruction NLL and the KL, from one sample of q(z|x).
+
+        `noise` is `[batch, latent_dim]` standard normal: `z = loc + scale * noise`.
+        """
         loc, scale = self._posterior_params(x, training=training)  # [batch, latent] each
-        noise = keras.random.normal(ops.shape(loc), seed=self.seed_generator)
         z = loc + scale * noise
         outputs = ops.cast(self.decoder(z, training=training), "float32")
         reconstruction = -self._likelihood(outputs).log_prob(self._target(x))  # [batch]
         kl = self._kl_term(loc, scale, z)  # [batch]
         return ops.mean(reconstruction), ops.mean(kl)
 
-    def _record(self, reconstruction, kl):
-        self.loss_tracker.update_state(reconstruction + self.beta * kl)
-        self.reconstruction_tracker.update_state(reconstruction)
-        self.kl_tracker.update_state(kl)
-        return {m.name: m.result() for m in self.metrics}
+    def _draw(self, layout):
+        """The step's random numbers for this replica's rows: the posterior noise."""
+        return {"noise": layout.normal((self.latent_dim,), self.seed_generator)}
 
-    def _train_math(self, x):
-        # Gradients are summed over replicas, so each replica's loss is scaled down.
-        replica_scale = 1.0 / tf.distribute.get_strategy().num_replicas_in_sync
-        variables = self.trainable_variables
+    def _record(self, terms):
+        self.loss_tracker.update_state(terms["reconstruction"] + self.beta * terms["kl"])
+        self.reconstruction_tracker.update_state(terms["reconstruction"])
+        self.kl_tracker.update_state(terms["kl"])
+        return distribute.step_logs({m.name: m.result() for m in self.metrics})
+
+    def _train_update(self, x, draws, weight):
+        """The gradient step; returns this replica's batch means of the ELBO's terms.
+
+        `weight` is the replica's share of the global batch (1 on one device).
+        """
+        terms, grads = self._xla.part(self._gradients)(x, draws, weight)
+        distribute.apply_gradients(self.optimizer, grads, self.trainable_variables)
+        return terms
+
+    def _gradients(self, x, draws, weight):
         with tf.GradientTape() as tape:
-            reconstruction, kl = self._elbo_terms(x, training=True)
-            scaled = (reconstruction + self.beta * kl) * replica_scale
-        self.optimizer.apply(tape.gradient(scaled, variables), variables)
-        return self._record(reconstruction, kl)
+            terms = self._test_terms(x, draws, training=True)
+            loss = (terms["reconstruction"] + self.beta * terms["kl"]) * weight
+            scaled = self.optimizer.scale_loss(loss)
+        return terms, tape.gradient(scaled, self.trainable_variables)
 
-    def _test_math(self, x):
-        return self._record(*self._elbo_terms(x, training=False))
-
-    def _use_xla(self):
-        distributed = tf.distribute.has_strategy() and (
-            tf.distribute.get_strategy().num_replicas_in_sync > 1
-        )
-        return self._step_jit and not distributed
+    def _test_terms(self, x, draws, training=False):
+        reconstruction, kl = self._elbo_terms(x, draws["noise"], training=training)
+        return {"reconstruction": reconstruction, "kl": kl}
 
     def train_step(self, data):
-        x = self._unpack(data)
-        if not self._use_xla():
-            return self._train_math(x)
-        if self._compiled_train is None:
-            self._compiled_train = tf.function(self._train_math, jit_compile=True)
-        return self._compiled_train(x)
+        return self._record(self._xla.whole(self._train_math)(self._unpack(data)))
 
     def test_step(self, data):
-        x = self._unpack(data)
-        if not self._use_xla():
-            return self._test_math(x)
-        if self._compiled_test is None:
-            self._compiled_test = tf.function(self._test_math, jit_compile=True)
-        return self._compiled_test(x)
+        return self._record(self._xla.whole(self._test_math)(self._unpack(data)))
+
+    def _train_math(self, x):
+        """The step's draws and updates; returns its terms, global-batch means."""
+        # Under a strategy this runs on each replica's share of the global batch; the draws,
+        # the loss weights and the logged means are those of the global batch.
+        layout = distribute.ReplicaBatch(ops.shape(x)[0])
+        terms = self._train_update(x, self._draw(layout), layout.weight())
+        return dict(zip(terms, layout.mean(list(terms.values()))))
+
+    def _test_math(self, x):
+        layout = distribute.ReplicaBatch(ops.shape(x)[0])
+        terms = self._xla.part(self._test_terms)(x, self._draw(layout))
+        return dict(zip(terms, layout.mean(list(terms.values()))))
 
     def call(self, inputs, training=False):
         """Reconstructs `inputs` through the posterior mean, in the data's range."""

@@ -8,8 +8,15 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from keras import ops
 
+from kgan import distribute
 from kgan import losses as losses_lib
-from kgan.models.gan import _resolve_jit_compile, _resolve_optimizer
+from kgan.models.gan import (
+    _resolve_jit_compile,
+    _resolve_loss_scaling,
+    _resolve_optimizer,
+    _skip_symbolic_build,
+    _StepXLA,
+)
 from kgan.models.seed_state import SeedStateMixin
 from kgan.models.vae import VAE, VAEInferenceModule
 from kgan.zoo.mixin import PresetMixin
@@ -91,6 +98,11 @@ class VAEGAN(PresetMixin, SeedStateMixin, keras.Model):
         beta: weight of the KL term in the encoder's objective; >= 0.
         seed: int seed of the posterior noise and prior latents the steps draw.
         **kwargs: passed to `keras.Model` (e.g. `name`).
+
+    Under a `tf.distribute` strategy each replica trains on its share of the global batch and
+    the updates are those a single device makes on the whole batch (see `kgan.VAE`); build the
+    decoder with `synchronized_batch_norm=True` (`kgan.models.build_vaegan`) for its batch
+    statistics to be the global batch's too.
 
     Example:
         >>> encoder = kgan.networks.vae_encoder((28, 28, 1), latent_dim=32)
@@ -178,8 +190,7 @@ class VAEGAN(PresetMixin, SeedStateMixin, keras.Model):
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.pixel_mse_tracker = keras.metrics.Mean(name="pixel_mse")
         self._step_jit = False
-        self._compiled_train = None
-        self._compiled_test = None
+        self._xla = _StepXLA(self, enabled=False)
         self._encode_fn = None
         self._decode_fn = None
         # The networks arrive built, so the trainer is too; this lets Keras save its own state
@@ -285,9 +296,12 @@ class VAEGAN(PresetMixin, SeedStateMixin, keras.Model):
                 et al. 2016 and of their released code) with learning rate 3e-4 (Keras's
                 defaults otherwise: rho 0.9, epsilon 1e-7).
             g_optimizer: the decoder's optimizer; `"auto"` as for `e_optimizer`.
-            d_optimizer: the discriminator's optimizer; `"auto"` as for `e_optimizer`.
+            d_optimizer: the discriminator's optimizer; `"auto"` as for `e_optimizer`. Under
+                the `"mixed_float16"` policy each optimizer is wrapped in a
+                `keras.optimizers.LossScaleOptimizer`.
             jit_compile: XLA compilation of the step's math; `"auto"` uses it whenever every
-                layer supports it (on CPU too) and no multi-replica strategy is active.
+                layer supports it (on CPU too). Under a `tf.distribute` strategy XLA compiles
+                the math between the updates, not the updates.
             steps_per_execution: steps run per traced call, as in `keras.Model.compile`.
             run_eagerly: run the step eagerly (for debugging).
         """
@@ -299,16 +313,23 @@ class VAEGAN(PresetMixin, SeedStateMixin, keras.Model):
         )
         jit_compile = _resolve_jit_compile(self, jit_compile, run_eagerly)
         self._step_jit = bool(jit_compile) and not run_eagerly
-        self._compiled_train = None
-        self._compiled_test = None
+        self._xla = _StepXLA(self, self._step_jit)
         self._jit_compile_setting = jit_compile
-        self.e_optimizer = _resolve_optimizer(e_optimizer, self._default_optimizer, "e_optimizer")
-        self.g_optimizer = _resolve_optimizer(g_optimizer, self._default_optimizer, "g_optimizer")
-        self.d_optimizer = _resolve_optimizer(d_optimizer, self._default_optimizer, "d_optimizer")
-        if len({id(self.e_optimizer), id(self.g_optimizer), id(self.d_optimizer)}) < 3:
+        optimizers = [
+            _resolve_optimizer(optimizer, self._default_optimizer, argument)
+            for optimizer, argument in (
+                (e_optimizer, "e_optimizer"),
+                (g_optimizer, "g_optimizer"),
+                (d_optimizer, "d_optimizer"),
+            )
+        ]
+        if len({id(optimizer) for optimizer in optimizers}) < 3:
             raise ValueError(
                 "e_optimizer, g_optimizer and d_optimizer must be three distinct optimizers"
             )
+        self.e_optimizer, self.g_optimizer, self.d_optimizer = (
+            _resolve_loss_scaling(self, optimizer) for optimizer in optimizers
+        )
         self.e_optimizer.build(self.encoder.trainable_variables)
         self.g_optimizer.build(self.decoder.trainable_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
@@ -347,6 +368,8 @@ class VAEGAN(PresetMixin, SeedStateMixin, keras.Model):
         )
 
     # Training -------------------------------------------------------------------------------
+
+    _maybe_symbolic_build = _skip_symbolic_build
 
     @property
     def metrics(self):
@@ -414,10 +437,12 @@ class VAEGAN(PresetMixin, SeedStateMixin, keras.Model):
             "pixel_mse": ops.mean(ops.square(fakes[:n] - x)),
         }
 
-    def _draw(self, batch):
-        noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
-        prior_latents = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
-        return noise, prior_latents
+    def _draw(self, layout):
+        """The step's random numbers for this replica's rows: posterior noise, prior latents."""
+        return {
+            "noise": layout.normal((self.latent_dim,), self.seed_generator),
+            "prior_latents": layout.normal((self.latent_dim,), self.seed_generator),
+        }
 
     def _record(self, terms):
         self.d_loss_tracker.update_state(terms["d_loss"])
@@ -425,38 +450,45 @@ class VAEGAN(PresetMixin, SeedStateMixin, keras.Model):
         self.kl_tracker.update_state(terms["kl"])
         self.reconstruction_tracker.update_state(terms["reconstruction"])
         self.pixel_mse_tracker.update_state(terms["pixel_mse"])
-        return {m.name: m.result() for m in self.metrics}
+        return distribute.step_logs({m.name: m.result() for m in self.metrics})
 
-    def _train_math(self, x):
-        # Gradients are summed over replicas, so each replica's loss is scaled down.
-        replica_scale = 1.0 / tf.distribute.get_strategy().num_replicas_in_sync
-        noise, prior_latents = self._draw(ops.shape(x)[0])
-        e_vars = self.encoder.trainable_variables
-        g_vars = self.decoder.trainable_variables
-        d_vars = self.discriminator.trainable_variables
+    def _train_update(self, x, draws, weight):
+        """The three networks' updates; returns this replica's batch means of the terms.
+
+        `weight` is the replica's share of the global batch (1 on one device).
+        """
+        terms, e_grads, g_grads, d_grads = self._xla.part(self._gradients)(x, draws, weight)
+        distribute.apply_gradients(self.e_optimizer, e_grads, self.encoder.trainable_variables)
+        distribute.apply_gradients(self.g_optimizer, g_grads, self.decoder.trainable_variables)
+        distribute.apply_gradients(
+            self.d_optimizer, d_grads, self.discriminator.trainable_variables
+        )
+        return terms
+
+    def _gradients(self, x, draws, weight):
         with tf.GradientTape(persistent=True) as tape:
-            terms = self._step_terms(x, noise, prior_latents, training=True)
-            e_objective = (self.beta * terms["kl"] + terms["reconstruction"]) * replica_scale
-            g_objective = (self.gamma * terms["reconstruction"] + terms["g_loss"]) * replica_scale
-            d_objective = terms["d_loss"] * replica_scale
+            terms = self._test_terms(x, draws, training=True)
+            e_objective = (self.beta * terms["kl"] + terms["reconstruction"]) * weight
+            g_objective = (self.gamma * terms["reconstruction"] + terms["g_loss"]) * weight
+            d_objective = terms["d_loss"] * weight
+            e_objective = self.e_optimizer.scale_loss(e_objective)
+            g_objective = self.g_optimizer.scale_loss(g_objective)
+            d_objective = self.d_optimizer.scale_loss(d_objective)
         # All three gradients come from the same forward pass, before any update.
-        e_grads = tape.gradient(e_objective, e_vars)
-        g_grads = tape.gradient(g_objective, g_vars)
-        d_grads = tape.gradient(d_objective, d_vars)
+        e_grads = tape.gradient(e_objective, self.encoder.trainable_variables)
+        g_grads = tape.gradient(g_objective, self.decoder.trainable_variables)
+        d_grads = tape.gradient(d_objective, self.discriminator.trainable_variables)
         del tape
-        self.e_optimizer.apply(e_grads, e_vars)
-        self.g_optimizer.apply(g_grads, g_vars)
-        self.d_optimizer.apply(d_grads, d_vars)
-        return self._record(terms)
+        return terms, e_grads, g_grads, d_grads
 
-    def _test_math(self, x):
-        noise, prior_latents = self._draw(ops.shape(x)[0])
-        return self._record(self._step_terms(x, noise, prior_latents, training=False))
+    def _test_terms(self, x, draws, training=False):
+        return self._step_terms(x, draws["noise"], draws["prior_latents"], training=training)
 
-    # The VAE's step wrappers: data checks, then `_train_math` / `_test_math` under XLA.
-    _use_xla = VAE._use_xla
+    # The VAE's step wrappers: data checks, then the draws and the math (under XLA).
     train_step = VAE.train_step
     test_step = VAE.test_step
+    _train_math = VAE._train_math
+    _test_math = VAE._test_math
 
     def call(self, inputs, training=False):
         """Reconstructs `inputs` through the posterior mean: `Dec(E[z|x])` in [-1, 1]."""
