@@ -1,7 +1,9 @@
 """Writing files so that a reader never sees half of one."""
 
+import contextlib
 import json
 import os
+import shutil
 import tempfile
 
 
@@ -56,3 +58,31 @@ def atomic_write_json(path, obj):
             f.write("\n")
 
     return atomic_write(path, write)
+
+
+@contextlib.contextmanager
+def atomic_folder(target, prefix=".tmp-"):
+    """Yields an empty temporary folder beside `target`; when the block ends, the folder
+    replaces `target` in one rename, or is removed if the block raised.
+
+    Args:
+        target: the final folder; an earlier one is replaced only once the new one is complete.
+        prefix: name prefix of the temporary folder.
+
+    Example:
+        >>> with kgan.atomic.atomic_folder("zoo/my_preset") as staging:
+        ...     write_files(staging)
+    """
+    target = os.path.abspath(os.fspath(target))
+    parent = os.path.dirname(target)
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=prefix, dir=parent)
+    try:
+        yield staging
+        os.chmod(staging, 0o755)  # mkdtemp makes it private
+        if os.path.exists(target):
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -4,13 +4,13 @@ import contextlib
 import hashlib
 import http.client
 import os
-import shutil
 import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
+from kgan.atomic import atomic_folder
 from kgan.zoo.format import ChecksumError, PresetError
 
 CHUNK = 1 << 20
@@ -183,17 +183,7 @@ def install(files, source_url, target, verbose=True):
 
     Call under `file_lock`. An existing `target` is replaced only once the new copy is complete.
     """
-    parent = os.path.dirname(target)
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=".staging-", dir=parent)
-    try:
+    with atomic_folder(target, prefix=".staging-") as staging:
         for name, expected in files.items():
             fetch(join_url(source_url, name), os.path.join(staging, name), expected, verbose)
-        os.chmod(staging, 0o755)
-        if os.path.exists(target):
-            shutil.rmtree(target)
-        os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return target

@@ -16,11 +16,11 @@ import datetime
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 
 import keras
 import numpy as np
+
+from kgan.atomic import atomic_folder
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
@@ -167,10 +167,7 @@ def save_to_preset(
         raise FileExistsError(f"{preset_dir} exists; pass overwrite=True to replace it")
     if metrics is not None and not isinstance(metrics, dict):
         raise ValueError(f"metrics must be a dict of name -> value; got {type(metrics).__name__}")
-    parent = os.path.dirname(preset_dir)
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=parent)
-    try:
+    with atomic_folder(preset_dir, prefix=f".tmp-{name}-") as staging:
         if _is_mixture(model):
             from kgan.mixture import _persistence
 
@@ -225,13 +222,6 @@ def save_to_preset(
         with open(os.path.join(staging, METADATA_FILE), "w") as f:
             json.dump(metadata, f, indent=2)
             f.write("\n")
-        os.chmod(staging, 0o755)
-        if os.path.exists(preset_dir):
-            shutil.rmtree(preset_dir)
-        os.replace(staging, preset_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return preset_dir
 
 
