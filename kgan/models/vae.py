@@ -275,9 +275,9 @@ class VAE(PresetMixin, SeedStateMixin, keras.Model):
                 `keras.optimizers.Optimizer`; wrapped in a
                 `keras.optimizers.LossScaleOptimizer` under the `"mixed_float16"` policy.
             jit_compile: XLA compilation of the step's math; `"auto"` uses it whenever every
-                layer supports it (on CPU too) and no `tf.distribute` strategy is active; under
-                one, `True` compiles the math between the updates, not the updates. The checks
-                of the data run outside XLA.
+                layer supports it (on CPU too). Under a `tf.distribute` strategy XLA compiles
+                the math between the updates, not the updates. The checks of the data run
+                outside XLA.
             steps_per_execution: steps run per traced call, as in `keras.Model.compile`.
             run_eagerly: run the step eagerly (for debugging).
         """
@@ -291,12 +291,10 @@ class VAE(PresetMixin, SeedStateMixin, keras.Model):
             steps_per_execution=steps_per_execution,
             run_eagerly=run_eagerly,
         )
-        requested = jit_compile
         jit_compile = _resolve_jit_compile(self, jit_compile, run_eagerly)
         self._step_jit = bool(jit_compile) and not run_eagerly
-        self._xla = _StepXLA(self, self._step_jit, under_strategy=requested is True)
-        # A reloaded model resolves `"auto"` again.
-        self._jit_compile_setting = requested
+        self._xla = _StepXLA(self, self._step_jit)
+        self._jit_compile_setting = jit_compile
         self.optimizer.build(self.trainable_variables)
 
     def get_compile_config(self):

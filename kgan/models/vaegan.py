@@ -300,8 +300,8 @@ class VAEGAN(PresetMixin, SeedStateMixin, keras.Model):
                 the `"mixed_float16"` policy each optimizer is wrapped in a
                 `keras.optimizers.LossScaleOptimizer`.
             jit_compile: XLA compilation of the step's math; `"auto"` uses it whenever every
-                layer supports it (on CPU too) and no `tf.distribute` strategy is active; under
-                one, `True` compiles the math between the updates, not the updates.
+                layer supports it (on CPU too). Under a `tf.distribute` strategy XLA compiles
+                the math between the updates, not the updates.
             steps_per_execution: steps run per traced call, as in `keras.Model.compile`.
             run_eagerly: run the step eagerly (for debugging).
         """
@@ -311,12 +311,10 @@ class VAEGAN(PresetMixin, SeedStateMixin, keras.Model):
             steps_per_execution=steps_per_execution,
             run_eagerly=run_eagerly,
         )
-        requested = jit_compile
         jit_compile = _resolve_jit_compile(self, jit_compile, run_eagerly)
         self._step_jit = bool(jit_compile) and not run_eagerly
-        self._xla = _StepXLA(self, self._step_jit, under_strategy=requested is True)
-        # A reloaded model resolves `"auto"` again.
-        self._jit_compile_setting = requested
+        self._xla = _StepXLA(self, self._step_jit)
+        self._jit_compile_setting = jit_compile
         optimizers = [
             _resolve_optimizer(optimizer, self._default_optimizer, argument)
             for optimizer, argument in (
