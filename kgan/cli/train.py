@@ -4,6 +4,7 @@ import argparse
 import csv
 import json
 import os
+import tempfile
 import warnings
 
 import keras
@@ -111,6 +112,24 @@ def add_parser(commands):
     train.add_argument("--seed", type=int, default=0, help="seed of weights, data and latents")
     train.add_argument("--no-xla", action="store_true", help="do not compile steps with XLA")
     train.add_argument(
+        "--strategy",
+        choices=kgan.distribute.STRATEGIES,
+        default="default",
+        help="tf.distribute strategy: mirrored (every local GPU), multi_worker (the machines "
+        "of TF_CONFIG), one_device or default; --batch-size is then the global batch",
+    )
+    train.add_argument(
+        "--mixed-precision",
+        choices=("float32", "mixed_float16", "mixed_bfloat16"),
+        default="float32",
+        help="Keras dtype policy of the new model (float32); loss scaling is automatic",
+    )
+    train.add_argument(
+        "--synchronized-batch-norm",
+        action="store_true",
+        help="batch-norm statistics over the global batch under a strategy",
+    )
+    train.add_argument(
         "--grid-every", type=int, default=1, help="write a sample grid every N epochs (0: never)"
     )
     train.add_argument("--quiet", action="store_true", help="one line per epoch, no bar")
@@ -128,9 +147,32 @@ def add_parser(commands):
 
 
 def _train(args):
+    # The strategy comes before any other TensorFlow call (MultiWorkerMirroredStrategy needs
+    # it); it is a property of this process, not of the run, so a run resumes under any.
+    strategy = kgan.distribute.get_strategy(args.strategy)
+    with strategy.scope():
+        return _train_in_scope(args, strategy)
+
+
+def _is_chief(strategy):
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not getattr(resolver, "task_type", None):
+        return True
+    return resolver.task_type in ("chief", None) or (
+        resolver.task_type == "worker" and resolver.task_id == 0
+    )
+
+
+def _train_in_scope(args, strategy):
+    if not _is_chief(strategy):
+        # Every worker saves (Keras's saving reads the replicated variables on each), but only
+        # the chief writes the run folder.
+        args.out = tempfile.mkdtemp(prefix="kgan-worker-")
     checkpoint = os.path.join(args.out, RunCheckpoint.MODEL_FILE)
     options = {
-        k: v for k, v in vars(args).items() if k not in ("command", "resume", "quiet", "epochs")
+        k: v
+        for k, v in vars(args).items()
+        if k not in ("command", "resume", "quiet", "epochs", "strategy")
     }
     if args.resume:
         if not os.path.exists(checkpoint):
@@ -163,6 +205,8 @@ def _train(args):
         data_dir=options["data_dir"],
         initial_epoch=initial_epoch,
     )
+    if not args.resume:
+        keras.mixed_precision.set_global_policy(options["mixed_precision"])
     if not args.resume and options["model"] in ("vae", "vaegan"):
         shape = info.shape if image_size is None else (*image_size, info.shape[-1])
         model = _build_vae_family(options, shape)
@@ -176,6 +220,7 @@ def _train(args):
             width=options["width"],
             d_width=options["d_width"],
             spectral_norm=options["spectral_norm"],
+            synchronized_batch_norm=options["synchronized_batch_norm"],
             seed=options["seed"],
             **{
                 k: options[k]
@@ -301,6 +346,8 @@ def _build_vae_family(options, shape):
         given.append("--spectral-norm")
     if options["model"] == "vae" and options["d_width"] is not None:
         given.append("--d-width")
+    if options["model"] == "vae" and options.get("synchronized_batch_norm"):
+        given.append("--synchronized-batch-norm")
     if given:
         raise ValueError(f"{', '.join(given)}: not options of {options['model']}; drop them")
     common = {
@@ -313,7 +360,12 @@ def _build_vae_family(options, shape):
         optimizer = "auto" if options["lr"] is None else keras.optimizers.Adam(options["lr"])
         model.compile(optimizer=optimizer, jit_compile=not options["no_xla"])
         return model
-    model = kgan.models.build_vaegan(shape, d_width=options["d_width"], **common)
+    model = kgan.models.build_vaegan(
+        shape,
+        d_width=options["d_width"],
+        synchronized_batch_norm=options["synchronized_batch_norm"],
+        **common,
+    )
     optimizers = {"e_optimizer": "auto", "g_optimizer": "auto", "d_optimizer": "auto"}
     if options["lr"] is not None:
         optimizers = {key: keras.optimizers.RMSprop(options["lr"]) for key in optimizers}
