@@ -28,13 +28,11 @@ Usage (the full run takes about 2 * budget plus ~20 minutes on 2 CPU cores):
 
 import argparse
 import datetime
-import json
 import os
 import platform
 import shlex
 import statistics
 import sys
-import tempfile
 import time
 
 import keras
@@ -417,21 +415,6 @@ def format_table(rows):
     return "\n".join(lines)
 
 
-def write_json(payload, path):
-    """Writes `payload` to `path` through a temporary file in the same folder."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(suffix=".json", dir=folder)
-    try:
-        os.chmod(temporary, 0o644)  # mkstemp makes it private
-        with os.fdopen(handle, "w") as f:
-            json.dump(payload, f, indent=2)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--budget", type=float, default=600, help="training seconds per model")
@@ -472,7 +455,7 @@ def main(argv=None):
     if "reference_classifier" in results:
         log(f"reference classifier test accuracy: {accuracy:.4f}")
     log(format_table(rows))
-    write_json(results, args.out)
+    kgan.atomic.atomic_write_json(args.out, results)
     log(f"wrote {args.out}")
 
 

@@ -24,13 +24,11 @@ Usage (about 10 minutes on 2 CPU cores; --quick about 3):
 
 import argparse
 import datetime
-import json
 import os
 import platform
 import shlex
 import statistics
 import sys
-import tempfile
 import time
 
 BATCH_SIZE = 64
@@ -194,21 +192,6 @@ def format_table(results):
     return "\n".join(lines)
 
 
-def write_json(payload, path):
-    """Writes `payload` to `path` through a temporary file in the same folder."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(suffix=".json", dir=folder)
-    try:
-        os.chmod(temporary, 0o644)  # mkstemp makes it private
-        with os.fdopen(handle, "w") as f:
-            json.dump(payload, f, indent=2)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
 def main(argv=None):
     args = parse_args(argv)
     split_cpu(2)
@@ -240,7 +223,7 @@ def main(argv=None):
     log(f"\nscaling: MNIST cGAN training throughput, global batch {BATCH_SIZE}")
     log(f"{os.cpu_count()} CPUs, load average {load[0]:.1f} at start (a shared machine)")
     log(format_table(results))
-    write_json(payload, args.out)
+    kgan.atomic.atomic_write_json(args.out, payload)
     log(f"wrote {args.out}")
 
 
