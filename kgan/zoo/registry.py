@@ -152,6 +152,15 @@ def _pull_hub(preset):
     return kagglehub.model_download(handle.strip("/"))
 
 
+def _check_preset(preset):
+    if not isinstance(preset, str | os.PathLike) or not os.fspath(preset):
+        raise PresetError(
+            f"a preset is a name, folder or URL string; got {preset!r} (see "
+            "kgan.zoo.list_presets())"
+        )
+    return os.fspath(preset)
+
+
 def pull(preset, offline=None, cache_dir=None, verbose=True):
     """Makes a preset available locally, downloading and checking it when needed.
 
@@ -173,7 +182,7 @@ def pull(preset, offline=None, cache_dir=None, verbose=True):
     Example:
         >>> folder = kgan.zoo.pull("cgan_mnist")
     """
-    preset = os.fspath(preset)
+    preset = _check_preset(preset)
     offline = download.offline_mode() if offline is None else offline
     known = builtin_presets()
     if preset in known:
@@ -265,7 +274,7 @@ def list_presets(pattern=None, cache_dir=None):
 def info(preset, cache_dir=None):
     """The metadata of a preset: the registry's entry for a built-in name (its cached
     `metadata.json` when present), else the `metadata.json` of a folder or URL."""
-    preset = os.fspath(preset)
+    preset = _check_preset(preset)
     known = builtin_presets()
     if preset in known:
         folder = os.path.join(_cache_root(cache_dir), preset)

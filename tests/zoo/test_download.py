@@ -140,6 +140,9 @@ def test_url_presets_use_their_own_manifest(toy_zoo, mirror, monkeypatch, tmp_pa
 
 
 def test_unknown_names_and_missing_mirrors_are_explained(toy_zoo, monkeypatch):
+    for bad in (None, 3, ""):
+        with pytest.raises(kgan.zoo.PresetError, match="a preset is a name, folder or URL"):
+            kgan.zoo.load(bad)
     with pytest.raises(kgan.zoo.PresetError, match="did you mean toy_gan"):
         kgan.zoo.load("toy")
     monkeypatch.setattr(kgan.zoo.registry, "source_zoo_folder", lambda: None)
