@@ -180,7 +180,7 @@ def _squared_grad_norm(critic, inputs):
     return ops.sum(ops.square(grads), axis=1)  # [batch]
 
 
-def gradient_penalty(critic, real, fake, seed=None):
+def gradient_penalty(critic, real, fake, seed=None, alpha=None):
     """WGAN-GP penalty `E[(||grad D(x_hat)||_2 - 1)^2]` on random interpolates of real and fake.
 
     Args:
@@ -188,14 +188,18 @@ def gradient_penalty(critic, real, fake, seed=None):
         real: real inputs, `[batch, ...]`.
         fake: generated inputs of the same shape.
         seed: a `keras.random.SeedGenerator` or int for the interpolation weights.
+        alpha: the interpolation weights `[batch, 1, ...]` in [0, 1], drawn by the caller
+            (e.g. for a whole global batch under `tf.distribute`); `seed` is then unused.
 
     Returns:
         Scalar penalty (multiply by the weight, 10 in Gulrajani et al. 2017).
     """
     real = ops.cast(real, "float32")
     fake = ops.cast(fake, "float32")
-    shape = (ops.shape(real)[0],) + (1,) * (len(real.shape) - 1)
-    alpha = keras.random.uniform(shape, seed=seed)  # [batch, 1, ...]
+    if alpha is None:
+        shape = (ops.shape(real)[0],) + (1,) * (len(real.shape) - 1)
+        alpha = keras.random.uniform(shape, seed=seed)  # [batch, 1, ...]
+    alpha = ops.cast(alpha, "float32")
     interpolates = real + alpha * (fake - real)
     norms = ops.sqrt(_squared_grad_norm(critic, interpolates) + 1e-12)
     return ops.mean(ops.square(norms - 1.0))

@@ -79,6 +79,17 @@ def test_gradient_penalty_on_images_uses_per_example_norms():
     np.testing.assert_allclose(float(penalty), np.mean((norms - 1) ** 2), rtol=1e-4)
 
 
+def test_gradient_penalty_takes_the_callers_interpolation_weights():
+    # D(x) = 0.5 sum(x^2) has gradient x, so the penalty is that of the interpolates themselves.
+    real, fake = tf.random.normal((6, 3)), tf.random.normal((6, 3))
+    alpha = np.linspace(0.0, 1.0, 6, dtype="float32")[:, None]
+    critic = lambda v: 0.5 * tf.reduce_sum(v**2, axis=1)  # noqa: E731
+    penalty = losses.gradient_penalty(critic, real, fake, alpha=alpha)
+    x_hat = real.numpy() + alpha * (fake.numpy() - real.numpy())
+    expected = np.mean((np.linalg.norm(x_hat, axis=1) - 1.0) ** 2)
+    np.testing.assert_allclose(float(penalty), expected, rtol=1e-4)
+
+
 def test_gradient_penalty_has_finite_gradients_where_the_critic_is_flat():
     # D(x) = <w, x> with w = 0: the critic's gradient is zero, where a plain norm's derivative
     # (x / ||x||) is 0/0.

@@ -473,11 +473,9 @@ class GAN(PresetMixin, SeedStateMixin, keras.Model):
         penalty = 0.0
         if self.gradient_penalty:
             # The interpolation weights come with the global batch's other draws (see
-            # kgan.distribute.ReplicaBatch), so the interpolates are passed as both ends of the
-            # segment and the weights gradient_penalty would draw itself multiply zero.
-            interpolates = real + alpha * (fake - real)
+            # kgan.distribute.ReplicaBatch).
             penalty += self.gradient_penalty * losses_lib.gradient_penalty(
-                critic, interpolates, interpolates, seed=0
+                critic, real, fake, alpha=alpha
             )
         if self.r1:
             penalty += 0.5 * self.r1 * losses_lib.r1_penalty(critic, real)
