@@ -9,6 +9,7 @@ import kgan
 from kgan.callbacks import RunCheckpoint
 from kgan.cli.common import _choices, _fail, _parse_labels, _positive_int
 from kgan.image_grid import save_image_grid
+from kgan.zoo.format import METADATA_FILE
 
 EPILOG_SAMPLE = """\
 examples:
@@ -67,7 +68,7 @@ def load_source(source):
         The model.
     """
     path = os.fspath(source)
-    preset_folder = os.path.isdir(path) and os.path.isfile(os.path.join(path, "metadata.json"))
+    preset_folder = os.path.isdir(path) and os.path.isfile(os.path.join(path, METADATA_FILE))
     run_folder = os.path.isfile(os.path.join(path, RunCheckpoint.MODEL_FILE))
     if os.path.isdir(path) and not (preset_folder or run_folder):
         raise FileNotFoundError(

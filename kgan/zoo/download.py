@@ -177,13 +177,17 @@ def join_url(base, *parts):
     return urllib.parse.urljoin(base, "/".join(urllib.parse.quote(p) for p in parts))
 
 
-def install(files, source_url, target, verbose=True):
+def install(files, source_url, target, verbose=True, contents=None):
     """Downloads every file of `files` (`{name: {"sha256", "size"}}`) from `source_url/name`
     into a staging folder, checks each, then renames the folder to `target`.
 
+    `contents` (`{name: bytes}`) are files already downloaded (a manifest), written as they are.
     Call under `file_lock`. An existing `target` is replaced only once the new copy is complete.
     """
     with atomic_folder(target, prefix=".staging-") as staging:
+        for name, body in (contents or {}).items():
+            with open(os.path.join(staging, name), "wb") as f:
+                f.write(body)
         for name, expected in files.items():
             fetch(join_url(source_url, name), os.path.join(staging, name), expected, verbose)
     return target

@@ -12,6 +12,7 @@ A preset is a folder with fixed file names (KerasHub's convention):
 - `README.md`: the model card.
 """
 
+import copy as copy_lib
 import datetime
 import hashlib
 import json
@@ -64,12 +65,14 @@ def _is_mixture(model):
 
 
 def _uncompiled_copy(model):
-    """A fresh, uncompiled copy of a Keras model with the same weights (no optimizer state)."""
+    """`(copy, config)`: a fresh, uncompiled copy of a Keras model with the same weights (no
+    optimizer state), and its config."""
     config = keras.saving.serialize_keras_object(model)
     config.pop("compile_config", None)
-    copy = keras.saving.deserialize_keras_object(config)
+    # Deserializing consumes parts of the dict it is given.
+    copy = keras.saving.deserialize_keras_object(copy_lib.deepcopy(config))
     copy.set_weights(model.get_weights())
-    return copy
+    return copy, config
 
 
 def parameter_count(model):
@@ -174,9 +177,7 @@ def save_to_preset(
             config = {"module": "kgan.mixture", **_persistence.preset_config(model)}
             _persistence.save_weights_h5(model, os.path.join(staging, WEIGHTS_FILE))
         elif isinstance(model, keras.Model):
-            copy = _uncompiled_copy(model)
-            config = keras.saving.serialize_keras_object(copy)
-            config.pop("compile_config", None)
+            copy, config = _uncompiled_copy(model)
             copy.save_weights(os.path.join(staging, WEIGHTS_FILE))
         else:
             raise ValueError(

@@ -122,8 +122,8 @@ def _pull_url(url, offline, cache_dir, verbose):
                 f"{url}/{METADATA_FILE} is not a kgan preset manifest (JSON with a 'files' "
                 "table); check the URL"
             ) from None
-        files[METADATA_FILE] = {"sha256": hashlib.sha256(body).hexdigest(), "size": len(body)}
-        download.install(files, url, folder, verbose)
+        files.pop(METADATA_FILE, None)
+        download.install(files, url, folder, verbose, contents={METADATA_FILE: body})
     return folder
 
 

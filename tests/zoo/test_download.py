@@ -127,6 +127,7 @@ def test_url_presets_use_their_own_manifest(toy_zoo, mirror, monkeypatch, tmp_pa
     server = mirror(toy_zoo)
     gmm = kgan.zoo.load(server.url + "toy_gmm")
     assert gmm.means_.shape == (2, 2)
+    assert server.requests.count("/toy_gmm/metadata.json") == 1  # the manifest, read once
     before = len(server.requests)
     kgan.zoo.load(server.url + "toy_gmm/")
     assert len(server.requests) == before  # same cache entry
