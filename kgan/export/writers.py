@@ -1,5 +1,6 @@
 """SavedModel (TF Serving layout) and TFLite writers."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ from kgan.atomic import atomic_write
 from kgan.export import parity as parity_lib
 from kgan.export import runner as runner_lib
 from kgan.export import signatures as signatures_lib
+from kgan.export import subpixel as subpixel_lib
 
 QUANTIZATIONS = (None, "float16", "dynamic", "int8")
 # A float32 export that differs from its model by more than this is broken, not rounded.
@@ -196,6 +198,7 @@ def tflite(
     num_calibration_samples=256,
     seed=0,
     per_channel_dense=False,
+    subpixel=True,
 ):
     """Converts a model's inference functions to one LiteRT (`.tflite`) model.
 
@@ -242,6 +245,11 @@ def tflite(
             at 26% of the float32 file instead of 32% (the per-channel scales of its
             3,136-unit projection), with the same class consistency (98.0%, 1,000 samples).
             Convolutions stay per channel either way.
+        subpixel: convert each stride-s "same" `Conv2DTranspose` as the s * s convolutions of
+            its output phases interleaved by `depth_to_space`
+            (`kgan.export.subpixel`): the same multiply-adds, which LiteRT runs with its fast
+            convolution kernels instead of `TRANSPOSE_CONV` (the MNIST generator runs about
+            3x faster at batch 1). False converts the layers as they are.
 
     Returns:
         The path written (a `str` with the parity report as `.parity`).
@@ -260,15 +268,22 @@ def tflite(
     if representative_data is not None and quantization != "int8":
         raise ValueError("representative_data calibrates int8 models: pass quantization='int8'")
     model = signatures_lib.load_model(model)
-    functions = signatures_lib.export_functions(model, signatures, for_tflite=True)
-    dataset = None
-    if quantization == "int8":
-        dataset = _representative_dataset(
-            model, functions, representative_data, num_calibration_samples, seed
-        )
+    rewrite = (
+        subpixel_lib.subpixel_transposed_convolutions(model)
+        if subpixel
+        else contextlib.nullcontext()
+    )
     with tempfile.TemporaryDirectory() as folder:
-        module = signatures_lib.ExportModule(functions, name=_module_name(model))
-        tf.saved_model.save(module, folder, signatures=dict(functions))
+        # The model's functions are traced in here, so the file holds the rewritten layers.
+        with rewrite:
+            functions = signatures_lib.export_functions(model, signatures, for_tflite=True)
+            module = signatures_lib.ExportModule(functions, name=_module_name(model))
+            tf.saved_model.save(module, folder, signatures=dict(functions))
+        dataset = None
+        if quantization == "int8":
+            dataset = _representative_dataset(
+                model, functions, representative_data, num_calibration_samples, seed
+            )
         converter = tf.lite.TFLiteConverter.from_saved_model(folder, signature_keys=list(functions))
         if quantization is not None:
             converter.optimizations = [tf.lite.Optimize.DEFAULT]

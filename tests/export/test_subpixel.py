@@ -1,0 +1,94 @@
+import keras
+import numpy as np
+import pytest
+from ai_edge_litert.interpreter import Interpreter
+
+import kgan
+import kgan.export
+from kgan.export.subpixel import is_rewritable, subpixel_transposed_convolutions
+
+
+def transposed(kernel_size, strides, **kwargs):
+    inputs = keras.Input((5, 6, 3))
+    layer = keras.layers.Conv2DTranspose(4, kernel_size, strides=strides, **kwargs)
+    return keras.Model(inputs, layer(inputs)), layer
+
+
+@pytest.mark.parametrize(
+    "kernel_size, strides, use_bias, activation",
+    [
+        (4, 2, False, None),  # the DCGAN generator's layer
+        (3, 2, True, "relu"),  # uneven "same" padding
+        (5, 2, True, None),  # phases with 3 and 2 taps
+        (3, 3, True, "tanh"),
+        (6, 3, False, None),
+        (2, 2, True, None),  # one tap per phase
+        ((4, 3), 2, True, None),  # different taps per axis
+    ],
+)
+def test_the_rewrite_computes_the_same_outputs(kernel_size, strides, use_bias, activation):
+    model, layer = transposed(
+        kernel_size, strides, padding="same", use_bias=use_bias, activation=activation
+    )
+    if use_bias:
+        layer.bias.assign(np.linspace(-1, 1, 4).astype("float32"))
+    x = np.random.default_rng(0).normal(size=(2, 5, 6, 3)).astype("float32")
+    expected = np.asarray(model(x))
+    with subpixel_transposed_convolutions(model) as count:
+        rewritten = np.asarray(model(x))
+    assert count == 1
+    # Another summation order: equal to float32 rounding, and not the same computation.
+    np.testing.assert_allclose(rewritten, expected, atol=1e-5)
+    assert "call" not in vars(layer)  # the layer is as it was
+    np.testing.assert_array_equal(np.asarray(model(x)), expected)
+
+
+def test_a_wrong_phase_order_would_be_caught():
+    model, layer = transposed(4, 2, padding="same")
+    x = np.random.default_rng(1).normal(size=(1, 5, 6, 3)).astype("float32")
+    expected = np.asarray(model(x))
+    with subpixel_transposed_convolutions(model):
+        layer.kernel.assign(np.flip(np.asarray(layer.kernel), axis=0))
+        flipped = np.asarray(model(x))
+    assert np.abs(flipped - expected).max() > 1e-2
+
+
+@pytest.mark.parametrize(
+    "kernel_size, strides, kwargs",
+    [
+        (4, 2, {"padding": "valid"}),
+        (3, 1, {"padding": "same"}),
+        (1, 2, {"padding": "same"}),  # kernel smaller than the stride
+        (4, (2, 1), {"padding": "same"}),
+        (3, 2, {"padding": "same", "output_padding": 1}),
+    ],
+)
+def test_layers_it_cannot_rewrite_are_left_alone(kernel_size, strides, kwargs):
+    model, layer = transposed(kernel_size, strides, **kwargs)
+    assert not is_rewritable(layer)
+    with subpixel_transposed_convolutions(model) as count:
+        assert count == 0
+        assert "call" not in vars(layer)
+    assert not is_rewritable(keras.layers.Conv2D(3, 3))
+
+
+def op_names(path):
+    interpreter = Interpreter(model_path=str(path))
+    return {op["op_name"] for op in interpreter._get_ops_details()}
+
+
+def test_tflite_generators_convert_without_transpose_conv(tmp_path):
+    keras.utils.set_random_seed(3)
+    gan = kgan.models.build_trainer("cgan", (8, 8, 1), num_classes=3, width=4, latent_dim=8)
+    fast = kgan.export.tflite(gan, tmp_path / "fast.tflite")
+    plain = kgan.export.tflite(gan, tmp_path / "plain.tflite", subpixel=False)
+    assert "TRANSPOSE_CONV" not in op_names(fast)
+    assert "DEPTH_TO_SPACE" in op_names(fast)
+    assert "TRANSPOSE_CONV" in op_names(plain)
+    assert fast.parity.max_abs_error <= 1e-5
+    assert plain.parity.max_abs_error <= 1e-5
+    np.testing.assert_allclose(
+        kgan.export.TFLiteModel(fast).generate(4, seed=1), gan.generate(4, seed=1), atol=1e-5
+    )
+    # The trainer's own layers are untouched after the export.
+    assert not any("call" in vars(layer) for layer in gan.generator.layers)
