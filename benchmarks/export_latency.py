@@ -6,16 +6,18 @@ MLP generator (`build_trainer("gan", (2,))`, trained briefly on `ring8`). For ea
 and 64, the median time per call (warmed up, many calls) of: eager Keras `generator(z)`,
 `generator.predict`, the reloaded SavedModel's `generate` signature, and TFLite float32,
 float16, dynamic-range and int8 models run by `kgan.export.TFLiteModel` (LiteRT interpreter,
-`os.cpu_count()` threads; float32 also with 1 thread). Also: file sizes, parity against Keras
-(max abs error, PSNR, class consistency of 1,000 samples under the MNIST reference classifier),
+`os.cpu_count()` threads; float32 also with 1 thread, and converted with `subpixel=False`, i.e.
+LiteRT's own TRANSPOSE_CONV, for a generator with transposed convolutions). Also: file sizes,
+parity against Keras (max abs error, PSNR, class consistency of 1,000 samples under the MNIST
+reference classifier),
 the generator's FLOPs per sample (counted from its Dense/Conv layers: 2 multiply-adds each),
 the machine's float32 FLOP/s on a 2048x2048 matmul (numpy, all cores) and the ratio TFLite time
 / (FLOPs / FLOP/s), the distance from the compute floor. With `--resize`, the MNIST generator is
 also trained with `dcgan_generator(upsampling="resize")` to compare int8 quality.
 
 Usage:
-    python benchmarks/export_latency.py [--run runs/cgan_mnist] [--epochs 20] [--resize]
-        [--out benchmarks/results/export_latency.json]
+    python benchmarks/export_latency.py [--run runs/cgan_mnist | --run cgan_mnist] [--epochs 20]
+        [--resize] [--out benchmarks/results/export_latency.json]
 """
 
 import argparse
@@ -34,6 +36,7 @@ import tensorflow as tf
 
 import kgan
 import kgan.export
+import kgan.zoo
 from kgan.atomic import atomic_write_json
 
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
@@ -136,6 +139,12 @@ def measure(name, model, folder, calls, classifier, parity_samples):
     signature = loaded.signatures["generate"]
     runners = {q: kgan.export.TFLiteModel(p) for q, p in paths.items()}
     runners["float32_1thread"] = kgan.export.TFLiteModel(paths["float32"], num_threads=1)
+    if any(isinstance(layer, keras.layers.Conv2DTranspose) for layer in model.generator.layers):
+        # The same generator converted with LiteRT's TRANSPOSE_CONV instead of sub-pixel convs.
+        plain = kgan.export.tflite(
+            model, os.path.join(folder, name, "transpose_conv.tflite"), subpixel=False, check=False
+        )
+        runners["float32_transpose_conv"] = kgan.export.TFLiteModel(plain)
     generator = model.generator
     result["latency_ms"] = {}
     for batch in (1, 64):
@@ -230,7 +239,9 @@ def evaluate_targets(results, flops_per_second):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--run", help="a trained MNIST cgan run folder or .keras file")
+    parser.add_argument(
+        "--run", help="a trained MNIST cgan: run folder, .keras file or preset (cgan_mnist)"
+    )
     parser.add_argument("--epochs", type=int, default=20, help="MNIST training epochs (20)")
     parser.add_argument("--ring-epochs", type=int, default=5, help="ring8 training epochs (5)")
     parser.add_argument("--resize", action="store_true", help="also the resize-upsampling net")
@@ -243,7 +254,8 @@ def main(argv=None):
     print(f"machine float32 matmul: {flops_per_second / 1e9:.1f} GFLOP/s", flush=True)
     models, training = {}, {}
     if args.run:
-        models["mnist_cgan"] = kgan.export.load_model(args.run)
+        is_preset = args.run in kgan.zoo.list_presets()
+        models["mnist_cgan"] = (kgan.zoo.load if is_preset else kgan.export.load_model)(args.run)
         training["mnist_cgan"] = {"loaded_from": args.run}
     else:
         models["mnist_cgan"], seconds = train_mnist(args.epochs, "transpose")
