@@ -366,3 +366,29 @@ def test_top_k_moves_the_generator_with_its_best_scored_samples_only(tmp_path):
     for bad in ({"top_k": 0.0}, {"top_k": 1.5}, {"top_k": 0.5, "top_k_decay": 0.0}):
         with pytest.raises(ValueError, match="top_k"):
             kgan.GAN(networks.mlp_generator(), networks.mlp_discriminator(), **bad)
+
+
+def test_lazy_r1_takes_the_weighted_penalty_every_nth_update_only():
+    images, _ = toy_data(n=16)
+    real = tf.constant(images)
+    lazy = toy_gan(r1=1.0, r1_interval=3)
+    lazy.compile()
+    eager = toy_gan(r1=1.0)
+    eager.compile()
+    full = float(eager._d_penalty(real, real, None, None))
+    assert full > 0
+    taken = []
+    for iteration in range(5):
+        lazy.d_optimizer.iterations.assign(iteration)
+        taken.append(float(lazy._d_penalty(real, real, None, None)))
+    np.testing.assert_allclose(taken, [3 * full, 0, 0, 3 * full, 0], rtol=1e-5)
+    # In fit: the first update (iteration 0) is that of R1 three times as strong, every time.
+    lazy, strong = toy_gan(r1=1.0, r1_interval=3), toy_gan(r1=3.0)
+    for model in (lazy, strong):
+        model.compile(d_optimizer=keras.optimizers.SGD(0.5), g_optimizer=keras.optimizers.SGD(0.5))
+        model.fit(images, batch_size=16, epochs=1, verbose=0)
+    for a, b in zip(lazy.discriminator.get_weights(), strong.discriminator.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    assert kgan.GAN.from_config(lazy.get_config()).r1_interval == 3
+    with pytest.raises(ValueError, match="r1_interval"):
+        toy_gan(r1=1.0, r1_interval=0)

@@ -2,6 +2,7 @@
 
 from kgan.models.factory import TRAINERS, build_trainer, build_vae, build_vaegan
 from kgan.models.gan import GAN, WGANGP, ConditionalGAN
+from kgan.models.rejection import discriminator_rejection_sample
 from kgan.models.vae import VAE
 from kgan.models.vaegan import VAEGAN
 
@@ -15,4 +16,5 @@ __all__ = [
     "build_trainer",
     "build_vae",
     "build_vaegan",
+    "discriminator_rejection_sample",
 ]

@@ -31,6 +31,10 @@ class GAN(
         d_steps: discriminator updates per generator update.
         gradient_penalty: weight of the WGAN-GP penalty (0 disables it).
         r1: weight `gamma` of the R1 penalty `gamma / 2 * E||grad D(x)||^2` (0 disables it).
+        r1_interval: lazy regularization (Karras et al. 2020, StyleGAN2): the R1 penalty is
+            taken on every `r1_interval`-th discriminator update only, weighted by
+            `r1_interval`, which saves most of its double backward pass; 1 takes it every
+            update. The logged `penalty` is then that of the updates that take it.
         seed: int seed of the latents the step draws.
         num_classes: number of classes of a conditional model; read from the generator's
             label `Embedding` (or `CategoryEncoding`) layer when None.
@@ -87,6 +91,7 @@ class GAN(
         pack=1,
         top_k=None,
         top_k_decay=0.999,
+        r1_interval=1,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -108,6 +113,9 @@ class GAN(
         self.d_steps = d_steps
         self.gradient_penalty = float(gradient_penalty)
         self.r1 = float(r1)
+        if not isinstance(r1_interval, int) or r1_interval < 1:
+            raise ValueError(f"r1_interval must be an int >= 1; got {r1_interval!r}")
+        self.r1_interval = r1_interval
         self.seed = seed
         self.latent_dim = int(generator.inputs[0].shape[-1])
         self.sample_shape = tuple(generator.outputs[0].shape[1:])
@@ -224,6 +232,7 @@ class GAN(
             "pack": self.pack,
             "top_k": self.top_k,
             "top_k_decay": self.top_k_decay,
+            "r1_interval": self.r1_interval,
         }
 
     # Compilation ----------------------------------------------------------------------------

@@ -105,8 +105,15 @@ class GANTrainingMixin:
             penalty += self.gradient_penalty * losses_lib.gradient_penalty(
                 critic, real, fake, alpha=alpha
             )
-        if self.r1:
+        if self.r1 and self.r1_interval == 1:
             penalty += 0.5 * self.r1 * losses_lib.r1_penalty(critic, real)
+        elif self.r1:
+            weight = 0.5 * self.r1 * self.r1_interval
+            penalty += ops.cond(
+                ops.equal(self.d_optimizer.iterations % self.r1_interval, 0),
+                lambda: weight * losses_lib.r1_penalty(critic, real),
+                lambda: ops.zeros((), dtype="float32"),
+            )
         return penalty
 
     def train_step(self, data):
