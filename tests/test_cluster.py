@@ -188,6 +188,7 @@ def test_manifold_object_embeds_before_the_mixture():
     assert manifold.fitted_on is None  # the user's object is copied, not fitted
     assert clustering.manifold_.fitted_on == x.shape
     assert clustering.n_features_ == 2
+    np.testing.assert_allclose(clustering.embedding_, x[:, :2] + 100.0)
     np.testing.assert_allclose(clustering.mixture_.means_.mean(), 100.0, atol=20.0)
     assert clustering.score(x, y) == 1.0
     assert clustering.manifold_.transformed == 1

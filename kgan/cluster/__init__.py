@@ -3,7 +3,9 @@
 Scores: `clustering_accuracy` (best one-to-one cluster-to-class mapping), `normalized_mutual_info`,
 `adjusted_rand_index` and `clustering_scores` (all three). Estimators with scikit-learn's
 interface: `LatentClustering` (encoder, optional UMAP embedding, Gaussian mixture; N2D when
-the embedding is UMAP) and `VaDEClustering` (a VAE with a mixture prior, trained end to end).
+the embedding is UMAP), `VaDEClustering` (a VAE with a mixture prior, trained end to end) and
+`SelfLabelingClustering` (a classifier trained on the confident members of another clustering,
+its features clustered again, for a few rounds).
 
 Example:
     >>> x, y = kgan.data.load_arrays("digits", split="all")
@@ -20,17 +22,25 @@ from kgan.cluster.scores import (
     contingency_matrix,
     normalized_mutual_info,
 )
+from kgan.cluster.self_labeling import (
+    SelfLabelingClustering,
+    confident_members,
+    self_labeling_classifier,
+)
 from kgan.cluster.vade import VaDEClustering
 
 __all__ = [
     "LatentClustering",
+    "SelfLabelingClustering",
     "VaDEClustering",
     "adjusted_rand_index",
     "cluster_to_class_mapping",
     "clustering_accuracy",
     "clustering_scores",
+    "confident_members",
     "contingency_matrix",
     "encode_features",
     "normalized_mutual_info",
+    "self_labeling_classifier",
     "umap_embedding",
 ]

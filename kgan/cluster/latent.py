@@ -124,6 +124,8 @@ class LatentClustering(ClusterMixin, BaseEstimator):
         mixture_: the fitted mixture.
         manifold_: the fitted manifold learner, or None.
         labels_: `[n]` cluster of every training sample.
+        embedding_: `[n, n_features_]` the features the mixture was fitted on (after the
+            manifold, if any).
         n_features_: the feature dimension the mixture sees.
 
     Example:
@@ -231,7 +233,7 @@ class LatentClustering(ClusterMixin, BaseEstimator):
             features = np.asarray(manifold.fit_transform(features), np.float32)  # [n, m]
         self.labels_ = np.asarray(mixture.fit_predict(features))
         self.mixture_, self.manifold_ = mixture, manifold
-        self.n_features_ = features.shape[1]
+        self.embedding_, self.n_features_ = features, features.shape[1]
         return self
 
     def fit_predict(self, x, y=None):
