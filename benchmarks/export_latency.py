@@ -254,7 +254,7 @@ def main(argv=None):
     print(f"machine float32 matmul: {flops_per_second / 1e9:.1f} GFLOP/s", flush=True)
     models, training = {}, {}
     if args.run:
-        is_preset = args.run in kgan.zoo.list_presets()
+        is_preset = args.run in {p["name"] for p in kgan.zoo.list_presets()}
         models["mnist_cgan"] = (kgan.zoo.load if is_preset else kgan.export.load_model)(args.run)
         training["mnist_cgan"] = {"loaded_from": args.run}
     else:
