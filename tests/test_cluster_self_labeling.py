@@ -122,13 +122,18 @@ def test_the_same_random_state_gives_the_same_clusters():
 
 
 def test_image_classifier_augments_only_in_training():
-    model = self_labeling_classifier((8, 8, 1), 3, seed=0)
+    model = self_labeling_classifier((16, 16, 1), 3, seed=0, dropout=0.0)
     assert model.output.shape == (None, 3)
     assert model.layers[-1].input.shape == (None, 128)
-    images = np.random.default_rng(0).uniform(-1, 1, (5, 8, 8, 1)).astype(np.float32)
+    assert any(isinstance(layer, keras.layers.Conv2D) for layer in model.layers)
+    images = np.random.default_rng(0).uniform(-1, 1, (5, 16, 16, 1)).astype(np.float32)
     np.testing.assert_allclose(model(images, training=False), model(images, training=False))
     assert not np.allclose(model(images, training=True), model(images, training=True))
-    assert self_labeling_classifier((6,), 2, seed=0).output.shape == (None, 2)
+    # vectors and images under 16 pixels a side go through the MLP
+    for shape in ((6,), (8, 8, 1), (8, 32, 3)):
+        model = self_labeling_classifier(shape, 2, seed=0)
+        assert model.output.shape == (None, 2)
+        assert not any(isinstance(layer, keras.layers.Conv2D) for layer in model.layers)
     with pytest.raises(ValueError, match="input_shape"):
         self_labeling_classifier((8, 8), 3)
 
@@ -136,8 +141,8 @@ def test_image_classifier_augments_only_in_training():
 def test_images_go_through_the_cnn_and_a_custom_classifier_is_used():
     rng = np.random.default_rng(0)
     y = np.repeat(np.arange(3), 20)
-    images = np.full((60, 8, 8, 1), -1.0, np.float32)
-    for label, rows in enumerate((slice(0, 2), slice(3, 5), slice(6, 8))):
+    images = np.full((60, 16, 16, 1), -1.0, np.float32)
+    for label, rows in enumerate((slice(0, 4), slice(6, 10), slice(12, 16))):
         images[y == label, rows] = 1.0  # a horizontal bar per class
     images += rng.normal(0.0, 0.1, images.shape).astype(np.float32)
     clustering = SelfLabelingClustering(
@@ -149,6 +154,7 @@ def test_images_go_through_the_cnn_and_a_custom_classifier_is_used():
         random_state=0,
     ).fit(images)
     assert clustering.classifier_.name == "self_labeling_classifier"
+    assert any(isinstance(layer, keras.layers.Conv2D) for layer in clustering.classifier_.layers)
     assert clustering.predict(images).shape == (60,)
 
     built = []
@@ -160,7 +166,7 @@ def test_images_go_through_the_cnn_and_a_custom_classifier_is_used():
         return keras.Model(inputs, keras.layers.Dense(n_clusters)(features))
 
     clustering = clone(clustering).set_params(classifier=tiny, rounds=2).fit(images)
-    assert built == [((8, 8, 1), 3, 0), ((8, 8, 1), 3, 1000)]  # a fresh model every round
+    assert built == [((16, 16, 1), 3, 0), ((16, 16, 1), 3, 1000)]  # a fresh model every round
     assert clustering.transform(images).shape == (60, 5)
 
 

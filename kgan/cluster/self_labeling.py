@@ -12,18 +12,22 @@ from sklearn.utils.validation import check_is_fitted
 from kgan.cluster.latent import PREDICT_BATCH, LatentClustering
 from kgan.cluster.scores import clustering_accuracy
 
+MIN_CNN_SIZE = 16
+
 
 def self_labeling_classifier(
     input_shape, n_clusters, seed=None, width=16, feature_dim=128, dropout=0.3, augment=True
 ):
     """The default classifier of `SelfLabelingClustering`: a small augmenting CNN or an MLP.
 
-    Images (`(height, width, channels)`) go through random shifts (10%), rotations (10
-    degrees) and zooms (10%), active only in training, then three blocks of a 3x3
-    convolution and a 2x2 max pooling (`width`, `2 * width`, `4 * width` filters); vectors
-    (`(d,)`) through a 256-unit dense layer. Both end in a `feature_dim`-unit dense layer,
-    the features that `SelfLabelingClustering` reclusters, and a dense layer of `n_clusters`
-    logits.
+    Images (`(height, width, channels)`) of at least `MIN_CNN_SIZE` (16) pixels a side go
+    through random shifts (10%), rotations (10 degrees) and zooms (10%), active only in
+    training, then three blocks of a 3x3 convolution and a 2x2 max pooling (`width`,
+    `2 * width`, `4 * width` filters). Vectors (`(d,)`) and smaller images, flattened, go
+    through a 256-unit dense layer instead: on the 8x8 scikit-learn digits the CNN, with
+    little room for its poolings, learns far slower than the MLP. Both end in a
+    `feature_dim`-unit dense layer, the features that `SelfLabelingClustering` clusters
+    again, and a dense layer of `n_clusters` logits.
 
     Args:
         input_shape: `(height, width, channels)` or `(d,)`.
@@ -32,7 +36,7 @@ def self_labeling_classifier(
         width: filters of the first convolution.
         feature_dim: units of the feature layer.
         dropout: dropout rate before and after the feature layer.
-        augment: whether images are augmented in training.
+        augment: whether images are augmented in training (CNN only).
 
     Returns:
         A functional `keras.Model` from `[batch, *input_shape]` to `[batch, n_clusters]`
@@ -58,7 +62,7 @@ def self_labeling_classifier(
 
     inputs = keras.Input(input_shape)
     h = inputs
-    if len(input_shape) == 3:
+    if len(input_shape) == 3 and min(input_shape[:2]) >= MIN_CNN_SIZE:
         if augment:
             for layer in (
                 keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=next_seed()),
@@ -73,6 +77,7 @@ def self_labeling_classifier(
             h = keras.layers.MaxPooling2D(padding="same")(h)  # [batch, ceil(h / 2), ...]
         h = keras.layers.Flatten()(h)
     else:
+        h = keras.layers.Flatten()(h)  # [batch, d]
         h = keras.layers.Dense(256, activation="relu", kernel_initializer=init())(h)
     h = keras.layers.Dropout(dropout, seed=next_seed())(h)
     h = keras.layers.Dense(
@@ -98,7 +103,8 @@ class SelfLabelingClustering(ClusterMixin, BaseEstimator):
        training set: the self-labelling of DEC (Xie et al., 2016) and SCAN (Van Gansbeke et
        al., 2020, "SCAN: Learning to Classify Images without Labels");
     3. a fresh classifier (by default `self_labeling_classifier`: a small CNN that augments
-       images with random shifts, rotations and zooms) learns those labels;
+       images with random shifts, rotations and zooms; an MLP for vectors and images smaller
+       than 16x16) learns those labels;
     4. `clusterer` clusters the classifier's features (the input of its last layer) of all of
        `x`, as DeepCluster alternates clustering and learning (Caron et al., 2018, "Deep
        Clustering for Unsupervised Learning of Visual Features"); steps 2-4 repeat `rounds`
