@@ -1,16 +1,21 @@
-"""Cluster the scikit-learn digits without labels, score the clusters, draw them.
+"""Cluster handwritten digits without labels, score the clusters, draw them.
 
-Two methods from `kgan.cluster`:
+Three methods from `kgan.cluster`, on the scikit-learn digits (8x8) or `mnist_5k` (28x28):
 
-- `umap` (default; needs `pip install umap-learn`): UMAP of the pixels (5 neighbours, 10
-  dimensions, `min_dist=0`), then a full-covariance `kgan.mixture.GaussianMixture`: the
-  manifold step of N2D (McConville et al. 2020).
+- `umap` (default; needs `pip install umap-learn`): UMAP of the pixels (10 dimensions,
+  `min_dist=0`), then a full-covariance `kgan.mixture.GaussianMixture`: the manifold step of
+  N2D (McConville et al. 2020).
+- `self_labeling`: those clusters refined by `kgan.cluster.SelfLabelingClustering`: three
+  rounds of training a classifier (a small augmenting CNN on MNIST) on the most confident half
+  of every cluster and clustering its features again (about 96% ACC on `mnist_5k`, against
+  81% for `umap`; a few minutes on 2 CPU cores).
 - `vae`: a small `kgan.models.VAE` (16 latents, KL weight 0.05), then the GaussianMixture on its
   posterior means.
 
 Prints ACC/NMI/ARI against the labels and writes a PNG with a row of examples per cluster.
 
 python examples/cluster_digits.py --out digits_clusters.png
+python examples/cluster_digits.py --dataset mnist_5k --method self_labeling
 python examples/cluster_digits.py --method vae
 """
 
@@ -29,14 +34,24 @@ import kgan.cluster  # noqa: E402
 LATENT_DIM = 16
 BETA = 0.05
 EPOCHS = 100
-UMAP_NEIGHBORS = 5
+UMAP_NEIGHBORS = {"digits": 5, "mnist_5k": 20}
 
 
-def make_clustering(method, x, seed, epochs):
-    """The `kgan.cluster.LatentClustering` of a method, its encoder trained when it has one."""
-    if method == "umap":
-        manifold = kgan.cluster.umap_embedding(10, n_neighbors=UMAP_NEIGHBORS, random_state=seed)
-        return kgan.cluster.LatentClustering(None, 10, manifold=manifold, random_state=seed)
+def make_clustering(method, x, seed, epochs, neighbors):
+    """The clustering of a method, its encoder trained when it has one."""
+    if method in ("umap", "self_labeling"):
+        manifold = kgan.cluster.umap_embedding(10, n_neighbors=neighbors, random_state=seed)
+        umap = kgan.cluster.LatentClustering(None, 10, manifold=manifold, random_state=seed)
+        if method == "umap":
+            return umap
+        return kgan.cluster.SelfLabelingClustering(
+            umap,
+            n_clusters=10,
+            clusterer=umap,  # cloned every round
+            epochs=15 if len(x) > 2000 else 40,  # fewer samples: more epochs
+            random_state=seed,
+            verbose=1,
+        )
     vae = kgan.models.VAE(
         kgan.networks.vae_encoder(x.shape[1:], LATENT_DIM),
         kgan.networks.vae_decoder(x.shape[1:], LATENT_DIM),
@@ -52,16 +67,18 @@ def make_clustering(method, x, seed, epochs):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default="digits_clusters.png")
-    parser.add_argument("--method", choices=("umap", "vae"), default="umap")
+    parser.add_argument("--dataset", choices=tuple(UMAP_NEIGHBORS), default="digits")
+    parser.add_argument("--method", choices=("umap", "self_labeling", "vae"), default="umap")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=EPOCHS, help="VAE epochs (--method vae)")
     parser.add_argument("--per-cluster", type=int, default=12, help="images per row of the grid")
     args = parser.parse_args()
 
     keras.utils.set_random_seed(args.seed)
-    x, y = kgan.data.load_arrays("digits", split="all")  # [1797, 8, 8, 1] in [-1, 1]
+    x, y = kgan.data.load_arrays(args.dataset, split="all")  # [n, h, w, 1] in [-1, 1]
     started = time.perf_counter()
-    clustering = make_clustering(args.method, x, args.seed, args.epochs)
+    neighbors = UMAP_NEIGHBORS[args.dataset]
+    clustering = make_clustering(args.method, x, args.seed, args.epochs, neighbors)
     labels = clustering.fit_predict(x)
     seconds = time.perf_counter() - started
 
@@ -85,7 +102,7 @@ def main():
             mapping[cluster],
         )
     kgan.image_grid.save_image_grid(
-        np.concatenate(rows), args.out, columns=args.per_cluster, scale=4
+        np.concatenate(rows), args.out, columns=args.per_cluster, scale=4 if x.shape[1] < 16 else 1
     )
     print(f"wrote {args.out}")
 

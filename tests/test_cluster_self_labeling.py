@@ -202,6 +202,8 @@ def test_bad_inputs_and_arguments_raise():
     ):
         with pytest.raises(ValueError, match=match):
             _fast(base=base, **params).fit(x)
+    with pytest.raises(ValueError, match="more than n_clusters"):
+        _fast(base=KMeans(6, n_init=1)).fit(x)
     with pytest.raises(TypeError, match="base must be a clusterer"):
         _fast(base=object()).fit(x)
     with pytest.raises(TypeError, match="clusterer must be a clusterer with fit and predict"):

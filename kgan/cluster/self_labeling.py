@@ -241,6 +241,11 @@ class SelfLabelingClustering(ClusterMixin, BaseEstimator):
             labels = np.asarray(estimator.labels_)
         if labels.shape != (len(data),):
             raise ValueError(f"{role} gave labels_ of shape {labels.shape} for {len(data)} samples")
+        if len(np.unique(labels)) > self.n_clusters:
+            raise ValueError(
+                f"{role} found {len(np.unique(labels))} clusters, more than n_clusters="
+                f"{self.n_clusters}; give it the same number of clusters"
+            )
         return estimator, labels, _confidences(estimator, data)
 
     def _features(self, classifier, x):
