@@ -13,8 +13,9 @@ reference classifier),
 the generator's FLOPs per sample (counted from its Dense/Conv layers: 2 multiply-adds each),
 the machine's float32 FLOP/s on a 2048x2048 matmul (numpy, all cores and one thread) and the
 ratio TFLite time / (FLOPs / FLOP/s), the distance from the compute floor, at the same thread
-count (all-core TFLite against the all-core matmul, 1-thread TFLite against the 1-thread one). With `--resize`, the MNIST generator is
-also trained with `dcgan_generator(upsampling="resize")` to compare int8 quality.
+count (all-core TFLite against the all-core matmul, 1-thread TFLite against the 1-thread
+one). With `--resize`, the MNIST generator is also trained with
+`dcgan_generator(upsampling="resize")` to compare int8 quality.
 
 Usage:
     python benchmarks/export_latency.py [--run runs/cgan_mnist | --run cgan_mnist] [--epochs 20]
