@@ -155,3 +155,30 @@ def test_train_help_explains_resume_and_guards(capsys):
     text = capsys.readouterr().out
     assert "--no-divergence-guard" in text and "--no-collapse-check" in text
     assert "exit status 3" in text and "uninterrupted" in text
+
+
+@pytest.mark.parametrize("name", ["gan", "vae"])
+def test_train_lr_decay_cosine_spans_the_run_and_survives_resume(name, tmp_path, small_npz, capsys):
+    out = tmp_path / name
+    common = ["train", name, "--data", str(small_npz), "--out", str(out), "--quiet"]
+    small = ["--batch-size", "16", "--width", "4", "--latent-dim", "3"]
+    status, text = run([*common, *small, "--epochs", "1", "--lr-decay", "cosine"], capsys)
+    assert status == 0, text
+    model = keras.saving.load_model(out / "model.keras")
+    optimizer = model.g_optimizer if name == "gan" else model.optimizer
+    default_lr = 2e-4 if name == "gan" else 1e-3
+    schedule = optimizer._learning_rate
+    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
+    batches = len(np.load(small_npz)["x"]) // 16
+    assert schedule.decay_steps == batches * 1 and schedule.alpha == 0.01
+    assert float(schedule(0)) == pytest.approx(default_lr)
+    # One epoch is the whole schedule: the rate ends at 1% of its start.
+    assert float(optimizer.learning_rate) == pytest.approx(default_lr * 0.01)
+    assert float(schedule(batches / 2)) == pytest.approx(default_lr * 0.505)
+    # A resumed run keeps the schedule it was started with.
+    status, text = run([*common, "--epochs", "2", "--resume"], capsys)
+    assert status == 0, text
+    model = keras.saving.load_model(out / "model.keras")
+    optimizer = model.g_optimizer if name == "gan" else model.optimizer
+    assert optimizer._learning_rate.decay_steps == batches
+    assert float(optimizer.learning_rate) == pytest.approx(default_lr * 0.01)

@@ -107,6 +107,13 @@ def add_parser(commands):
         "Adam 2e-4 beta_1 0.5; 1e-4, beta_1 0, beta_2 0.9 for wgan_gp; Adam 1e-3 for vae; "
         "RMSprop for vaegan)",
     )
+    train.add_argument(
+        "--lr-decay",
+        choices=("none", "cosine"),
+        default="none",
+        help="cosine: every learning rate decays along a cosine to 1%% of its start over the "
+        "--epochs of the first run (a resumed run keeps the schedule it started with)",
+    )
     train.add_argument("--image-size", type=_positive_int, nargs=2, metavar=("H", "W"))
     train.add_argument("--data-dir", help="TFDS data folder")
     train.add_argument("--seed", type=int, default=0, help="seed of weights, data and latents")
@@ -207,9 +214,12 @@ def _train_in_scope(args, strategy):
     )
     if not args.resume:
         keras.mixed_precision.set_global_policy(options["mixed_precision"])
+    decay_steps = None
+    if not args.resume and options.get("lr_decay", "none") == "cosine":
+        decay_steps = _decay_steps(dataset, args.epochs)
     if not args.resume and options["model"] in ("vae", "vaegan"):
         shape = info.shape if image_size is None else (*image_size, info.shape[-1])
-        model = _build_vae_family(options, shape)
+        model = _build_vae_family(options, shape, decay_steps)
     elif not args.resume:
         shape = info.shape if image_size is None else (*image_size, info.shape[-1])
         model = kgan.models.build_trainer(
@@ -236,6 +246,7 @@ def _train_in_scope(args, strategy):
             wasserstein = model.loss_name == "wasserstein"
             betas = {"beta_1": 0.0, "beta_2": 0.9} if wasserstein else {"beta_1": 0.5}
             optimizers = {key: keras.optimizers.Adam(options["lr"], **betas) for key in optimizers}
+        optimizers = _decayed(model, optimizers, decay_steps)
         model.compile(**optimizers, jit_compile=not options["no_xla"])
     os.makedirs(args.out, exist_ok=True)
     history = os.path.join(args.out, "history.csv")
@@ -338,7 +349,35 @@ def _collapse_monitor(options, image_size, info, model):
     return ModeCollapseMonitor(x, labels, num_samples=256, threshold=0.25, start_epoch=5)
 
 
-def _build_vae_family(options, shape):
+def _decay_steps(dataset, epochs):
+    """Optimizer updates over `epochs` epochs of `dataset`, for the learning-rate schedule."""
+    batches = int(dataset.cardinality())
+    if batches <= 0:
+        raise ValueError(
+            "--lr-decay cosine needs the number of batches per epoch, and this dataset does not "
+            "declare it; train with --lr-decay none"
+        )
+    return batches * epochs
+
+
+def _decayed(model, optimizers, decay_steps):
+    """The optimizers (`"auto"` for the model's default), their learning rates on a cosine
+    decay to 1% over `decay_steps` updates; unchanged when `decay_steps` is None."""
+    if decay_steps is None:
+        return optimizers
+    decayed = {}
+    for key, optimizer in optimizers.items():
+        if optimizer == "auto":
+            optimizer = model._default_optimizer()
+        config = optimizer.get_config()
+        config["learning_rate"] = keras.optimizers.schedules.CosineDecay(
+            float(config["learning_rate"]), decay_steps, alpha=0.01
+        )
+        decayed[key] = type(optimizer).from_config(config)
+    return decayed
+
+
+def _build_vae_family(options, shape, decay_steps=None):
     """Builds and compiles a VAE or VAEGAN; the adversarial options do not apply to them."""
     adversarial = ("loss", "d_steps", "gradient_penalty", "r1", "augment", "ema_decay", "pack")
     given = [f"--{k.replace('_', '-')}" for k in adversarial if options[k] is not None]
@@ -358,6 +397,7 @@ def _build_vae_family(options, shape):
     if options["model"] == "vae":
         model = kgan.models.build_vae(shape, **common)
         optimizer = "auto" if options["lr"] is None else keras.optimizers.Adam(options["lr"])
+        optimizer = _decayed(model, {"optimizer": optimizer}, decay_steps)["optimizer"]
         model.compile(optimizer=optimizer, jit_compile=not options["no_xla"])
         return model
     model = kgan.models.build_vaegan(
@@ -369,5 +409,6 @@ def _build_vae_family(options, shape):
     optimizers = {"e_optimizer": "auto", "g_optimizer": "auto", "d_optimizer": "auto"}
     if options["lr"] is not None:
         optimizers = {key: keras.optimizers.RMSprop(options["lr"]) for key in optimizers}
+    optimizers = _decayed(model, optimizers, decay_steps)
     model.compile(**optimizers, jit_compile=not options["no_xla"])
     return model

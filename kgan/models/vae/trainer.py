@@ -270,9 +270,7 @@ class VAE(
             steps_per_execution: steps run per traced call, as in `keras.Model.compile`.
             run_eagerly: run the step eagerly (for debugging).
         """
-        optimizer = _resolve_optimizer(
-            optimizer, lambda: keras.optimizers.Adam(learning_rate=1e-3), "optimizer"
-        )
+        optimizer = _resolve_optimizer(optimizer, self._default_optimizer, "optimizer")
         optimizer = _resolve_loss_scaling(self, optimizer)
         super().compile(
             optimizer=optimizer,
@@ -283,6 +281,9 @@ class VAE(
         jit_compile = self._compile_step(jit_compile, run_eagerly)
         self._jit_compile_setting = jit_compile
         self.optimizer.build(self.trainable_variables)
+
+    def _default_optimizer(self):
+        return keras.optimizers.Adam(learning_rate=1e-3)
 
     def call(self, inputs, training=False):
         """Reconstructs `inputs` through the posterior mean, in the data's range."""
