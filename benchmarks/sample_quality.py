@@ -11,13 +11,17 @@ digits, scored the same way, are the ceiling a perfect generator would reach wit
 
 Targets: conditional GAN >= 98% class consistency, domain FID within 2x of the held-out real FID.
 
-The committed results/sample_quality.json scores three runs: the default cGAN trained by this
-script (40 epochs, 482 s on 2 shared CPU cores), and two trained with the `kgan` command:
+The committed results/sample_quality.json scores four runs: the default cGAN trained by this
+script (40 epochs, 482 s on 2 shared CPU cores), and three trained with the `kgan` command:
 
     kgan train cgan --data mnist_5k --epochs 40 --ema-decay 0.999 --out runs/cgan_ema_mnist
     kgan train vae --data mnist_5k --epochs 20 --out runs/vae_mnist
+    kgan train cgan --data mnist_5k --epochs 200 --ema-decay 0.999 --lr-decay cosine \
+        --out runs/cgan_mnist_cos200
     python benchmarks/sample_quality.py --runs "cgan (40 epochs)=runs/sample_quality_cgan" \
-        "cgan + EMA 0.999 (40 epochs)=runs/cgan_ema_mnist" "vae (20 epochs)=runs/vae_mnist"
+        "cgan + EMA 0.999 (40 epochs)=runs/cgan_ema_mnist" \
+        "cgan + EMA 0.999, cosine (200 epochs)=runs/cgan_mnist_cos200" \
+        "vae (20 epochs)=runs/vae_mnist"
 """
 
 import argparse
