@@ -23,7 +23,7 @@ demo: $(BIN)/kgan
 
 test: $(BIN)/kgan
 	$(BIN)/ruff check kgan tests benchmarks examples
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
 
 clean:
 	rm -rf $(VENV) runs exports samples.png
