@@ -15,23 +15,21 @@ LOGISTIC_LOSSES = ("non_saturating", "minimax")
 _EPS = 1e-6
 
 
-def _check(model):
+def _check(model, what="discriminator rejection sampling"):
     if getattr(model, "discriminator", None) is None or not hasattr(model, "generate"):
         raise ValueError(
-            f"discriminator rejection sampling needs a trained kgan GAN (with a discriminator); "
-            f"got {type(model).__name__}"
+            f"{what} needs a trained kgan GAN (with a discriminator); got {type(model).__name__}"
         )
     loss = getattr(model, "loss_name", None)
     if loss not in LOGISTIC_LOSSES:
         raise ValueError(
-            f"discriminator rejection sampling reads the discriminator's logit as a log density "
-            f"ratio, which only the logistic losses {LOGISTIC_LOSSES} train; this model was "
-            f"trained with loss={loss!r}"
+            f"{what} reads the discriminator's logit as a log density ratio, which only the "
+            f"logistic losses {LOGISTIC_LOSSES} train; this model was trained with loss={loss!r}"
         )
     if getattr(model, "pack", 1) != 1:
         raise ValueError(
             f"this discriminator scores {model.pack} packed samples at a time, not one: "
-            "rejection sampling needs an unpacked model (pack=1)"
+            f"{what} needs an unpacked model (pack=1)"
         )
 
 
