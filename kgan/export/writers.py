@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from kgan.atomic import atomic_write
+from kgan.export import lean as lean_lib
 from kgan.export import parity as parity_lib
 from kgan.export import runner as runner_lib
 from kgan.export import signatures as signatures_lib
@@ -246,10 +247,12 @@ def tflite(
             3,136-unit projection), with the same class consistency (98.0%, 1,000 samples).
             Convolutions stay per channel either way.
         subpixel: convert each stride-s "same" `Conv2DTranspose` as the s * s convolutions of
-            its output phases interleaved by `depth_to_space`
-            (`kgan.export.subpixel`): the same multiply-adds, which LiteRT runs with its fast
-            convolution kernels instead of `TRANSPOSE_CONV` (the MNIST generator runs about
-            3x faster at batch 1). False converts the layers as they are.
+            its output phases interleaved by `depth_to_space`, with a following batch
+            normalization and ReLU folded into them (`kgan.export.subpixel`): the same
+            multiply-adds, which LiteRT runs with its fast convolution kernels instead of
+            `TRANSPOSE_CONV` (the MNIST generator runs about 3x faster at batch 1). False
+            converts the layers as they are. Either way `Reshape` and `Embedding` layers are
+            traced as single ops (`kgan.export.lean`).
 
     Returns:
         The path written (a `str` with the parity report as `.parity`).
@@ -275,7 +278,7 @@ def tflite(
     )
     with tempfile.TemporaryDirectory() as folder:
         # The model's functions are traced in here, so the file holds the rewritten layers.
-        with rewrite:
+        with rewrite, lean_lib.lean_layers(model):
             functions = signatures_lib.export_functions(model, signatures, for_tflite=True)
             module = signatures_lib.ExportModule(functions, name=_module_name(model))
             tf.saved_model.save(module, folder, signatures=dict(functions))

@@ -171,11 +171,14 @@ def test_tflite_float32_matches_keras(cgan, float_tflite):
 @pytest.mark.parametrize(
     "quantization, bound", [("float16", 0.01), ("dynamic", 0.1), ("int8", 0.25)]
 )
-def test_quantized_tflite_runs_with_bounded_error(
-    cgan, float_tflite, tmp_path, quantization, bound
-):
+def test_quantized_tflite_runs_with_bounded_error(tmp_path, quantization, bound):
     # Loose bounds for an untrained generator: float16 weights round at about 1e-3, int8
-    # activations at a step of 2 / 255 on the tanh output.
+    # activations at a step of 2 / 255 on the tanh output. A 64-dimensional latent: the
+    # converter leaves weights of fewer than 1,024 elements in float32, which would be all of
+    # them with the 8-dimensional one.
+    keras.utils.set_random_seed(2)
+    cgan = kgan.models.build_trainer("cgan", SHAPE, num_classes=NUM_CLASSES, width=4)
+    float_tflite = kgan.export.tflite(cgan, tmp_path / "f.tflite")
     path = kgan.export.tflite(cgan, tmp_path / "q.tflite", quantization=quantization)
     assert path.parity.quantization == quantization
     assert path.parity.max_abs_error <= bound

@@ -85,6 +85,8 @@ def test_tflite_generators_convert_without_transpose_conv(tmp_path):
     assert "TRANSPOSE_CONV" not in op_names(fast)
     assert "DEPTH_TO_SPACE" in op_names(fast)
     assert "TRANSPOSE_CONV" in op_names(plain)
+    # Batch normalization and ReLU folded into the convolutions; no run-time shape ops.
+    assert not op_names(fast) & {"MUL", "RELU", "SHAPE", "PACK", "SELECT_V2", "CONCATENATION"}
     assert fast.parity.max_abs_error <= 1e-5
     assert plain.parity.max_abs_error <= 1e-5
     np.testing.assert_allclose(
@@ -92,3 +94,71 @@ def test_tflite_generators_convert_without_transpose_conv(tmp_path):
     )
     # The trainer's own layers are untouched after the export.
     assert not any("call" in vars(layer) for layer in gan.generator.layers)
+
+
+def normalized(activation_layer, shared=False):
+    """Conv2DTranspose -> BatchNormalization (non-trivial statistics) -> activation."""
+    inputs = keras.Input((5, 6, 3))
+    conv = keras.layers.Conv2DTranspose(4, 4, strides=2, padding="same", use_bias=True)
+    norm = keras.layers.BatchNormalization()
+    x = conv(inputs)
+    outputs = activation_layer(norm(x))
+    if shared:  # the convolution's output also feeds another layer: nothing may be folded
+        outputs = keras.layers.Add()([outputs, x])
+    model = keras.Model(inputs, outputs)
+    rng = np.random.default_rng(2)
+    conv.bias.assign(rng.normal(size=4).astype("float32"))
+    norm.gamma.assign(rng.uniform(0.5, 2.0, 4).astype("float32"))
+    norm.beta.assign(rng.normal(size=4).astype("float32"))
+    norm.moving_mean.assign(rng.normal(size=4).astype("float32"))
+    norm.moving_variance.assign(rng.uniform(0.2, 3.0, 4).astype("float32"))
+    return model, conv, norm
+
+
+ACTIVATIONS = {
+    "relu": (keras.layers.ReLU, True),
+    "activation_relu": (lambda: keras.layers.Activation("relu"), True),
+    "leaky_relu": (lambda: keras.layers.LeakyReLU(0.2), False),
+    "relu6": (lambda: keras.layers.ReLU(max_value=6.0), False),
+}
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+@pytest.mark.parametrize("shared", [False, True])
+def test_batch_normalization_and_relu_are_folded_exactly(name, shared):
+    make, folds_relu = ACTIVATIONS[name]
+    activation = make()
+    model, conv, norm = normalized(activation, shared)
+    x = np.random.default_rng(3).normal(size=(2, 5, 6, 3)).astype("float32")
+    expected = np.asarray(model(x, training=False))
+    with subpixel_transposed_convolutions(model) as count:
+        rewritten = np.asarray(model(x, training=False))
+        folded = "call" in vars(norm)
+        relu_folded = "call" in vars(activation)
+    assert count == 1
+    assert folded is not shared
+    assert relu_folded is (folds_relu and not shared)
+    np.testing.assert_allclose(rewritten, expected, atol=1e-5)
+    for layer in (conv, norm, activation):
+        assert "call" not in vars(layer)
+    np.testing.assert_array_equal(np.asarray(model(x, training=False)), expected)
+
+
+def test_folding_can_be_turned_off():
+    model, conv, norm = normalized(keras.layers.ReLU())
+    x = np.random.default_rng(4).normal(size=(1, 5, 6, 3)).astype("float32")
+    with subpixel_transposed_convolutions(model, fold=False):
+        assert "call" not in vars(norm)
+        np.testing.assert_allclose(
+            np.asarray(model(x, training=False)), np.asarray(norm(conv(x))).clip(0), atol=1e-5
+        )
+
+
+def test_a_wrong_folding_would_be_caught():
+    model, conv, norm = normalized(keras.layers.ReLU())
+    x = np.random.default_rng(5).normal(size=(1, 5, 6, 3)).astype("float32")
+    expected = np.asarray(model(x, training=False))
+    with subpixel_transposed_convolutions(model):
+        norm.moving_mean.assign(np.asarray(norm.moving_mean) + 1.0)
+        shifted = np.asarray(model(x, training=False))
+    assert np.abs(shifted - expected).max() > 1e-2
