@@ -3,7 +3,8 @@
 Two generators: the conditional MNIST DCGAN (`kgan.models.build_trainer("cgan", (28, 28, 1),
 num_classes=10)`, trained `--epochs` on `mnist_5k` or loaded from `--run`) and the 2-D mixture
 MLP generator (`build_trainer("gan", (2,))`, trained briefly on `ring8`). For each, at batch 1
-and 64, the median time per call (warmed up, many calls) of: eager Keras `generator(z)`,
+and 64, the time per call (warmed up; the median over 5 rounds, each timing every runtime in
+turn, of the round's median call) of: eager Keras `generator(z)`,
 `generator.predict`, the reloaded SavedModel's `generate` signature, and TFLite float32,
 float16, dynamic-range and int8 models run by `kgan.export.TFLiteModel` (LiteRT interpreter,
 `os.cpu_count()` threads; float32 also with 1 thread, and converted with `subpixel=False`, i.e.
@@ -42,6 +43,28 @@ import kgan.zoo
 from kgan.atomic import atomic_write_json
 
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
+
+
+ROUNDS = 5
+
+
+def interleaved_medians(calls, rounds=ROUNDS, budget=20.0):
+    """Seconds per call of each runtime: `calls` maps a name to `(callable, calls, warmup)`.
+
+    Each runtime's calls are split over `rounds` rounds, each of which times every runtime in
+    turn; the result is the median over the rounds of each round's median, so that a slow spell
+    of a shared machine falls on every runtime alike instead of on the one being timed.
+    """
+    for call, _, warmup in calls.values():
+        for _ in range(warmup):
+            call()
+    per_round = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, (call, count, _) in calls.items():
+            per_round[name].append(
+                median_seconds(call, max(count // rounds, 3), 0, budget=budget / rounds)
+            )
+    return {name: statistics.median(values) for name, values in per_round.items()}
 
 
 def median_seconds(call, calls, warmup, budget=20.0):
@@ -158,21 +181,23 @@ def measure(name, model, folder, calls, classifier, parity_samples):
         net_inputs = [feed["z"], feed["labels"]] if model.conditional else feed["z"]
         tensors = {k: tf.constant(v) for k, v in feed.items()}
         many = calls if batch == 1 else max(calls // 4, 20)
-        timings = {
-            "keras_eager": median_seconds(
-                lambda x=net_inputs: generator(x, training=False), many // 4, 5
+        # The float32 runner's inputs stay set between its calls, so its interpreter can also
+        # be timed alone: what the model costs without Python.
+        timed = {
+            "keras_eager": (lambda x=net_inputs: generator(x, training=False), many // 4, 5),
+            "keras_predict": (
+                lambda x=net_inputs: generator.predict(x, verbose=0),
+                max(many // 20, 10),
+                3,
             ),
-            "keras_predict": median_seconds(
-                lambda x=net_inputs: generator.predict(x, verbose=0), max(many // 20, 10), 3
-            ),
-            "saved_model": median_seconds(lambda t=tensors: signature(**t), many, 10),
+            "saved_model": (lambda t=tensors: signature(**t), many, 10),
+            **{
+                f"tflite_{q}": (lambda r=runner, f=feed: r(**f), many, 20)
+                for q, runner in runners.items()
+            },
+            "tflite_float32_invoke_only": (runners["float32"].interpreter.invoke, many, 20),
         }
-        for q, runner in runners.items():
-            timings[f"tflite_{q}"] = median_seconds(lambda r=runner, f=feed: r(**f), many, 20)
-        # The interpreter alone, inputs already set: what the model costs without Python.
-        runner = runners["float32"]
-        runner(**feed)
-        timings["tflite_float32_invoke_only"] = median_seconds(runner.interpreter.invoke, many, 20)
+        timings = interleaved_medians(timed)
         result["latency_ms"][str(batch)] = {k: v * 1e3 for k, v in timings.items()}
         print(
             f"batch {batch}: " + ", ".join(f"{k} {v * 1e3:.3f} ms" for k, v in timings.items()),
@@ -315,7 +340,8 @@ def main(argv=None):
     report = {
         "command": "python " + shlex.join(["benchmarks/export_latency.py", *sys.argv[1:]]),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "note": "medians of many calls; 1-minute load average at the end of the run: "
+        "note": f"per call: median over {ROUNDS} interleaved rounds of each round's median; "
+        "1-minute load average at the end of the run: "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
         "machine": {
             "cpu_count": os.cpu_count(),

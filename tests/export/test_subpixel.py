@@ -5,6 +5,7 @@ from ai_edge_litert.interpreter import Interpreter
 
 import kgan
 import kgan.export
+from kgan.export import subpixel
 from kgan.export.subpixel import is_rewritable, subpixel_transposed_convolutions
 
 
@@ -26,7 +27,12 @@ def transposed(kernel_size, strides, **kwargs):
         ((4, 3), 2, True, None),  # different taps per axis
     ],
 )
-def test_the_rewrite_computes_the_same_outputs(kernel_size, strides, use_bias, activation):
+@pytest.mark.parametrize("one_convolution", [True, False])
+def test_the_rewrite_computes_the_same_outputs(
+    kernel_size, strides, use_bias, activation, one_convolution, monkeypatch
+):
+    # Both forms: one convolution where the phases share a window, or a convolution per phase.
+    monkeypatch.setattr(subpixel, "MAX_EXTRA_WORK", np.inf if one_convolution else 0.0)
     model, layer = transposed(
         kernel_size, strides, padding="same", use_bias=use_bias, activation=activation
     )
@@ -86,7 +92,7 @@ def test_tflite_generators_convert_without_transpose_conv(tmp_path):
     assert "DEPTH_TO_SPACE" in op_names(fast)
     assert "TRANSPOSE_CONV" in op_names(plain)
     # Batch normalization and ReLU folded into the convolutions; no run-time shape ops.
-    assert not op_names(fast) & {"MUL", "RELU", "SHAPE", "PACK", "SELECT_V2", "CONCATENATION"}
+    assert not op_names(fast) & {"MUL", "RELU", "SHAPE", "PACK", "SELECT_V2"}
     assert fast.parity.max_abs_error <= 1e-5
     assert plain.parity.max_abs_error <= 1e-5
     np.testing.assert_allclose(
@@ -125,7 +131,11 @@ ACTIVATIONS = {
 
 @pytest.mark.parametrize("name", list(ACTIVATIONS))
 @pytest.mark.parametrize("shared", [False, True])
-def test_batch_normalization_and_relu_are_folded_exactly(name, shared):
+@pytest.mark.parametrize("one_convolution", [True, False])
+def test_batch_normalization_and_relu_are_folded_exactly(
+    name, shared, one_convolution, monkeypatch
+):
+    monkeypatch.setattr(subpixel, "MAX_EXTRA_WORK", np.inf if one_convolution else 0.0)
     make, folds_relu = ACTIVATIONS[name]
     activation = make()
     model, conv, norm = normalized(activation, shared)
@@ -162,3 +172,14 @@ def test_a_wrong_folding_would_be_caught():
         norm.moving_mean.assign(np.asarray(norm.moving_mean) + 1.0)
         shifted = np.asarray(model(x, training=False))
     assert np.abs(shifted - expected).max() > 1e-2
+
+
+def test_the_form_follows_the_extra_work():
+    # 4x4 stride 2: the phases share a 2x2 window with one extra position per axis.
+    phases = subpixel._phase_taps(4, 2)
+    shared = [subpixel._shared_window(phases, 2)] * 2
+    assert subpixel._extra_work(keras.KerasTensor((None, 7, 7, 8)), shared) == (8 / 7) ** 2
+    assert subpixel._extra_work(keras.KerasTensor((None, 14, 14, 8)), shared) == (15 / 14) ** 2
+    assert subpixel._extra_work(keras.KerasTensor((None, None, None, 8)), shared) == 1.0
+    # Phases with different numbers of taps (3x3 stride 2) cannot share one window.
+    assert subpixel._shared_window(subpixel._phase_taps(3, 2), 2) is None
