@@ -183,7 +183,7 @@ def measure(name, model, folder, calls, classifier, parity_samples):
         many = calls if batch == 1 else max(calls // 4, 20)
         # The float32 runner's inputs stay set between its calls, so its interpreter can also
         # be timed alone: what the model costs without Python.
-        timed = {
+        tensorflow_runtimes = {
             "keras_eager": (lambda x=net_inputs: generator(x, training=False), many // 4, 5),
             "keras_predict": (
                 lambda x=net_inputs: generator.predict(x, verbose=0),
@@ -191,13 +191,19 @@ def measure(name, model, folder, calls, classifier, parity_samples):
                 3,
             ),
             "saved_model": (lambda t=tensors: signature(**t), many, 10),
+        }
+        tflite_runtimes = {
             **{
                 f"tflite_{q}": (lambda r=runner, f=feed: r(**f), many, 20)
                 for q, runner in runners.items()
             },
             "tflite_float32_invoke_only": (runners["float32"].interpreter.invoke, many, 20),
         }
-        timings = interleaved_medians(timed)
+        # Two groups, so that TensorFlow's pool threads, which spin for a while after a call,
+        # are idle before LiteRT's calls are timed on the same 2 cores.
+        timings = interleaved_medians(tensorflow_runtimes)
+        time.sleep(1.0)
+        timings.update(interleaved_medians(tflite_runtimes))
         result["latency_ms"][str(batch)] = {k: v * 1e3 for k, v in timings.items()}
         print(
             f"batch {batch}: " + ", ".join(f"{k} {v * 1e3:.3f} ms" for k, v in timings.items()),

@@ -250,7 +250,7 @@ def tflite(
             its output phases interleaved by `depth_to_space`, with a following batch
             normalization and ReLU folded into them (`kgan.export.subpixel`): the same
             multiply-adds, which LiteRT runs with its fast convolution kernels instead of
-            `TRANSPOSE_CONV` (the MNIST generator runs about 3x faster at batch 1). False
+            `TRANSPOSE_CONV` (the MNIST generator runs about 4x faster at batch 1). False
             converts the layers as they are. Either way `Reshape` and `Embedding` layers are
             traced as single ops (`kgan.export.lean`).
 
