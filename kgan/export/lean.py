@@ -163,12 +163,7 @@ def _projection(dense, embedding, labels, position, norm, relu):
         if dense.use_bias:
             table = table + dense.bias
         if norm is not None:
-            scale = tf.math.rsqrt(norm.moving_variance + norm.epsilon)
-            if norm.scale:
-                scale = scale * norm.gamma
-            shift = -norm.moving_mean * scale
-            if norm.center:
-                shift = shift + norm.beta
+            scale, shift = subpixel_lib.norm_scale_shift(norm)
             latent_rows = latent_rows * scale
             table = table * scale + shift
         dtype = inputs.dtype

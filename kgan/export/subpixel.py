@@ -171,13 +171,7 @@ def _subpixel_call(layer, inputs, norm=None, relu=False):
     kernel = tf.transpose(layer.kernel, (0, 1, 3, 2))  # [kh, kw, in_channels, filters]
     bias = layer.bias if layer.use_bias else None
     if norm is not None:
-        # Inference batch normalization: x * scale + (beta - mean * scale) per channel.
-        scale = tf.math.rsqrt(norm.moving_variance + norm.epsilon)
-        if norm.scale:
-            scale = scale * norm.gamma
-        shift = -norm.moving_mean * scale
-        if norm.center:
-            shift = shift + norm.beta
+        scale, shift = norm_scale_shift(norm)
         kernel = kernel * scale
         bias = shift if bias is None else bias * scale + shift
     kernel = tf.cast(kernel, inputs.dtype)
@@ -192,6 +186,17 @@ def _subpixel_call(layer, inputs, norm=None, relu=False):
     if norm is None and not per_phase_relu and layer.activation is not None:
         outputs = layer.activation(outputs)
     return outputs
+
+
+def norm_scale_shift(norm):
+    """An inference `BatchNormalization` as `x * scale + shift` per channel."""
+    scale = tf.math.rsqrt(norm.moving_variance + norm.epsilon)
+    if norm.scale:
+        scale = scale * norm.gamma
+    shift = -norm.moving_mean * scale
+    if norm.center:
+        shift = shift + norm.beta
+    return scale, shift
 
 
 def _is_relu(activation):
