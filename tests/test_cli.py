@@ -83,6 +83,16 @@ def test_train_resume_and_sample(tmp_path, small_npz, capsys):
     status, text = run(["sample", str(out), "--labels", "7", "--out", str(grid)], capsys)
     assert status == 2 and "outside the model's classes 0-2" in text
 
+    refined = tmp_path / "refined.png"
+    argv = ["sample", str(out), "--num", "4", "--labels", "1-2", "--refine", "3"]
+    status, text = run([*argv, "--out", str(refined)], capsys)
+    assert status == 0, text
+    with Image.open(grid) as plain, Image.open(refined) as moved:
+        run(["sample", str(out), "--num", "4", "--labels", "1-2", "--out", str(grid)], capsys)
+        assert plain.size == moved.size
+    with Image.open(grid) as plain, Image.open(refined) as moved:
+        assert np.abs(np.asarray(plain, "float32") - np.asarray(moved, "float32")).max() > 0
+
 
 def test_cli_errors(tmp_path, capsys):
     status, text = run(["sample", str(tmp_path), "--out", str(tmp_path / "g.png")], capsys)
@@ -133,6 +143,8 @@ def test_train_and_sample_the_vae_family(name, tmp_path, small_npz, capsys):
     assert status == 0 and grid.exists(), text
     status, text = run(["sample", str(out), "--labels", "1", "--out", str(grid)], capsys)
     assert status == 2 and "unconditional" in text
+    status, text = run(["sample", str(out), "--refine", "2", "--out", str(grid)], capsys)
+    assert status == 2 and "needs a trained kgan GAN" in text
     bad = [*common[:-2], str(tmp_path / "bad"), *small, "--r1", "1", "--pack", "2"]
     status, text = run(bad, capsys)
     assert status == 2 and f"--r1, --pack: not options of {name}" in text

@@ -9,6 +9,7 @@ import kgan
 from kgan.callbacks import RunCheckpoint
 from kgan.cli.common import _choices, _fail, _parse_labels, _positive_int
 from kgan.image_grid import save_image_grid
+from kgan.models import discriminator_latent_refinement
 from kgan.zoo.format import METADATA_FILE
 
 EPILOG_SAMPLE = """\
@@ -100,6 +101,13 @@ def add_parsers(commands):
     sample.add_argument("--seed", type=int, default=0, help="seed of the latents")
     sample.add_argument("--out", default="samples.png", help="PNG to write (samples.png)")
     sample.add_argument("--scale", type=_positive_int, default=2, help="pixel upscaling (2)")
+    sample.add_argument(
+        "--refine",
+        type=_positive_int,
+        metavar="STEPS",
+        help="GANs with a logistic loss: move each latent this many gradient steps towards "
+        "higher discriminator scores first (kgan.models.discriminator_latent_refinement)",
+    )
 
     export = commands.add_parser(
         "export",
@@ -160,7 +168,7 @@ def add_parsers(commands):
     evaluate.add_argument("--out", help="JSON file to write the scores to")
 
 
-def _write_grid(model, path, num, labels, seed, scale):
+def _write_grid(model, path, num, labels, seed, scale, refine=None):
     columns = None
     if model.conditional:
         labels = labels if labels is not None else list(range(model.num_classes))
@@ -174,7 +182,12 @@ def _write_grid(model, path, num, labels, seed, scale):
     elif labels is not None:
         raise ValueError("this model is unconditional: drop --labels")
     labels = {"labels": labels} if model.conditional else {}
-    images = model.generate(num_samples=num, seed=seed, **labels)
+    if refine:
+        images = discriminator_latent_refinement(
+            model, num_samples=num, seed=seed, steps=refine, **labels
+        )
+    else:
+        images = model.generate(num_samples=num, seed=seed, **labels)
     return save_image_grid(images, path, columns=columns, scale=scale)
 
 
@@ -184,7 +197,9 @@ def _sample(args):
     if not hasattr(model, "generate") or len(model.sample_shape) != 3:
         return _fail(f"{path} holds no image generator")
     try:
-        written = _write_grid(model, args.out, args.num, args.labels, args.seed, args.scale)
+        written = _write_grid(
+            model, args.out, args.num, args.labels, args.seed, args.scale, args.refine
+        )
     except ValueError as error:
         return _fail(str(error))
     print(f"wrote {written}")

@@ -11,12 +11,14 @@ largest logit seen so far, starting with the burn-in's.
 
 import numpy as np
 
+from kgan.models.gan import GAN
+
 LOGISTIC_LOSSES = ("non_saturating", "minimax")
 _EPS = 1e-6
 
 
 def _check(model, what="discriminator rejection sampling"):
-    if getattr(model, "discriminator", None) is None or not hasattr(model, "generate"):
+    if not isinstance(model, GAN) or getattr(model, "discriminator", None) is None:
         raise ValueError(
             f"{what} needs a trained kgan GAN (with a discriminator); got {type(model).__name__}"
         )
