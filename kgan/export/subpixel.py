@@ -21,6 +21,7 @@ deconvolution layer the same as a convolutional layer?").
 
 import contextlib
 import functools
+import math
 
 import keras
 import tensorflow as tf
@@ -204,32 +205,40 @@ def _is_relu(activation):
 
 
 def _phase_convolutions(inputs, kernel, bias, relu, stride, rows, cols):
-    """The `s * s` phase convolutions, each on its own window of the input, interleaved."""
-    before = [max(0, -min(offsets[0] for offsets, _ in axis)) for axis in (rows, cols)]
-    after = [max(0, max(offsets[-1] for offsets, _ in axis)) for axis in (rows, cols)]
-    padded = tf.pad(inputs, [[0, 0], [before[0], after[0]], [before[1], after[1]], [0, 0]])
+    """The `s * s` phase convolutions, each on its own padded input, interleaved. (A pad per
+    phase, which LiteRT's XNNPACK folds into the convolution, ran the MNIST generator's 7x7
+    layer 17% faster on 2 threads than one shared pad and a slice per phase.)"""
     # Static sides keep shape arithmetic out of the converted graph.
     height = inputs.shape[1] if inputs.shape[1] is not None else tf.shape(inputs)[1]
     width = inputs.shape[2] if inputs.shape[2] is not None else tf.shape(inputs)[2]
     phases = []
     for row_offsets, row_taps in rows:
         for col_offsets, col_taps in cols:
-            window = padded[
-                :,
-                before[0] + row_offsets[0] : before[0]
-                + row_offsets[0]
-                + height
-                + len(row_taps)
-                - 1,
-                before[1] + col_offsets[0] : before[1] + col_offsets[0] + width + len(col_taps) - 1,
-                :,
-            ]
+            window = _phase_window(inputs, row_offsets, col_offsets, height, width)
             taps = tf.gather(tf.gather(kernel, row_taps, axis=0), col_taps, axis=1)
             phase = tf.nn.conv2d(window, taps, strides=1, padding="VALID")
             if bias is not None:
                 phase = tf.nn.bias_add(phase, bias)
             phases.append(tf.nn.relu(phase) if relu else phase)
     return tf.nn.depth_to_space(tf.concat(phases, axis=-1), stride)
+
+
+def _phase_window(inputs, row_offsets, col_offsets, height, width):
+    """The input rows `m + row_offsets` and columns `n + col_offsets` of every output pixel
+    `(m, n)` of one phase: zero-padded where they fall outside, cropped where the phase never
+    reaches."""
+    pads, starts, lengths = [[0, 0]], [], []
+    for offsets, size in ((row_offsets, height), (col_offsets, width)):
+        before, after = max(0, -offsets[0]), max(0, offsets[-1])
+        pads.append([before, after])
+        starts.append(offsets[0] + before)
+        lengths.append((before + size + after, size + len(offsets) - 1))
+    pads.append([0, 0])
+    window = tf.pad(inputs, pads) if any(before or after for before, after in pads) else inputs
+    if starts == [0, 0] and all(isinstance(have, int) and have == need for have, need in lengths):
+        return window
+    (_, rows_needed), (_, cols_needed) = lengths
+    return window[:, starts[0] : starts[0] + rows_needed, starts[1] : starts[1] + cols_needed, :]
 
 
 def _shared_window(phases, stride):
@@ -261,21 +270,21 @@ def _shared_window(phases, stride):
     return None
 
 
-# The one-convolution form computes `span` extra rows and columns that the crop discards. On 2
-# cores it ran the MNIST generator's 14x14 -> 28x28 layer (15% extra multiply-adds) faster than
-# the four phase convolutions with 1 thread and 2, and its 7x7 -> 14x14 layer (31% extra) 4%
-# faster with 2 threads but 17% slower with 1: above this ratio the exact phases are kept.
-MAX_EXTRA_WORK = 1.25
+# The one-convolution form computes `span` extra rows and columns that the crop discards, so it
+# is used only where it costs no extra multiply-adds (phases whose windows coincide, e.g. 6x6
+# kernels of stride 2). On the MNIST generator (4x4 stride 2 layers, 31% and 15% extra work)
+# the per-phase convolutions ran the whole model 2-5% faster with 1 thread and at most 2%
+# slower with 2; the tests force either form through this bound.
+MAX_EXTRA_WORK = 1.0
 
 
 def _extra_work(inputs, shared):
-    """Multiply-adds of the one-convolution form over the exact phase convolutions' (1 when
-    the spatial size is unknown at tracing)."""
+    """Multiply-adds of the one-convolution form over the exact phase convolutions' (infinite
+    when it adds positions to a side whose size is unknown at tracing)."""
     ratio = 1.0
     for size, (*_, span) in zip(inputs.shape[1:3], shared, strict=True):
-        if size is None:
-            return 1.0
-        ratio *= (size + span) / size
+        if span:
+            ratio *= math.inf if size is None else (size + span) / size
     return ratio
 
 

@@ -180,6 +180,9 @@ def test_the_form_follows_the_extra_work():
     shared = [subpixel._shared_window(phases, 2)] * 2
     assert subpixel._extra_work(keras.KerasTensor((None, 7, 7, 8)), shared) == (8 / 7) ** 2
     assert subpixel._extra_work(keras.KerasTensor((None, 14, 14, 8)), shared) == (15 / 14) ** 2
-    assert subpixel._extra_work(keras.KerasTensor((None, None, None, 8)), shared) == 1.0
+    assert subpixel._extra_work(keras.KerasTensor((None, None, None, 8)), shared) == np.inf
+    # 6x6 stride 2: the phases' windows coincide, so one convolution adds no work at any size.
+    coinciding = [subpixel._shared_window(subpixel._phase_taps(6, 2), 2)] * 2
+    assert subpixel._extra_work(keras.KerasTensor((None, None, None, 8)), coinciding) == 1.0
     # Phases with different numbers of taps (3x3 stride 2) cannot share one window.
     assert subpixel._shared_window(subpixel._phase_taps(3, 2), 2) is None
