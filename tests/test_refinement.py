@@ -46,8 +46,9 @@ def test_bad_models_and_arguments_are_refused():
         discriminator_latent_refinement(toy_gan(pack=2), 10)
     with pytest.raises(ValueError, match="steps"):
         discriminator_latent_refinement(toy_gan(), 10, steps=-1)
-    with pytest.raises(ValueError, match="step_size"):
-        discriminator_latent_refinement(toy_gan(), 10, step_size=0.0)
+    for step_size in (0.0, float("inf"), float("nan"), True, "0.1"):
+        with pytest.raises(ValueError, match="step_size"):
+            discriminator_latent_refinement(toy_gan(), 10, step_size=step_size)
     with pytest.raises(ValueError, match="batch_size"):
         discriminator_latent_refinement(toy_gan(), 10, batch_size=0)
     with pytest.raises(ValueError, match="latents must have shape"):

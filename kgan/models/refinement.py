@@ -58,8 +58,12 @@ def discriminator_latent_refinement(
     _check(model, "discriminator latent refinement")
     if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
         raise ValueError(f"steps must be an int >= 0; got {steps!r}")
-    if not isinstance(step_size, int | float | np.floating) or not step_size > 0:
-        raise ValueError(f"step_size must be a positive number; got {step_size!r}")
+    if (
+        isinstance(step_size, bool)
+        or not isinstance(step_size, int | float | np.floating)
+        or not 0 < step_size < np.inf
+    ):
+        raise ValueError(f"step_size must be a positive, finite number; got {step_size!r}")
     if not isinstance(batch_size, int | np.integer) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
     latents, labels = model._generation_inputs(num_samples, latents, labels, seed)
