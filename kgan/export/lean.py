@@ -140,8 +140,12 @@ def _conditioned_projections(layers):
     return found
 
 
-def _keep_labels(inputs, *args, **kwargs):
+def _indices(inputs):
     return inputs if inputs.dtype in (tf.int32, tf.int64) else tf.cast(inputs, tf.int32)
+
+
+def _keep_labels(inputs, *args, **kwargs):
+    return _indices(inputs)
 
 
 def _split(labels, position):
@@ -185,8 +189,7 @@ def _static_reshape(layer):
 
 def _plain_gather(layer):
     def call(inputs, *args, **kwargs):
-        indices = inputs if inputs.dtype in (tf.int32, tf.int64) else tf.cast(inputs, tf.int32)
-        return tf.cast(tf.gather(layer.embeddings, indices), layer.compute_dtype)
+        return tf.cast(tf.gather(layer.embeddings, _indices(inputs)), layer.compute_dtype)
 
     return call
 

@@ -131,7 +131,7 @@ def _is_plain_relu(layer):
             and float(layer.threshold) == 0.0
         )
     if isinstance(layer, keras.layers.Activation):
-        return getattr(layer.activation, "__name__", None) == "relu"
+        return _is_relu(layer.activation)
     return False
 
 
@@ -208,9 +208,7 @@ def _phase_convolutions(inputs, kernel, bias, relu, stride, rows, cols):
     """The `s * s` phase convolutions, each on its own padded input, interleaved. (A pad per
     phase, which LiteRT's XNNPACK folds into the convolution, ran the MNIST generator's 7x7
     layer 17% faster on 2 threads than one shared pad and a slice per phase.)"""
-    # Static sides keep shape arithmetic out of the converted graph.
-    height = inputs.shape[1] if inputs.shape[1] is not None else tf.shape(inputs)[1]
-    width = inputs.shape[2] if inputs.shape[2] is not None else tf.shape(inputs)[2]
+    height, width = _spatial_size(inputs)
     phases = []
     for row_offsets, row_taps in rows:
         for col_offsets, col_taps in cols:
@@ -221,6 +219,15 @@ def _phase_convolutions(inputs, kernel, bias, relu, stride, rows, cols):
                 phase = tf.nn.bias_add(phase, bias)
             phases.append(tf.nn.relu(phase) if relu else phase)
     return tf.nn.depth_to_space(tf.concat(phases, axis=-1), stride)
+
+
+def _spatial_size(inputs):
+    """Height and width: static ints where known, which keeps shape arithmetic out of the
+    converted graph."""
+    return [
+        inputs.shape[axis] if inputs.shape[axis] is not None else tf.shape(inputs)[axis]
+        for axis in (1, 2)
+    ]
 
 
 def _phase_window(inputs, row_offsets, col_offsets, height, width):
@@ -306,8 +313,7 @@ def _one_convolution(inputs, kernel, bias, relu, stride, rows, cols, shared):
     if relu:
         outputs = tf.nn.relu(outputs)
     outputs = tf.nn.depth_to_space(outputs, stride)
-    height = inputs.shape[1] if inputs.shape[1] is not None else tf.shape(inputs)[1]
-    width = inputs.shape[2] if inputs.shape[2] is not None else tf.shape(inputs)[2]
+    height, width = _spatial_size(inputs)
     return outputs[
         :, row_crop : row_crop + stride * height, col_crop : col_crop + stride * width, :
     ]

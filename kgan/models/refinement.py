@@ -15,6 +15,8 @@ moves those latents out of the gap, while latents inside a mode barely move. On 
 grid this is what `benchmarks/mode_coverage.py` measures.
 """
 
+import weakref
+
 import numpy as np
 import tensorflow as tf
 
@@ -67,7 +69,9 @@ def discriminator_latent_refinement(
     if not isinstance(batch_size, int | np.integer) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
     latents, labels = model._generation_inputs(num_samples, latents, labels, seed)
-    refine = tf.function(_refine_fn(model), reduce_retracing=True)
+    refine = _TRACED.get(model)
+    if refine is None:  # traced once per model: later calls reuse the graph
+        refine = _TRACED[model] = tf.function(_refine_fn(model), reduce_retracing=True)
     refined = []
     for start in range(0, latents.shape[0], batch_size):
         z = tf.constant(latents[start : start + batch_size])
@@ -78,6 +82,9 @@ def discriminator_latent_refinement(
     refined = np.concatenate(refined, axis=0)
     samples = model.generate(latents=refined, labels=labels, batch_size=batch_size)
     return (samples, refined) if return_latents else samples
+
+
+_TRACED = weakref.WeakKeyDictionary()
 
 
 def _refine_fn(model):
