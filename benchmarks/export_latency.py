@@ -99,9 +99,10 @@ def median_seconds(call, calls, warmup, budget=20.0):
 
 
 def generator_flops(generator):
-    """Float operations per sample of the Dense and convolution layers (2 per multiply-add)."""
+    """Float operations per sample of the Dense and convolution layers (2 per multiply-add)
+    of a model, or of a list of its layers."""
     flops = 0
-    for layer in generator.layers:
+    for layer in getattr(generator, "layers", generator):
         if isinstance(layer, keras.layers.Dense):
             flops += 2 * layer.kernel.shape[0] * layer.kernel.shape[1]
         elif isinstance(layer, keras.layers.Conv2DTranspose):
