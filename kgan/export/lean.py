@@ -53,37 +53,25 @@ def lean_layers(model):
         >>> with lean_layers(gan):
         ...     functions = kgan.export.export_functions(gan, for_tflite=True)
     """
-    patched, seen = [], set()
+    calls, specs = {}, {}
     layers = subpixel_lib._layers(model)
-    specs = {}
     for projection in _conditioned_projections(layers):
         for layer, call in projection.items():
-            layer.call = call
-            patched.append(layer)
-            seen.add(id(layer))
+            calls[layer] = call
             if isinstance(layer, keras.layers.Dense):
                 # Its input is now the latent alone, narrower than the spec it was built with.
-                specs[layer] = layer.input_spec
-                layer.input_spec = None
+                specs[(layer, "input_spec")] = None
     for layer in layers:
-        if id(layer) in seen:
+        if layer in calls:
             continue
         if isinstance(layer, keras.layers.Reshape) and -1 not in tuple(layer.target_shape):
-            layer.call = _static_reshape(layer)
+            calls[layer] = _static_reshape(layer)
         elif _is_plain_embedding(layer):
-            layer.call = _plain_gather(layer)
+            calls[layer] = _plain_gather(layer)
         elif _is_single_filter_convolution(layer):
-            layer.call = _depthwise_sum(layer)
-        else:
-            continue
-        patched.append(layer)
-    try:
-        yield len(patched)
-    finally:
-        for layer in patched:
-            del layer.call
-        for layer, spec in specs.items():
-            layer.input_spec = spec
+            calls[layer] = _depthwise_sum(layer)
+    with subpixel_lib.patched_calls(calls, specs):
+        yield len(calls)
 
 
 _EMBEDDING_CALL = keras.layers.Embedding.call

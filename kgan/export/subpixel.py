@@ -73,7 +73,7 @@ def subpixel_transposed_convolutions(model, fold=True):
         ...     concrete = [f.get_concrete_function() for f in functions.values()]
     """
     layers = [layer for layer in _layers(model) if is_rewritable(layer)]
-    patched = []
+    calls = {}
     for layer in layers:
         norm = _following(layer) if fold and _is_linear(layer.activation) else None
         if not _is_foldable_norm(norm):
@@ -81,17 +81,43 @@ def subpixel_transposed_convolutions(model, fold=True):
         relu = _following(norm) if norm is not None else None
         if not _is_plain_relu(relu):
             relu = None
-        layer.call = functools.partial(_subpixel_call, layer, norm=norm, relu=relu is not None)
-        patched.append(layer)
+        calls[layer] = functools.partial(_subpixel_call, layer, norm=norm, relu=relu is not None)
         for passed in (norm, relu):
             if passed is not None:
-                passed.call = _pass_through
-                patched.append(passed)
-    try:
+                calls[passed] = _pass_through
+    with patched_calls(calls):
         yield len(layers)
+
+
+_ABSENT = object()
+
+
+@contextlib.contextmanager
+def patched_calls(calls, attributes=None):
+    """Within the block, each layer in `calls` runs the given function as its `call` and each
+    `(layer, name)` in `attributes` holds the given value; on leaving (also on an error), every
+    layer is as before: a `call` of the layer's own instance (rather than its class's) is put
+    back, and each attribute gets its earlier value.
+
+    Args:
+        calls: a dict of layer -> function taking the layer's call arguments.
+        attributes: a dict of `(layer, attribute name)` -> value, or None.
+    """
+    restore = []
+    try:
+        for layer, call in calls.items():
+            restore.append((layer, "call", vars(layer).get("call", _ABSENT), True))
+            layer.call = call
+        for (layer, name), value in (attributes or {}).items():
+            restore.append((layer, name, getattr(layer, name), False))
+            setattr(layer, name, value)
+        yield
     finally:
-        for layer in patched:
-            del layer.call
+        for layer, name, value, instance_only in reversed(restore):
+            if instance_only and value is _ABSENT:
+                del layer.call
+            else:
+                setattr(layer, name, value)
 
 
 def _pass_through(inputs, *args, **kwargs):

@@ -186,3 +186,26 @@ def test_the_form_follows_the_extra_work():
     assert subpixel._extra_work(keras.KerasTensor((None, None, None, 8)), coinciding) == 1.0
     # Phases with different numbers of taps (3x3 stride 2) cannot share one window.
     assert subpixel._shared_window(subpixel._phase_taps(3, 2), 2) is None
+
+
+def test_patched_calls_restore_each_layer_as_it_was_also_after_an_error():
+    plain, own = keras.layers.ReLU(), keras.layers.ReLU()
+    dense = keras.layers.Dense(2)
+    dense.build((None, 3))
+    spec = dense.input_spec
+
+    def own_call(inputs):
+        return inputs * 2.0
+
+    own.call = own_call  # an instance's own call, set before the rewrite
+    with pytest.raises(RuntimeError, match="inside"):
+        with subpixel.patched_calls(
+            {plain: lambda inputs: inputs + 1.0, own: lambda inputs: inputs - 1.0},
+            {(dense, "input_spec"): None},
+        ):
+            assert float(plain.call(1.0)) == 2.0 and float(own.call(1.0)) == 0.0
+            assert dense.input_spec is None
+            raise RuntimeError("inside the block")
+    assert "call" not in vars(plain)
+    assert own.call is own_call
+    assert dense.input_spec is spec
