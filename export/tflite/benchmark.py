@@ -48,7 +48,14 @@ def time_calls(path, batch, threads, calls, warmup, signature=None):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("models", nargs="+", help=".tflite files")
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="interpreter threads")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
+        help="interpreter threads (default: the CPUs this process may use)",
+    )
     parser.add_argument("--calls", type=int, default=200, help="timed calls per batch size")
     parser.add_argument("--warmup", type=int, default=20, help="untimed calls first")
     parser.add_argument("--signature", help="the signature to time (the first one)")

@@ -71,7 +71,14 @@ def main(argv=None):
     parser.add_argument("--per-label", type=int, default=8, help="images per label (8)")
     parser.add_argument("--num", type=int, default=64, help="images of an unconditional model")
     parser.add_argument("--seed", type=int, default=0, help="seed of the latents")
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="interpreter threads")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
+        help="interpreter threads (default: the CPUs this process may use)",
+    )
     parser.add_argument("--out", default="grid.png", help="the PNG to write")
     args = parser.parse_args(argv)
     with open(args.model, "rb") as f:

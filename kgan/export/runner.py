@@ -29,6 +29,14 @@ def read_metadata(content):
     return None
 
 
+def available_cpus():
+    """The CPUs this process may run on (its affinity mask, as set by `taskset` or a container's
+    cpuset), or `os.cpu_count()` where the platform has no affinity."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 class TFLiteModel:
     """A `.tflite` model run with `ai_edge_litert.interpreter.Interpreter`.
 
@@ -39,7 +47,10 @@ class TFLiteModel:
 
     Args:
         path: the `.tflite` file.
-        num_threads: interpreter threads; `os.cpu_count()` when None.
+        num_threads: interpreter threads; when None, one per CPU the process may run on
+            (`available_cpus()`, which unlike `os.cpu_count()` respects `taskset` and container
+            cpusets). Small models at batch 1 often run best on fewer threads than a large
+            machine has: time them with `export/tflite/benchmark.py --threads N`.
 
     Attributes:
         signatures: the model's signature names.
@@ -55,12 +66,18 @@ class TFLiteModel:
     def __init__(self, path, num_threads=None):
         from ai_edge_litert.interpreter import Interpreter
 
+        if num_threads is not None and (
+            isinstance(num_threads, bool)
+            or not isinstance(num_threads, int | np.integer)
+            or num_threads < 1
+        ):
+            raise ValueError(f"num_threads must be a positive int or None; got {num_threads!r}")
         self.path = os.fspath(path)
         with open(self.path, "rb") as f:
             content = f.read()
         self.metadata = read_metadata(content)
         self.interpreter = Interpreter(
-            model_content=content, num_threads=num_threads or os.cpu_count()
+            model_content=content, num_threads=int(num_threads or available_cpus())
         )
         self.signatures = list(self.interpreter.get_signature_list())
         if not self.signatures:
@@ -230,6 +247,12 @@ class TFLiteModel:
             num_samples = latents.shape[0] if num_samples is None else num_samples
         if num_samples is None:
             raise ValueError("pass num_samples, latents or labels to say how many samples")
+        if batch_size is not None and (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, int | np.integer)
+            or batch_size < 1
+        ):
+            raise ValueError(f"batch_size must be a positive int or None; got {batch_size!r}")
         if not isinstance(num_samples, int | np.integer) or num_samples < 1:
             raise ValueError(f"num_samples must be a positive int; got {num_samples!r}")
         if latents is None:

@@ -168,6 +168,43 @@ def test_tflite_float32_matches_keras(cgan, float_tflite):
         runner(z=z)
 
 
+def test_tflite_runner_batches_and_refuses_bad_sizes(cgan, float_tflite):
+    runner = kgan.export.TFLiteModel(float_tflite, num_threads=1)
+    np.testing.assert_allclose(
+        runner.generate(5, seed=3, batch_size=2), cgan.generate(5, seed=3), atol=1e-5
+    )
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="batch_size must be a positive int"):
+            runner.generate(5, seed=3, batch_size=bad)
+        with pytest.raises(ValueError, match="num_threads must be a positive int"):
+            kgan.export.TFLiteModel(float_tflite, num_threads=bad)
+
+
+def test_tflite_runner_threads_default_to_the_cpus_the_process_may_use(
+    float_tflite, monkeypatch
+):
+    import ai_edge_litert.interpreter
+
+    from kgan.export import runner as runner_lib
+
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("the platform has no CPU affinity")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 2, 5})
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert runner_lib.available_cpus() == 3
+    threads = []
+    original = ai_edge_litert.interpreter.Interpreter
+
+    def recording(*args, num_threads=None, **kwargs):
+        threads.append(num_threads)
+        return original(*args, num_threads=num_threads, **kwargs)
+
+    monkeypatch.setattr(ai_edge_litert.interpreter, "Interpreter", recording)
+    kgan.export.TFLiteModel(float_tflite)
+    kgan.export.TFLiteModel(float_tflite, num_threads=2)
+    assert threads == [3, 2]
+
+
 @pytest.mark.parametrize(
     "quantization, bound", [("float16", 0.01), ("dynamic", 0.1), ("int8", 0.4)]
 )
