@@ -37,6 +37,13 @@ def available_cpus():
     return os.cpu_count() or 1
 
 
+def _check_positive_int_or_none(name, value):
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1
+    ):
+        raise ValueError(f"{name} must be a positive int or None; got {value!r}")
+
+
 class TFLiteModel:
     """A `.tflite` model run with `ai_edge_litert.interpreter.Interpreter`.
 
@@ -66,12 +73,7 @@ class TFLiteModel:
     def __init__(self, path, num_threads=None):
         from ai_edge_litert.interpreter import Interpreter
 
-        if num_threads is not None and (
-            isinstance(num_threads, bool)
-            or not isinstance(num_threads, int | np.integer)
-            or num_threads < 1
-        ):
-            raise ValueError(f"num_threads must be a positive int or None; got {num_threads!r}")
+        _check_positive_int_or_none("num_threads", num_threads)
         self.path = os.fspath(path)
         with open(self.path, "rb") as f:
             content = f.read()
@@ -247,12 +249,7 @@ class TFLiteModel:
             num_samples = latents.shape[0] if num_samples is None else num_samples
         if num_samples is None:
             raise ValueError("pass num_samples, latents or labels to say how many samples")
-        if batch_size is not None and (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, int | np.integer)
-            or batch_size < 1
-        ):
-            raise ValueError(f"batch_size must be a positive int or None; got {batch_size!r}")
+        _check_positive_int_or_none("batch_size", batch_size)
         if not isinstance(num_samples, int | np.integer) or num_samples < 1:
             raise ValueError(f"num_samples must be a positive int; got {num_samples!r}")
         if latents is None:
