@@ -8,8 +8,6 @@ Example:
     >>> kgan.image_grid.save_image_grid(cgan.generate(100, seed=0), "samples.png", columns=10)
 """
 
-__version__ = "0.1.0"
-
 # Importing the trainers registers them with Keras, so `keras.saving.load_model` finds them
 # after a plain `import kgan`.
 from kgan import (  # noqa: E402
@@ -29,6 +27,7 @@ from kgan import (  # noqa: E402
     zoo,
 )
 from kgan.models import GAN, VAE, VAEGAN, WGANGP, ConditionalGAN  # noqa: E402
+from kgan.version import __version__  # noqa: E402
 
 __all__ = [
     "GAN",

@@ -7,18 +7,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-# The networks a trainer may hold, by attribute name.
-_NETWORKS = ("discriminator", "generator", "ema_generator", "encoder", "decoder")
+from kgan import sampling
 
 
 def _networks(model):
-    """`{attribute: network}` of the networks `model` holds."""
-    found = {}
-    for name in _NETWORKS:
-        network = getattr(model, name, None)
-        if isinstance(network, keras.Model):
-            found[name] = network
-    return found
+    """`{attribute: network}` of the networks a trainer holds (`Trainer.network_map`); empty
+    for a plain `keras.Model`."""
+    network_map = getattr(model, "network_map", None)
+    return network_map() if callable(network_map) else {}
 
 
 def _finite(variables):
@@ -49,29 +45,12 @@ def nonfinite_networks(model):
     return [name for name, network in networks.items() if not _finite(network.weights)]
 
 
-_GAN_LOSSES = (("d_loss", "discriminator"), ("penalty", "discriminator"), ("g_loss", "generator"))
-_VAE_LOSSES = (("kl", "encoder"), ("reconstruction", "decoder"), ("loss", "encoder and decoder"))
-_VAEGAN_LOSSES = (
-    ("kl", "encoder"),
-    ("reconstruction", "encoder and decoder"),
-    ("pixel_mse", "decoder"),
-    ("d_loss", "discriminator"),
-    ("g_loss", "decoder"),
-)
-
-
-def _loss_owners(model):
-    networks = _networks(model)
-    if "encoder" in networks:
-        return _VAEGAN_LOSSES if "discriminator" in networks else _VAE_LOSSES
-    return _GAN_LOSSES
-
-
 class DivergenceGuard(keras.callbacks.Callback):
     """Stops training when a loss turns NaN or infinite, and says which network diverged.
 
-    After every batch it reads the trainer's losses (`d_loss` -> discriminator, `g_loss` ->
-    generator; for a VAE `kl` -> encoder, `reconstruction` -> decoder, `loss` -> both) and
+    After every batch it reads the trainer's losses, each owned by the network its
+    `loss_owners` declares (`d_loss` -> discriminator, `g_loss` -> generator; for a VAE `kl` ->
+    encoder, `reconstruction` -> decoder, `loss` -> both), and
     notes which networks hold non-finite weights (one traced check per batch). At the first
     non-finite loss it sets `model.stop_training` and names the network that diverged: the one
     whose weights had turned non-finite before that step, or else the owner of the first
@@ -128,7 +107,8 @@ class DivergenceGuard(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if self.message is not None or not logs:
             return
-        owners = _loss_owners(self.model)
+        # The losses a trainer declares, in the order its step computes them.
+        owners = tuple(getattr(self.model, "loss_owners", ()))
         known = {name for name, _ in owners}
         bad = [(name, network) for name, network in owners if not _finite_log(logs, name)]
         bad += [(name, None) for name in logs if name not in known and not _finite_log(logs, name)]
@@ -265,7 +245,7 @@ class ModeCollapseMonitor(keras.callbacks.Callback):
     def _generate(self):
         model = self.model
         if getattr(model, "conditional", False):
-            labels = np.arange(self.num_samples) % model.num_classes
+            labels = sampling.cycled_labels(self.num_samples, model.num_classes)
             return model.generate(labels=labels, seed=self.seed), labels
         return model.generate(self.num_samples, seed=self.seed), None
 

@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from kgan import data as data_lib
+from kgan import sampling
 from kgan.atomic import atomic_write, atomic_write_json
 from kgan.callbacks.guards import nonfinite_networks
 from kgan.image_grid import image_grid, save_image_grid
@@ -66,9 +67,8 @@ class SampleGrid(keras.callbacks.Callback):
             rows = model.num_classes
             columns = -(-num // rows)
             num = rows * columns
-            self._labels = np.repeat(np.arange(rows), columns).astype("int32")
-        rng = np.random.default_rng(self.seed)
-        self._latents = rng.standard_normal((num, model.latent_dim)).astype("float32")
+            self._labels = sampling.grid_labels(rows, columns)
+        self._latents = sampling.draw_latents(num, model.latent_dim, self.seed)
         self._columns = columns
 
     def on_epoch_end(self, epoch, logs=None):

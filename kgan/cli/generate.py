@@ -1,6 +1,7 @@
 """`kgan sample`, `kgan export` and `kgan evaluate`: use a trained model."""
 
 import argparse
+import json
 import os
 
 import numpy as np
@@ -141,6 +142,13 @@ def add_parsers(commands):
         "--signatures", help="comma-separated signatures to export (all the model has)"
     )
     export.add_argument("--no-check", action="store_true", help="skip the parity checks")
+    export.add_argument(
+        "--classifier-data",
+        metavar="DATA",
+        help="score a conditional image generator's class consistency in the parity check with "
+        "the reference classifier of DATA (e.g. mnist_5k; trained and cached on first use). "
+        "By default a run folder's own --data, when its classifier is cached",
+    )
 
     evaluate = commands.add_parser(
         "evaluate",
@@ -212,6 +220,7 @@ def _export(args):
     model = load_source(args.source)
     signatures = args.signatures.split(",") if args.signatures else None
     check = not args.no_check
+    classifier = _parity_classifier(args, model) if check else None
     written = []
     if "saved_model" in args.format:
         path = kgan.export.saved_model(
@@ -221,6 +230,7 @@ def _export(args):
             overwrite=args.overwrite,
             signatures=signatures,
             check=check,
+            classifier=classifier,
         )
         written.append(path)
     if "tflite" in args.format:
@@ -237,12 +247,32 @@ def _export(args):
             quantization = None if name == "none" else name
             written.append(
                 kgan.export.tflite(
-                    model, path, quantization=quantization, signatures=signatures, check=check
+                    model,
+                    path,
+                    quantization=quantization,
+                    signatures=signatures,
+                    check=check,
+                    classifier=classifier,
                 )
             )
     for path in written:
         print(f"wrote {path}")
     return 0
+
+
+def _parity_classifier(args, model):
+    """The classifier that scores class consistency in the parity checks, or None."""
+    if not getattr(model, "conditional", False) or len(getattr(model, "sample_shape", ())) != 3:
+        return None
+    if args.classifier_data:
+        return kgan.metrics.reference_classifier(args.classifier_data)[0]
+    state = os.path.join(os.fspath(args.source), RunCheckpoint.STATE_FILE)
+    if not os.path.isfile(state):
+        return None
+    with open(state) as f:
+        data = json.load(f).get("options", {}).get("data")
+    cached = kgan.metrics.cached_reference_classifier(data) if data else None
+    return None if cached is None else cached[0]
 
 
 def _evaluate(args):

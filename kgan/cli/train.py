@@ -1,6 +1,7 @@
 """`kgan train`: build, compile and fit a trainer, checkpointing every epoch."""
 
 import argparse
+import ast
 import csv
 import json
 import os
@@ -49,9 +50,35 @@ diverged and exit status 3; model.keras keeps the last epoch with finite weights
 """
 
 
-# The adversarial trainers of `build_trainer`, then the VAE family.
-MODELS = (*sorted(kgan.models.TRAINERS), "vae", "vaegan")
 LOSSES = tuple(kgan.losses.LOSSES)
+# Command-line options that are build options of a trainer (`Trainer.build_options`); each is
+# passed to `from_shape` when given, and refused for a trainer that does not declare it.
+BUILD_FLAGS = (
+    "latent_dim",
+    "width",
+    "d_width",
+    "spectral_norm",
+    "synchronized_batch_norm",
+    "loss",
+    "d_steps",
+    "gradient_penalty",
+    "r1",
+    "augment",
+    "pack",
+    "ema_decay",
+)
+
+
+def _option(text):
+    """`NAME=VALUE` -> `(name, value)`; the value is a Python literal, else a string."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip().isidentifier():
+        raise argparse.ArgumentTypeError(f"--option takes NAME=VALUE, e.g. beta=4.0; got {text!r}")
+    try:
+        value = ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        pass
+    return name.strip(), value
 
 
 def add_parser(commands):
@@ -63,7 +90,9 @@ def add_parser(commands):
         epilog=EPILOG_TRAIN,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    train.add_argument("model", choices=MODELS, help="which trainer to build")
+    train.add_argument(
+        "model", choices=kgan.models.list_trainers(), help="which trainer to build (registered)"
+    )
     train.add_argument(
         "--data",
         default="mnist_5k",
@@ -113,6 +142,14 @@ def add_parser(commands):
         default="none",
         help="cosine: every learning rate decays along a cosine to 1%% of its start over the "
         "--epochs of the first run (a resumed run keeps the schedule it started with)",
+    )
+    train.add_argument(
+        "--option",
+        type=_option,
+        action="append",
+        metavar="NAME=VALUE",
+        help="any other build option of the trainer (see its from_shape), e.g. beta=4.0; "
+        "repeatable",
     )
     train.add_argument("--image-size", type=_positive_int, nargs=2, metavar=("H", "W"))
     train.add_argument("--data-dir", help="TFDS data folder")
@@ -217,37 +254,9 @@ def _train_in_scope(args, strategy):
     decay_steps = None
     if not args.resume and options.get("lr_decay", "none") == "cosine":
         decay_steps = _decay_steps(dataset, args.epochs)
-    if not args.resume and options["model"] in ("vae", "vaegan"):
+    if not args.resume:
         shape = info.shape if image_size is None else (*image_size, info.shape[-1])
-        model = _build_vae_family(options, shape, decay_steps)
-    elif not args.resume:
-        shape = info.shape if image_size is None else (*image_size, info.shape[-1])
-        model = kgan.models.build_trainer(
-            options["model"],
-            shape,
-            num_classes=info.num_classes,
-            latent_dim=options["latent_dim"],
-            width=options["width"],
-            d_width=options["d_width"],
-            spectral_norm=options["spectral_norm"],
-            synchronized_batch_norm=options["synchronized_batch_norm"],
-            seed=options["seed"],
-            **{
-                k: options[k]
-                for k in (
-                    *("loss", "d_steps", "gradient_penalty", "r1"),
-                    *("augment", "ema_decay", "pack"),
-                )
-                if options[k] is not None
-            },
-        )
-        optimizers = {"d_optimizer": "auto", "g_optimizer": "auto"}
-        if options["lr"] is not None:
-            wasserstein = model.loss_name == "wasserstein"
-            betas = {"beta_1": 0.0, "beta_2": 0.9} if wasserstein else {"beta_1": 0.5}
-            optimizers = {key: keras.optimizers.Adam(options["lr"], **betas) for key in optimizers}
-        optimizers = _decayed(model, optimizers, decay_steps)
-        model.compile(**optimizers, jit_compile=not options["no_xla"])
+        model = _build(options, shape, info.num_classes, decay_steps)
     os.makedirs(args.out, exist_ok=True)
     history = os.path.join(args.out, "history.csv")
     if args.resume:
@@ -360,55 +369,35 @@ def _decay_steps(dataset, epochs):
     return batches * epochs
 
 
-def _decayed(model, optimizers, decay_steps):
-    """The optimizers (`"auto"` for the model's default), their learning rates on a cosine
-    decay to 1% over `decay_steps` updates; unchanged when `decay_steps` is None."""
-    if decay_steps is None:
-        return optimizers
-    decayed = {}
-    for key, optimizer in optimizers.items():
-        if optimizer == "auto":
-            optimizer = model._default_optimizer()
-        config = optimizer.get_config()
-        config["learning_rate"] = keras.optimizers.schedules.CosineDecay(
-            float(config["learning_rate"]), decay_steps, alpha=0.01
+def _build(options, shape, num_classes, decay_steps=None):
+    """Builds the registered trainer `options["model"]` from the given options, and compiles
+    it with its default optimizers (at `--lr`, on the cosine decay when asked)."""
+    trainer = kgan.models.get_trainer(options["model"])
+    given = {key: options[key] for key in BUILD_FLAGS if options.get(key) not in (None, False)}
+    given.update(dict(options.get("option") or ()))
+    refused = [key for key in given if key not in trainer.build_options]
+    if refused:
+        flags = ", ".join(
+            f"--{key.replace('_', '-')}" if key in BUILD_FLAGS else f"--option {key}"
+            for key in refused
         )
-        decayed[key] = type(optimizer).from_config(config)
-    return decayed
-
-
-def _build_vae_family(options, shape, decay_steps=None):
-    """Builds and compiles a VAE or VAEGAN; the adversarial options do not apply to them."""
-    adversarial = ("loss", "d_steps", "gradient_penalty", "r1", "augment", "ema_decay", "pack")
-    given = [f"--{k.replace('_', '-')}" for k in adversarial if options[k] is not None]
-    if options["spectral_norm"]:
-        given.append("--spectral-norm")
-    if options["model"] == "vae" and options["d_width"] is not None:
-        given.append("--d-width")
-    if options["model"] == "vae" and options.get("synchronized_batch_norm"):
-        given.append("--synchronized-batch-norm")
-    if given:
-        raise ValueError(f"{', '.join(given)}: not options of {options['model']}; drop them")
-    common = {
-        "latent_dim": options["latent_dim"],
-        "width": options["width"],
-        "seed": options["seed"],
-    }
-    if options["model"] == "vae":
-        model = kgan.models.build_vae(shape, **common)
-        optimizer = "auto" if options["lr"] is None else keras.optimizers.Adam(options["lr"])
-        optimizer = _decayed(model, {"optimizer": optimizer}, decay_steps)["optimizer"]
-        model.compile(optimizer=optimizer, jit_compile=not options["no_xla"])
-        return model
-    model = kgan.models.build_vaegan(
-        shape,
-        d_width=options["d_width"],
-        synchronized_batch_norm=options["synchronized_batch_norm"],
-        **common,
-    )
-    optimizers = {"e_optimizer": "auto", "g_optimizer": "auto", "d_optimizer": "auto"}
-    if options["lr"] is not None:
-        optimizers = {key: keras.optimizers.RMSprop(options["lr"]) for key in optimizers}
-    optimizers = _decayed(model, optimizers, decay_steps)
+        raise ValueError(
+            f"{flags}: not options of {options['model']}; its options are "
+            f"{', '.join(trainer.build_options) or 'none'}"
+        )
+    if "seed" in trainer.build_options:
+        given.setdefault("seed", options["seed"])
+    model = trainer.from_shape(shape, num_classes=num_classes, **given)
+    optimizers = {}
+    for name in model.optimizer_names:
+        optimizer = "auto"
+        if options["lr"] is not None:
+            optimizer = model.default_optimizer(name, learning_rate=options["lr"])
+        if decay_steps is not None:
+            optimizer = model.default_optimizer(name) if optimizer == "auto" else optimizer
+            start = float(optimizer.get_config()["learning_rate"])
+            schedule = keras.optimizers.schedules.CosineDecay(start, decay_steps, alpha=0.01)
+            optimizer = kgan.models.base.with_learning_rate(optimizer, schedule)
+        optimizers[name] = optimizer
     model.compile(**optimizers, jit_compile=not options["no_xla"])
     return model

@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from kgan import sampling
 from kgan.export import signatures as signatures_lib
 
 PSNR_PEAK_TO_PEAK = 2.0  # images in [-1, 1]
@@ -105,31 +106,19 @@ def _runner(exported):
     )
 
 
-def _default_classifier(model):
-    """The cached MNIST reference classifier for 28x28x1 10-class models; never trains one."""
-    shape = signatures_lib._sample_shape(model)
-    if not getattr(model, "conditional", False) or shape != (28, 28, 1):
-        return None
-    if getattr(model, "num_classes", None) != 10:
-        return None
-    from kgan.metrics.class_consistency import cached_reference_classifier
-
-    cached = cached_reference_classifier("mnist_5k")
-    return None if cached is None else cached[0]
-
-
 def _reference(model, name, function, inputs, seed):
     """The model's own outputs: `generate` through the Keras model's `generate`."""
     if name in ("generate", "sample") and hasattr(model, "generate"):
         latents = inputs.get("z")
         if name == "sample":
-            import tensorflow as tf
-
             n, d = int(inputs["num_samples"]), model.latent_dim
-            latents = tf.random.stateless_normal([n, d], seed=[int(inputs["seed"]), 0]).numpy()
+            latents = np.asarray(sampling.stateless_latents(n, d, int(inputs["seed"])))
         kwargs = {"latents": latents}
         if getattr(model, "conditional", False):
-            kwargs["labels"] = inputs.get("labels", np.arange(len(latents)) % model.num_classes)
+            labels = inputs.get("labels")
+            if labels is None:
+                labels = sampling.cycled_labels(len(latents), model.num_classes)
+            kwargs["labels"] = labels
         return model.generate(**kwargs)
     outputs = function(*[inputs[s.name] for s in signatures_lib.input_specs(function)])
     return np.asarray(next(iter(outputs.values())))
@@ -149,7 +138,7 @@ def _synthesized_data(model, specs, num_samples, seed):
     return {name: x for name in names}
 
 
-def check_parity(model, exported, num_samples=64, seed=0, classifier="auto", signatures=None):
+def check_parity(model, exported, num_samples=64, seed=0, classifier=None, signatures=None):
     """Runs a model and its export on the same inputs and compares the outputs.
 
     Every exported signature that the model also has is compared: `generate` against the Keras
@@ -164,10 +153,9 @@ def check_parity(model, exported, num_samples=64, seed=0, classifier="auto", sig
             `.tflite` file or a `kgan.export.TFLiteModel`.
         num_samples: rows per signature.
         seed: seed of the latents.
-        classifier: for conditional 28x28x1 models with 10 classes, a `keras.Model` scoring
-            class consistency of both; `"auto"` uses the MNIST reference classifier of
-            `kgan.metrics.reference_classifier` when it is cached (it never trains one here),
-            None skips it.
+        classifier: for a conditional image generator, a `keras.Model` from its images to class
+            scores (e.g. `kgan.metrics.reference_classifier("mnist_5k")[0]` for MNIST models)
+            that scores the class consistency of both; None skips it.
         signatures: names to compare; all that both have when None.
 
     Returns:
@@ -218,8 +206,6 @@ def check_parity(model, exported, num_samples=64, seed=0, classifier="auto", sig
     if images is not None:
         inputs, expected, got = images
         report.psnr = psnr(expected, got)
-        if classifier == "auto":
-            classifier = _default_classifier(model)
         if classifier is not None and "labels" in inputs:
             from kgan.metrics import class_consistency
 

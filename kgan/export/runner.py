@@ -5,6 +5,8 @@ import os
 
 import numpy as np
 
+from kgan import sampling
+
 METADATA_NAME = "kgan"
 
 
@@ -233,48 +235,26 @@ class TFLiteModel:
         if "z" not in details:
             raise ValueError(f"the generate signature takes {sorted(details)}, not z (latents)")
         latent_dim = int(details["z"]["shape_signature"][-1])
-        conditional = "labels" in details
-        num_classes = (self.metadata or {}).get("num_classes")
-        if labels is not None and not conditional:
-            raise ValueError("this generator is unconditional: do not pass labels")
-        if labels is not None and not np.isscalar(labels):
-            labels = np.asarray(labels)
-            if labels.ndim != 1:
-                raise ValueError(f"labels must be a 1-D array of ints; got shape {labels.shape}")
-            num_samples = labels.shape[0] if num_samples is None else num_samples
-        if latents is not None:
-            latents = np.asarray(latents, dtype="float32")
-            if latents.ndim != 2 or latents.shape[1] != latent_dim:
-                raise ValueError(f"latents must have shape (n, {latent_dim}); got {latents.shape}")
-            num_samples = latents.shape[0] if num_samples is None else num_samples
-        if num_samples is None:
-            raise ValueError("pass num_samples, latents or labels to say how many samples")
         _check_positive_int_or_none("batch_size", batch_size)
-        if not isinstance(num_samples, int | np.integer) or num_samples < 1:
-            raise ValueError(f"num_samples must be a positive int; got {num_samples!r}")
-        if latents is None:
+
+        def draw(n, seed):
             if (self.metadata or {}).get("latent_distribution", "normal") != "normal":
                 raise ValueError("this model's latents are not N(0, I): pass latents")
-            rng = np.random.default_rng(seed)
-            latents = rng.standard_normal((num_samples, latent_dim)).astype("float32")
-        elif latents.shape[0] != num_samples:
-            raise ValueError(f"got {latents.shape[0]} latents for num_samples={num_samples}")
-        inputs = {"z": latents}
-        if conditional:
-            if labels is None:
-                if num_classes is None:
-                    raise ValueError("the model does not say its number of classes: pass labels")
-                labels = np.arange(num_samples) % num_classes
-            elif np.isscalar(labels):
-                labels = np.full((num_samples,), labels)
-            if labels.shape[0] != num_samples:
-                raise ValueError(f"got {labels.shape[0]} labels for num_samples={num_samples}")
-            if num_classes is not None and (labels.min() < 0 or labels.max() >= num_classes):
-                raise ValueError(
-                    f"labels must be in [0, {num_classes}); got values from {labels.min()} to "
-                    f"{labels.max()}"
-                )
-            inputs["labels"] = labels.astype("int32")
+            return sampling.draw_latents(n, latent_dim, seed)
+
+        latents, labels = sampling.generation_inputs(
+            num_samples,
+            latents,
+            labels,
+            seed,
+            latent_dim=latent_dim,
+            num_classes=(self.metadata or {}).get("num_classes"),
+            conditional="labels" in details,
+            draw=draw,
+            who="this generator",
+        )
+        num_samples = latents.shape[0]
+        inputs = {"z": latents} if labels is None else {"z": latents, "labels": labels}
         step = batch_size or num_samples
         outputs = []
         for start in range(0, num_samples, step):

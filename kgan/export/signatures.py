@@ -15,7 +15,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kgan import __version__
+from kgan import sampling
+from kgan.version import __version__
 
 # The output name of functions that return a plain tensor ("images" for generators of images).
 OUTPUT_KEYS = {
@@ -250,10 +251,9 @@ def default_inputs(model, specs, num_samples, seed, data=None):
             value = np.asarray(data[name])
             inputs[name] = value.astype(spec.dtype.as_numpy_dtype)
         elif name == "z" and spec.dtype.is_floating:
-            rng = np.random.default_rng(seed)
-            inputs[name] = rng.standard_normal((num_samples, spec.shape[-1])).astype("float32")
+            inputs[name] = sampling.draw_latents(num_samples, spec.shape[-1], seed)
         elif name == "labels" and spec.dtype.is_integer and getattr(model, "num_classes", None):
-            inputs[name] = (np.arange(num_samples) % model.num_classes).astype("int32")
+            inputs[name] = sampling.cycled_labels(num_samples, model.num_classes)
         else:
             raise ValueError(
                 f"no values for the input {name!r} ({spec.dtype.name} "

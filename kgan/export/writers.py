@@ -39,10 +39,10 @@ def _exported(path, report):
     return path
 
 
-def _check(model, path, check, raise_above=None):
+def _check(model, path, check, raise_above=None, classifier=None):
     if not check:
         return None
-    report = parity_lib.check_parity(model, path)
+    report = parity_lib.check_parity(model, path, classifier=classifier)
     print(report, flush=True)
     if raise_above is not None and report.max_abs_error > raise_above:
         raise ValueError(
@@ -52,7 +52,9 @@ def _check(model, path, check, raise_above=None):
     return report
 
 
-def saved_model(model, export_dir, version=1, overwrite=False, signatures=None, check=True):
+def saved_model(
+    model, export_dir, version=1, overwrite=False, signatures=None, check=True, classifier=None
+):
     """Writes a model's inference functions as a SavedModel in TF Serving's layout.
 
     The folder `export_dir/<version>/` gets `saved_model.pb` and `variables/`, with one
@@ -80,6 +82,8 @@ def saved_model(model, export_dir, version=1, overwrite=False, signatures=None, 
         check: run `kgan.export.check_parity` on the written export before it is moved into
             place, print the report and attach it to the returned path as `.parity`; an error
             above 1e-4 raises `ValueError` and writes nothing.
+        classifier: a `keras.Model` that scores the class consistency of a conditional image
+            generator's samples in the parity check (see `kgan.export.check_parity`).
 
     Returns:
         The version folder's path (a `str` with the parity report as `.parity`).
@@ -108,7 +112,9 @@ def saved_model(model, export_dir, version=1, overwrite=False, signatures=None, 
     try:
         module = signatures_lib.ExportModule(functions, name=_module_name(model))
         tf.saved_model.save(module, temporary, signatures=module.signatures())
-        report = _check(model, temporary, check, raise_above=FLOAT32_TOLERANCE)
+        report = _check(
+            model, temporary, check, raise_above=FLOAT32_TOLERANCE, classifier=classifier
+        )
         if os.path.exists(final):
             retired = tempfile.mkdtemp(prefix=".old-", dir=export_dir)
             os.rename(final, os.path.join(retired, "version"))
@@ -200,6 +206,7 @@ def tflite(
     seed=0,
     per_channel_dense=False,
     subpixel=True,
+    classifier=None,
 ):
     """Converts a model's inference functions to one LiteRT (`.tflite`) model.
 
@@ -237,6 +244,8 @@ def tflite(
         check: run `kgan.export.check_parity` on the converted file, print the report and
             attach it to the returned path as `.parity`; for float32 an error above 1e-4
             raises `ValueError` and writes nothing (quantized files are reported, not judged).
+        classifier: a `keras.Model` that scores the class consistency of a conditional image
+            generator's samples in the parity check (see `kgan.export.check_parity`).
         integer_io: with `"int8"`, int8 float inputs and outputs (their scales are in the
             file; `kgan.export.TFLiteModel` converts for you).
         num_calibration_samples: calibration rows drawn per signature for `"int8"`.
@@ -320,7 +329,9 @@ def tflite(
         with open(temporary, "wb") as f:
             f.write(content)
         limit = FLOAT32_TOLERANCE if quantization is None else None
-        reports.append(_check(model, runner_lib.TFLiteModel(temporary), check, limit))
+        reports.append(
+            _check(model, runner_lib.TFLiteModel(temporary), check, limit, classifier)
+        )
 
     atomic_write(path, write)
     return _exported(path, reports[0])

@@ -3,6 +3,7 @@
 import numpy as np
 
 from kgan import data as data_lib
+from kgan import sampling
 from kgan.metrics import distances
 
 # Metric names accepted by `evaluate_model`, `score_features` and `kgan evaluate`, and the keys
@@ -101,7 +102,7 @@ def generate_for_evaluation(model, num_samples, seed=0):
     if not hasattr(model, "generate") or len(getattr(model, "sample_shape", ())) != 3:
         raise ValueError(f"{type(model).__name__} is not an image generator with generate()")
     if getattr(model, "conditional", False):
-        labels = (np.arange(num_samples) % model.num_classes).astype("int32")
+        labels = sampling.cycled_labels(num_samples, model.num_classes)
         return model.generate(labels=labels, seed=seed), labels
     return model.generate(num_samples=num_samples, seed=seed), None
 

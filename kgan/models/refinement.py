@@ -68,7 +68,7 @@ def discriminator_latent_refinement(
         raise ValueError(f"step_size must be a positive, finite number; got {step_size!r}")
     if not isinstance(batch_size, int | np.integer) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
-    latents, labels = model._generation_inputs(num_samples, latents, labels, seed)
+    latents, labels = model.generation_inputs(num_samples, latents, labels, seed)
     refine = _TRACED.get(model)
     if refine is None:  # traced once per model: later calls reuse the graph
         refine = _TRACED[model] = tf.function(_refine_fn(model), reduce_retracing=True)
@@ -89,7 +89,7 @@ _TRACED = weakref.WeakKeyDictionary()
 
 def _refine_fn(model):
     def energy(z, y):
-        x = model._generate_for_inference(z, y)
+        x = model._generate_batch(z, y)
         logits = model.discriminator(x if y is None else [x, y], training=False)
         return 0.5 * tf.reduce_sum(tf.square(z), axis=-1) - tf.reshape(logits, [-1])
 

@@ -11,6 +11,7 @@ largest logit seen so far, starting with the burn-in's.
 
 import numpy as np
 
+from kgan import sampling
 from kgan.models.gan import GAN
 
 LOGISTIC_LOSSES = ("non_saturating", "minimax")
@@ -87,7 +88,7 @@ def discriminator_rejection_sample(
         raise ValueError(f"burn_in must be an int >= 100; got {burn_in!r}")
     if model.conditional:
         if labels is None:
-            labels = np.arange(num_samples) % model.num_classes
+            labels = sampling.cycled_labels(num_samples, model.num_classes)
         labels = np.broadcast_to(np.asarray(labels), (num_samples,)).astype("int32")
     elif labels is not None:
         raise ValueError(f"{type(model).__name__} is unconditional: do not pass labels")
@@ -95,11 +96,12 @@ def discriminator_rejection_sample(
     rng = np.random.default_rng(seed)
 
     def candidates(n, wanted=None):
-        z = rng.standard_normal((n, model.latent_dim)).astype("float32")
+        z = sampling.draw_latents(n, model.latent_dim, rng=rng)
         if not model.conditional:
             x = model.generate(latents=z)
             return x, np.asarray(model.discriminator(x, training=False)).reshape(-1), None
-        y = (np.arange(n) % model.num_classes if wanted is None else wanted).astype("int32")
+        y = sampling.cycled_labels(n, model.num_classes) if wanted is None else wanted
+        y = y.astype("int32")
         x = model.generate(latents=z, labels=y)
         logits = model.discriminator([x, y], training=False)
         return x, np.asarray(logits).reshape(-1), y

@@ -3,7 +3,7 @@
 import tensorflow as tf
 
 
-def _resolve_jit_compile(model, jit_compile, run_eagerly):
+def resolve_jit_compile(model, jit_compile, run_eagerly):
     """`"auto"` -> XLA whenever every layer supports it; unlike Keras's "auto", on CPU too,
     where these steps run about twice as fast."""
     if jit_compile == "auto":
@@ -13,7 +13,7 @@ def _resolve_jit_compile(model, jit_compile, run_eagerly):
     return jit_compile
 
 
-class _StepXLA:
+class StepXLA:
     """Which parts of a step XLA compiles.
 
     Outside any `tf.distribute` strategy the step's math, after the checks of the data, is

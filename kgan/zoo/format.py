@@ -161,7 +161,7 @@ def save_to_preset(
     Example:
         >>> kgan.zoo.save_to_preset(cgan, "zoo/cgan_mnist", dataset="mnist_5k")
     """
-    from kgan import __version__
+    from kgan.version import __version__
     from kgan.zoo import golden
 
     preset_dir = os.path.abspath(os.fspath(preset_dir))

@@ -6,6 +6,8 @@ another Keras version) can be checked numerically with `check`.
 
 import numpy as np
 
+from kgan import sampling
+
 NUM_EXAMPLES = 8
 # Outputs near zero differ by float rounding only; rtol alone would reject them.
 RTOL, ATOL = 1e-3, 1e-5
@@ -38,8 +40,13 @@ def _inputs(model, name, specs, rng):
     values = []
     for _, shape, dtype in specs:
         if dtype.startswith("int"):
-            classes = getattr(model, "num_classes", None) or 10
-            values.append((np.arange(NUM_EXAMPLES) % classes).astype(dtype))
+            classes = getattr(model, "num_classes", None)
+            if not classes:
+                raise ValueError(
+                    f"{type(model).__name__}'s {name!r} takes integer labels but the model does "
+                    "not say its num_classes"
+                )
+            values.append(sampling.cycled_labels(NUM_EXAMPLES, classes).astype(dtype))
         elif hasattr(model, "means_"):
             # Points near the mixture's components, so every output is informative.
             means = np.asarray(model.means_, dtype="float64")

@@ -6,26 +6,10 @@
 
 from kgan.models.gan.inference import GANInferenceModule
 from kgan.models.gan.trainers import GAN, WGANGP, ConditionalGAN
-from kgan.models.step_xla import _resolve_jit_compile, _StepXLA
-from kgan.models.trainer_mixin import (
-    _resolve_loss_scaling,
-    _resolve_optimizer,
-    _skip_symbolic_build,
-)
 
 # Saved models and preset metadata record the module of a trainer's class: this package.
 for _trainer in (GAN, ConditionalGAN, WGANGP):
     _trainer.__module__ = __name__
 del _trainer
 
-__all__ = [
-    "GAN",
-    "WGANGP",
-    "ConditionalGAN",
-    "GANInferenceModule",
-    "_StepXLA",
-    "_resolve_jit_compile",
-    "_resolve_loss_scaling",
-    "_resolve_optimizer",
-    "_skip_symbolic_build",
-]
+__all__ = ["GAN", "WGANGP", "ConditionalGAN", "GANInferenceModule"]

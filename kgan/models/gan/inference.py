@@ -1,7 +1,9 @@
-"""A trained GAN's generation: `generate` for numpy callers, `GANInferenceModule` for export."""
+"""A trained GAN's generation (`generate` itself is `kgan.models.Trainer.generate`) and
+`GANInferenceModule` for export."""
 
-import numpy as np
 import tensorflow as tf
+
+from kgan import sampling
 
 
 class GANInferenceMixin:
@@ -9,82 +11,10 @@ class GANInferenceMixin:
 
     # Generation -----------------------------------------------------------------------------
 
-    def generate(self, num_samples=None, latents=None, labels=None, seed=None, batch_size=256):
-        """Generates samples in the data's range (images in [-1, 1]).
-
-        With `ema_decay` set, the moving average of the generator draws them.
-
-        Args:
-            num_samples: how many samples; inferred from `latents` or `labels` when omitted.
-            latents: `[n, latent_dim]` latents; drawn from N(0, I) when omitted.
-            labels: `[n]` int class labels of a conditional model; when omitted, the classes
-                are cycled `0, 1, ..., num_classes - 1, 0, ...`. An int gives every sample
-                that class.
-            seed: int seed of the drawn latents, for reproducible samples.
-            batch_size: samples per generator call.
-
-        Returns:
-            A numpy array `[n, *sample_shape]` of float32.
-
-        Example:
-            >>> grid = cgan.generate(labels=np.repeat(np.arange(10), 8), seed=0)
-        """
-        latents, labels = self._generation_inputs(num_samples, latents, labels, seed)
-        if self._generate_fn is None:
-            self._generate_fn = tf.function(self._generate_for_inference, reduce_retracing=True)
-        outputs = []
-        for start in range(0, latents.shape[0], batch_size):
-            z = latents[start : start + batch_size]
-            y = None if labels is None else labels[start : start + batch_size]
-            outputs.append(np.asarray(self._generate_fn(z, y)))
-        return np.concatenate(outputs, axis=0)
-
-    def _generate_for_inference(self, latents, labels):
+    def _generate_batch(self, latents, labels):
+        """The samples of `generate`: with `ema_decay` set, the moving average draws them."""
         generator = self.ema_generator if self.ema_generator is not None else self.generator
         return generator(self._net_inputs(latents, labels), training=False)
-
-    def _generation_inputs(self, num_samples, latents, labels, seed):
-        if labels is not None and not self.conditional:
-            raise ValueError(f"{type(self).__name__} is unconditional: do not pass labels")
-        if labels is not None and not np.isscalar(labels):
-            labels = np.asarray(labels)
-            if labels.ndim != 1:
-                raise ValueError(f"labels must be a 1-D array of ints; got shape {labels.shape}")
-            if num_samples is None:
-                num_samples = labels.shape[0]
-        if latents is not None:
-            latents = np.asarray(latents, dtype="float32")
-            if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
-                raise ValueError(
-                    f"latents must have shape (n, {self.latent_dim}); got {latents.shape}"
-                )
-            if num_samples is None:
-                num_samples = latents.shape[0]
-        if num_samples is None:
-            raise ValueError("pass num_samples, latents or labels to say how many samples")
-        if not isinstance(num_samples, int | np.integer) or num_samples < 1:
-            raise ValueError(f"num_samples must be a positive int; got {num_samples!r}")
-        if latents is None:
-            rng = np.random.default_rng(seed)
-            latents = rng.standard_normal((num_samples, self.latent_dim)).astype("float32")
-        elif latents.shape[0] != num_samples:
-            raise ValueError(f"got {latents.shape[0]} latents for num_samples={num_samples}")
-        if not self.conditional:
-            return latents, None
-        if labels is None:
-            labels = np.arange(num_samples) % self.num_classes
-        elif np.isscalar(labels):
-            labels = np.full((num_samples,), labels)
-        if labels.shape[0] != num_samples:
-            raise ValueError(f"got {labels.shape[0]} labels for num_samples={num_samples}")
-        if not np.issubdtype(labels.dtype, np.integer):
-            raise ValueError(f"labels must be integers; got dtype {labels.dtype}")
-        if labels.min() < 0 or labels.max() >= self.num_classes:
-            raise ValueError(
-                f"labels must be in [0, {self.num_classes}); got values from {labels.min()} "
-                f"to {labels.max()}"
-            )
-        return latents, labels.astype("int32")
 
     # Export ---------------------------------------------------------------------------------
 
@@ -158,12 +88,10 @@ class GANInferenceModule(tf.Module):
         return {self._key: tf.cast(samples, tf.float32)}
 
     def _sample(self, num_samples, seed):
-        z = tf.random.stateless_normal(
-            tf.stack([num_samples, self._latent_dim]), seed=tf.stack([seed, 0])
-        )  # [num_samples, latent_dim]
+        z = sampling.stateless_latents(num_samples, self._latent_dim, seed)
         labels = None
         if self._num_classes is not None:
-            labels = tf.range(num_samples, dtype=tf.int32) % self._num_classes
+            labels = sampling.cycled_labels_graph(num_samples, self._num_classes)
         return self._outputs(z, labels)
 
     def signatures(self):

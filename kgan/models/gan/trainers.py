@@ -4,18 +4,30 @@ import keras
 
 from kgan import augment as augment_lib
 from kgan import losses as losses_lib
+from kgan import networks
+from kgan.models.base import Trainer, register_trainer
 from kgan.models.gan.inference import GANInferenceMixin
 from kgan.models.gan.training import GANTrainingMixin
-from kgan.models.seed_state import SeedStateMixin
-from kgan.models.step_xla import _StepXLA
-from kgan.models.trainer_mixin import TrainerMixin, _resolve_loss_scaling, _resolve_optimizer
-from kgan.zoo.mixin import PresetMixin
+from kgan.models.step_xla import StepXLA
+
+# The trainer's own options, beside the networks' (see `GAN.from_shape`).
+_GAN_OPTIONS = (
+    "loss",
+    "d_steps",
+    "gradient_penalty",
+    "r1",
+    "r1_interval",
+    "seed",
+    "ema_decay",
+    "augment",
+    "pack",
+    "top_k",
+    "top_k_decay",
+)
 
 
-@keras.saving.register_keras_serializable(package="kgan")
-class GAN(
-    PresetMixin, SeedStateMixin, TrainerMixin, GANTrainingMixin, GANInferenceMixin, keras.Model
-):
+@register_trainer("gan")
+class GAN(GANTrainingMixin, GANInferenceMixin, Trainer):
     """A generative adversarial network trained with `model.fit`.
 
     One `train_step` serves the whole family: the loss is chosen by name, the discriminator
@@ -73,8 +85,116 @@ class GAN(
     """
 
     conditional = False
-    _network_keys = ("generator", "discriminator")
-    _optimizer_keys = ("d_optimizer", "g_optimizer")
+    network_names = ("generator", "discriminator")
+    optimizer_names = ("d_optimizer", "g_optimizer")
+    loss_owners = (
+        ("d_loss", "discriminator"),
+        ("penalty", "discriminator"),
+        ("g_loss", "generator"),
+    )
+    inference_names = ("generate", "sample")
+    build_options = (
+        "latent_dim",
+        "width",
+        "d_width",
+        "spectral_norm",
+        "dropout",
+        "synchronized_batch_norm",
+        *_GAN_OPTIONS,
+    )
+
+    @classmethod
+    def from_shape(
+        cls,
+        shape,
+        num_classes=None,
+        latent_dim=None,
+        width=None,
+        d_width=None,
+        spectral_norm=False,
+        dropout=0.0,
+        synchronized_batch_norm=False,
+        **options,
+    ):
+        """Builds the trainer and its networks for data of a given shape.
+
+        Image data (`shape` of rank 3) gets the DCGAN-style networks, vector data (rank 1) the
+        MLPs.
+
+        Args:
+            shape: per-example shape, e.g. `(28, 28, 1)` or `(2,)`.
+            num_classes: number of classes; required by conditional trainers, ignored by the
+                others.
+            latent_dim: latent size; 64 for images, 2 for vectors when None.
+            width: the generator's width (`width` of the DCGAN builders, 32 when None; the
+                MLPs' hidden units, 128 when None).
+            d_width: the discriminator's width; when None, `width` for images and twice the
+                generator's for vectors (a wide discriminator resolves the tight modes of the
+                2-D mixtures, see benchmarks/mode_coverage.py).
+            spectral_norm: spectral normalization in the discriminator.
+            dropout: dropout before the discriminator's head (images only).
+            synchronized_batch_norm: batch statistics of the image generator over the global
+                batch under a `tf.distribute` strategy (see `kgan.networks.dcgan_generator`).
+            **options: passed to the trainer (`loss`, `d_steps`, `r1`, `seed`, ...); with
+                `pack` the discriminator is built for packed samples.
+
+        Returns:
+            An uncompiled trainer.
+
+        Example:
+            >>> cgan = kgan.ConditionalGAN.from_shape((28, 28, 1), num_classes=10)
+        """
+        unknown = [key for key in options if key not in _GAN_OPTIONS]
+        if unknown:
+            raise ValueError(
+                f"{', '.join(unknown)}: not options of {cls.__name__}; its options are "
+                f"{', '.join(cls.build_options)}"
+            )
+        if cls.conditional and num_classes is None:
+            raise ValueError(
+                f"model {cls.trainer_name or cls.__name__!r} is conditional: pass num_classes "
+                "(the data has no labels?)"
+            )
+        classes = num_classes if cls.conditional else None
+        shape = tuple(shape)
+        pack = options.get("pack", 1)
+        # The trainer reports bad values, and a pack on a conditional model.
+        pack = pack if isinstance(pack, int) and pack >= 1 and classes is None else 1
+        d_shape = (*shape[:-1], shape[-1] * pack) if shape else shape
+        if len(shape) == 3:
+            # Small enough to train on two CPU cores in minutes (see benchmarks/cgan_mnist.py).
+            latent_dim = latent_dim or 64
+            width = width or 32
+            generator = networks.dcgan_generator(
+                shape,
+                latent_dim,
+                classes,
+                width=width,
+                synchronized_batch_norm=synchronized_batch_norm,
+            )
+            discriminator = networks.dcgan_discriminator(
+                d_shape,
+                classes,
+                width=d_width or width,
+                spectral_norm=spectral_norm,
+                dropout=dropout,
+            )
+        elif len(shape) == 1:
+            latent_dim = latent_dim or 2
+            width = width or 128
+            d_units = (d_width or 2 * width,) * 3
+            generator = networks.mlp_generator(
+                shape[0], latent_dim, classes, hidden_units=(width,) * 3
+            )
+            discriminator = networks.mlp_discriminator(
+                d_shape[0], classes, hidden_units=d_units, spectral_norm=spectral_norm
+            )
+        else:
+            raise ValueError(
+                "shape must be (height, width, channels) for images or (dim,) for vectors; got "
+                f"{shape}"
+            )
+        return cls(generator, discriminator, **options)
 
     def __init__(
         self,
@@ -167,9 +287,8 @@ class GAN(
         self.penalty_tracker = (
             keras.metrics.Mean(name="penalty") if (self.gradient_penalty or self.r1) else None
         )
-        self._generate_fn = None
         self._step_jit = False
-        self._xla = _StepXLA(self, enabled=False)
+        self._xla = StepXLA(self, enabled=False)
         # The networks arrive built, so the trainer is too; this lets Keras save its own state
         # (the seed generator) with the weights.
         self.built = True
@@ -268,27 +387,36 @@ class GAN(
             steps_per_execution=steps_per_execution,
             run_eagerly=run_eagerly,
         )
-        jit_compile = self._compile_step(jit_compile, run_eagerly)
-        d_optimizer = _resolve_optimizer(d_optimizer, self._default_optimizer, "d_optimizer")
-        g_optimizer = _resolve_optimizer(g_optimizer, self._default_optimizer, "g_optimizer")
-        if d_optimizer is g_optimizer:
-            raise ValueError("d_optimizer and g_optimizer must be two distinct optimizers")
-        self.d_optimizer = _resolve_loss_scaling(self, d_optimizer)
-        self.g_optimizer = _resolve_loss_scaling(self, g_optimizer)
+        self._compile_step(jit_compile, run_eagerly)
+        optimizers = self._resolve_optimizers(
+            {"d_optimizer": d_optimizer, "g_optimizer": g_optimizer}
+        )
+        self.d_optimizer = optimizers["d_optimizer"]
+        self.g_optimizer = optimizers["g_optimizer"]
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
-        self._jit_compile_setting = jit_compile
 
-    def _default_optimizer(self):
-        # Radford et al. 2016: Adam, learning rate 2e-4, beta_1 0.5.
-        return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5, beta_2=0.999)
+    def default_optimizer(self, name="d_optimizer", learning_rate=None):
+        """Adam(2e-4, beta_1=0.5) for both networks (Radford et al. 2016).
+
+        With a `learning_rate` given, the betas follow the loss: (0, 0.9) for the Wasserstein
+        loss (Gulrajani et al. 2017), else (0.5, 0.999).
+        """
+        if learning_rate is None:
+            return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5, beta_2=0.999)
+        if self.loss_name == "wasserstein":
+            return keras.optimizers.Adam(learning_rate, beta_1=0.0, beta_2=0.9)
+        return keras.optimizers.Adam(learning_rate, beta_1=0.5, beta_2=0.999)
+
+    def _extra_network_names(self):
+        return ("ema_generator",)
 
     def call(self, inputs, training=False):
         """Runs the generator: `inputs` is latents, or `[latents, labels]` when conditional."""
         return self.generator(inputs, training=training)
 
 
-@keras.saving.register_keras_serializable(package="kgan")
+@register_trainer("cgan")
 class ConditionalGAN(GAN):
     """A class-conditional GAN: both networks take the labels (see `kgan.networks`).
 
@@ -307,7 +435,7 @@ class ConditionalGAN(GAN):
     conditional = True
 
 
-@keras.saving.register_keras_serializable(package="kgan")
+@register_trainer("wgan_gp")
 class WGANGP(GAN):
     """Wasserstein GAN with gradient penalty (Gulrajani et al. 2017), unconditional.
 
@@ -347,5 +475,9 @@ class WGANGP(GAN):
             **kwargs,
         )
 
-    def _default_optimizer(self):
-        return keras.optimizers.Adam(learning_rate=1e-4, beta_1=0.0, beta_2=0.9)
+    def default_optimizer(self, name="d_optimizer", learning_rate=None):
+        """Adam(1e-4, beta_1=0, beta_2=0.9) for both networks (Gulrajani et al. 2017); with a
+        `learning_rate` given, as `kgan.GAN.default_optimizer`."""
+        if learning_rate is None:
+            return keras.optimizers.Adam(learning_rate=1e-4, beta_1=0.0, beta_2=0.9)
+        return super().default_optimizer(name, learning_rate)

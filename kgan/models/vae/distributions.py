@@ -5,17 +5,19 @@ import numpy as np
 import tensorflow_probability as tfp
 from keras import ops
 
+from kgan.models.encoder_decoder import POSTERIOR_MIN_SCALE
+
 tfd = tfp.distributions
 
 LIKELIHOODS = ("bernoulli", "gaussian", "laplace")
 PRIORS = ("normal", "mixture")
 KL_ESTIMATORS = ("auto", "analytic", "monte_carlo")
-# Floors that keep the softplus scales away from zero.
-_POSTERIOR_MIN_SCALE = 1e-4
+# The floor that keeps the likelihood's softplus scales away from zero.
 _LIKELIHOOD_MIN_SCALE = 1e-3
 
 
-def _inverse_softplus(y):
+def inverse_softplus(y):
+    """`x` with `softplus(x) = y`, float32 (for initial and assigned raw scales)."""
     y = np.asarray(y, dtype="float64")
     return (y + np.log(-np.expm1(-y))).astype("float32")
 
@@ -23,17 +25,12 @@ def _inverse_softplus(y):
 class VAEDistributionsMixin:
     """The `tfd` distributions of `kgan.models.VAE` (see there for the options they read)."""
 
-    def _posterior_params(self, x, training=False):
-        params = ops.cast(self.encoder(x, training=training), "float32")  # [batch, 2 latent]
-        loc, raw = params[:, : self.latent_dim], params[:, self.latent_dim :]
-        return loc, ops.softplus(raw) + _POSTERIOR_MIN_SCALE
-
     def _prior(self):
         if self.prior == "normal":
             return tfd.MultivariateNormalDiag(
                 loc=ops.zeros((self.latent_dim,)), scale_diag=ops.ones((self.latent_dim,))
             )
-        scales = ops.softplus(self.prior_raw_scales.value) + _POSTERIOR_MIN_SCALE  # [k, latent]
+        scales = ops.softplus(self.prior_raw_scales.value) + POSTERIOR_MIN_SCALE  # [k, latent]
         return tfd.MixtureSameFamily(
             tfd.Categorical(logits=self.prior_logits.value),
             tfd.MultivariateNormalDiag(loc=self.prior_means.value, scale_diag=scales),

@@ -1,14 +1,14 @@
-"""The VAE's prior outside the step: `prior_distribution`, and for the learnable mixture prior,
-setting it from a fitted mixture and clustering with it."""
+"""The VAE's learnable mixture prior outside the step: setting it from a fitted mixture and
+clustering with it."""
 
 import numpy as np
 
-from kgan.models.vae.distributions import _POSTERIOR_MIN_SCALE, _inverse_softplus
+from kgan.models.encoder_decoder import POSTERIOR_MIN_SCALE
+from kgan.models.vae.distributions import inverse_softplus
 
 
 class MixturePriorMixin:
-    """The prior's methods of `kgan.models.VAE`; all but `prior_distribution` need
-    `prior="mixture"`."""
+    """The mixture prior's methods of `kgan.models.VAE`; they need `prior="mixture"`."""
 
     def _require_mixture(self, method):
         if self.prior != "mixture":
@@ -22,16 +22,7 @@ class MixturePriorMixin:
         logits = np.asarray(self.prior_logits.numpy(), "float64")
         weights = np.exp(logits - logits.max())
         scales = np.log1p(np.exp(np.asarray(self.prior_raw_scales.numpy(), "float64")))
-        return weights / weights.sum(), self.prior_means.numpy(), scales + _POSTERIOR_MIN_SCALE
-
-    def prior_distribution(self):
-        """p(z) as a `tfd` distribution: N(0, I), or the mixture built from its current weights.
-
-        Example:
-            >>> vae.prior_distribution().sample(5, seed=0).shape
-            TensorShape([5, 16])
-        """
-        return self._prior()
+        return weights / weights.sum(), self.prior_means.numpy(), scales + POSTERIOR_MIN_SCALE
 
     def set_prior(self, weights, means, variances):
         """Sets the mixture prior, e.g. from a diagonal Gaussian mixture fitted to latents.
@@ -61,10 +52,10 @@ class MixturePriorMixin:
             )
         if np.any(weights <= 0) or np.any(variances <= 0):
             raise ValueError("set_prior needs positive weights and positive variances")
-        scales = np.maximum(np.sqrt(variances) - _POSTERIOR_MIN_SCALE, 1e-6)
+        scales = np.maximum(np.sqrt(variances) - POSTERIOR_MIN_SCALE, 1e-6)
         self.prior_logits.assign(np.log(weights / weights.sum()).astype("float32"))
         self.prior_means.assign(means.astype("float32"))
-        self.prior_raw_scales.assign(_inverse_softplus(scales))
+        self.prior_raw_scales.assign(inverse_softplus(scales))
 
     def cluster_probabilities(self, x, batch_size=256):
         """q(c|x): each component's responsibility for the posterior mean (VaDE's rule).

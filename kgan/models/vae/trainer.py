@@ -5,32 +5,29 @@ import numbers
 import keras
 from keras import ops
 
-from kgan.models.seed_state import SeedStateMixin
-from kgan.models.step_xla import _StepXLA
-from kgan.models.trainer_mixin import TrainerMixin, _resolve_loss_scaling, _resolve_optimizer
+from kgan import networks
+from kgan.models.base import register_trainer
+from kgan.models.encoder_decoder import EncoderDecoderTrainer
+from kgan.models.step_xla import StepXLA
 from kgan.models.vae.distributions import (
     KL_ESTIMATORS,
     LIKELIHOODS,
     PRIORS,
     VAEDistributionsMixin,
-    _inverse_softplus,
+    inverse_softplus,
 )
 from kgan.models.vae.inference import VAEInferenceMixin
 from kgan.models.vae.mixture_prior import MixturePriorMixin
 from kgan.models.vae.training import VAETrainingMixin
-from kgan.zoo.mixin import PresetMixin
 
 
-@keras.saving.register_keras_serializable(package="kgan")
+@register_trainer("vae")
 class VAE(
-    PresetMixin,
-    SeedStateMixin,
-    TrainerMixin,
     VAEDistributionsMixin,
     VAETrainingMixin,
     VAEInferenceMixin,
     MixturePriorMixin,
-    keras.Model,
+    EncoderDecoderTrainer,
 ):
     """A variational autoencoder (Kingma & Welling 2014) trained with `model.fit`.
 
@@ -80,16 +77,76 @@ class VAE(
         >>> log_px = vae.log_likelihood(x_test, num_samples=1000)  # [n] nats
     """
 
-    # Unconditional, as the CLI and the callbacks ask of every trainer.
-    conditional = False
-    num_classes = None
-    _network_keys = ("encoder", "decoder")
-    _optimizer_keys = ("optimizer",)
+    network_names = ("encoder", "decoder")
+    optimizer_names = ("optimizer",)
+    loss_owners = (
+        ("kl", "encoder"),
+        ("reconstruction", "decoder"),
+        ("loss", "encoder and decoder"),
+    )
+    build_options = (
+        "latent_dim",
+        "likelihood",
+        "prior",
+        "width",
+        "scale",
+        "num_components",
+        "beta",
+        "kl",
+        "seed",
+    )
 
-    @property
-    def sample_shape(self):
-        """The shape of one example, `data_shape` (named as on the GAN trainers)."""
-        return self.data_shape
+    @classmethod
+    def from_shape(
+        cls,
+        shape,
+        num_classes=None,
+        latent_dim=None,
+        likelihood=None,
+        prior="normal",
+        width=None,
+        **options,
+    ):
+        """Builds a VAE and its networks for data of a given shape.
+
+        Image data (`shape` of rank 3) gets the convolutional encoder and decoder, vector data
+        (rank 1) the MLPs (see `kgan.networks.vae_encoder`).
+
+        Args:
+            shape: per-example shape, e.g. `(28, 28, 1)` or `(2,)`.
+            num_classes: ignored (the VAE learns without labels).
+            latent_dim: latent size; 16 for images, 2 for vectors when None.
+            likelihood: `"bernoulli"`, `"gaussian"` or `"laplace"`; when None, Bernoulli for
+                images and Gaussian for vectors.
+            prior: `"normal"` or `"mixture"`.
+            width: the networks' width (`width` of the convolutional builders, 32 when None;
+                the MLPs' two hidden layers, 256 units each when None).
+            **options: passed to the VAE (`scale`, `num_components`, `beta`, `kl`, `seed`).
+
+        Returns:
+            An uncompiled VAE.
+
+        Example:
+            >>> vae = kgan.models.VAE.from_shape((28, 28, 1), latent_dim=16, seed=0)
+        """
+        cls.check_build_options(options)
+        shape = tuple(shape)
+        if len(shape) == 3:
+            latent_dim = latent_dim or 16
+            likelihood = likelihood or "bernoulli"
+            sizes = {"width": width or 32}
+        elif len(shape) == 1:
+            latent_dim = latent_dim or 2
+            likelihood = likelihood or "gaussian"
+            sizes = {"hidden_units": (width or 256,) * 2}
+        else:
+            raise ValueError(
+                "shape must be (height, width, channels) for images or (dim,) for vectors; got "
+                f"{shape}"
+            )
+        encoder = networks.vae_encoder(shape, latent_dim, **sizes)
+        decoder = networks.vae_decoder(shape, latent_dim, **sizes)
+        return cls(encoder, decoder, likelihood=likelihood, prior=prior, **options)
 
     def __init__(
         self,
@@ -152,7 +209,7 @@ class VAE(
             )
             self.prior_raw_scales = self.add_weight(
                 shape=(k, d),
-                initializer=keras.initializers.Constant(float(_inverse_softplus(1.0))),
+                initializer=keras.initializers.Constant(float(inverse_softplus(1.0))),
                 name="prior_raw_scales",
             )
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -160,9 +217,7 @@ class VAE(
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
         self._step_jit = False
-        self._xla = _StepXLA(self, enabled=False)
-        self._encode_fn = None
-        self._decode_fn = None
+        self._xla = StepXLA(self, enabled=False)
         self._iwae_fn = None
         # The networks arrive built, so the trainer is too; this lets Keras save its own weights
         # (prior, log-scale) and the seed generator.
@@ -270,20 +325,19 @@ class VAE(
             steps_per_execution: steps run per traced call, as in `keras.Model.compile`.
             run_eagerly: run the step eagerly (for debugging).
         """
-        optimizer = _resolve_optimizer(optimizer, self._default_optimizer, "optimizer")
-        optimizer = _resolve_loss_scaling(self, optimizer)
+        optimizer = self._resolve_optimizers({"optimizer": optimizer})["optimizer"]
         super().compile(
             optimizer=optimizer,
             jit_compile=False,
             steps_per_execution=steps_per_execution,
             run_eagerly=run_eagerly,
         )
-        jit_compile = self._compile_step(jit_compile, run_eagerly)
-        self._jit_compile_setting = jit_compile
+        self._compile_step(jit_compile, run_eagerly)
         self.optimizer.build(self.trainable_variables)
 
-    def _default_optimizer(self):
-        return keras.optimizers.Adam(learning_rate=1e-3)
+    def default_optimizer(self, name="optimizer", learning_rate=None):
+        """Adam with learning rate 1e-3 (or `learning_rate`)."""
+        return keras.optimizers.Adam(learning_rate=1e-3 if learning_rate is None else learning_rate)
 
     def call(self, inputs, training=False):
         """Reconstructs `inputs` through the posterior mean, in the data's range."""

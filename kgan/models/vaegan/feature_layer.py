@@ -11,9 +11,14 @@ def _producer(tensor):
     return tensor._keras_history.operation
 
 
-def _default_feature_layer(discriminator):
+def output_layer(network):
+    """The layer that produces `network`'s (first) output."""
+    return _producer(network.outputs[0])
+
+
+def default_feature_layer(discriminator):
     """The name of the last hidden layer: the input of the logit head, before any dropout."""
-    layer = _producer(discriminator.outputs[0])
+    layer = output_layer(discriminator)
     # Weightless output layers (a linear Activation casting the logits) lead back to the head.
     while not layer.weights and not isinstance(layer, keras.layers.InputLayer):
         layer = _producer(layer._inbound_nodes[0].input_tensors[0])

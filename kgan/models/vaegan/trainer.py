@@ -8,27 +8,18 @@ import tensorflow_probability as tfp
 from keras import ops
 
 from kgan import losses as losses_lib
-from kgan.models.seed_state import SeedStateMixin
-from kgan.models.step_xla import _StepXLA
-from kgan.models.trainer_mixin import TrainerMixin, _resolve_loss_scaling, _resolve_optimizer
-from kgan.models.vae import VAE
-from kgan.models.vaegan.feature_layer import _default_feature_layer, _producer
-from kgan.models.vaegan.inference import VAEGANInferenceMixin
+from kgan import networks
+from kgan.models.base import register_trainer
+from kgan.models.encoder_decoder import EncoderDecoderTrainer
+from kgan.models.step_xla import StepXLA
+from kgan.models.vaegan.feature_layer import default_feature_layer, output_layer
 from kgan.models.vaegan.training import VAEGANTrainingMixin
-from kgan.zoo.mixin import PresetMixin
 
 tfd = tfp.distributions
 
 
-@keras.saving.register_keras_serializable(package="kgan")
-class VAEGAN(
-    PresetMixin,
-    SeedStateMixin,
-    TrainerMixin,
-    VAEGANTrainingMixin,
-    VAEGANInferenceMixin,
-    keras.Model,
-):
+@register_trainer("vaegan")
+class VAEGAN(VAEGANTrainingMixin, EncoderDecoderTrainer):
     """VAE-GAN (Larsen et al. 2016, "Autoencoding beyond pixels using a learned similarity
     metric"), trained with `model.fit`.
 
@@ -92,16 +83,78 @@ class VAEGAN(
         >>> samples = vaegan.generate(64, seed=0)
     """
 
-    # Unconditional, as the CLI and the callbacks ask of every trainer.
-    conditional = False
-    num_classes = None
-    _network_keys = ("encoder", "decoder", "discriminator")
-    _optimizer_keys = ("e_optimizer", "g_optimizer", "d_optimizer")
+    data_noun = "images"
+    network_names = ("encoder", "decoder", "discriminator")
+    optimizer_names = ("e_optimizer", "g_optimizer", "d_optimizer")
+    loss_owners = (
+        ("kl", "encoder"),
+        ("reconstruction", "encoder and decoder"),
+        ("pixel_mse", "decoder"),
+        ("d_loss", "discriminator"),
+        ("g_loss", "decoder"),
+    )
+    build_options = (
+        "latent_dim",
+        "width",
+        "d_width",
+        "synchronized_batch_norm",
+        "feature_layer",
+        "gamma",
+        "beta",
+        "seed",
+    )
 
-    @property
-    def sample_shape(self):
-        """The shape of one example, `data_shape` (named as on the GAN trainers)."""
-        return self.data_shape
+    @classmethod
+    def from_shape(
+        cls,
+        shape,
+        num_classes=None,
+        latent_dim=None,
+        width=None,
+        d_width=None,
+        synchronized_batch_norm=False,
+        **options,
+    ):
+        """Builds a VAE-GAN and its networks for images of a given shape.
+
+        The encoder is `kgan.networks.vae_encoder`, the decoder `kgan.networks.dcgan_generator`
+        (tanh images in [-1, 1]) and the discriminator `kgan.networks.dcgan_discriminator`.
+
+        Args:
+            shape: per-image shape `(height, width, channels)`, sides divisible by 4.
+            num_classes: ignored (the VAE-GAN learns without labels).
+            latent_dim: latent size; 32 when None.
+            width: the encoder's and decoder's width (`width` of their builders), 32 when None.
+            d_width: the discriminator's width; `width` when None.
+            synchronized_batch_norm: batch statistics of the decoder over the global batch
+                under a `tf.distribute` strategy (see `kgan.networks.dcgan_generator`).
+            **options: passed to the VAEGAN (`feature_layer`, `gamma`, `beta`, `seed`; also
+                `loss`, which the command line leaves at its default).
+
+        Returns:
+            An uncompiled VAEGAN.
+
+        Example:
+            >>> vaegan = kgan.models.VAEGAN.from_shape((28, 28, 1), latent_dim=32, seed=0)
+        """
+        cls.check_build_options({k: v for k, v in options.items() if k != "loss"})
+        shape = tuple(shape)
+        if len(shape) != 3:
+            raise ValueError(
+                f"VAEGAN works on images: shape must be (height, width, channels); got {shape}"
+            )
+        latent_dim = latent_dim or 32
+        width = width or 32
+        encoder = networks.vae_encoder(shape, latent_dim, width=width)
+        decoder = networks.dcgan_generator(
+            shape,
+            latent_dim,
+            width=width,
+            synchronized_batch_norm=synchronized_batch_norm,
+            name="decoder",
+        )
+        discriminator = networks.dcgan_discriminator(shape, width=d_width or width)
+        return cls(encoder, decoder, discriminator, **options)
 
     def __init__(
         self,
@@ -169,9 +222,7 @@ class VAEGAN(
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.pixel_mse_tracker = keras.metrics.Mean(name="pixel_mse")
         self._step_jit = False
-        self._xla = _StepXLA(self, enabled=False)
-        self._encode_fn = None
-        self._decode_fn = None
+        self._xla = StepXLA(self, enabled=False)
         # The networks arrive built, so the trainer is too; this lets Keras save its own state
         # (the seed generator) with the weights.
         self.built = True
@@ -220,14 +271,14 @@ class VAEGAN(
 
     def _check_feature_layer(self, feature_layer):
         d = self.discriminator
-        output_layer = _producer(d.outputs[0])
+        head = output_layer(d)
         valid = [
             layer.name
             for layer in d.layers
-            if not isinstance(layer, keras.layers.InputLayer) and layer is not output_layer
+            if not isinstance(layer, keras.layers.InputLayer) and layer is not head
         ]
         if feature_layer is None:
-            return _default_feature_layer(d)
+            return default_feature_layer(d)
         if feature_layer not in valid:
             raise ValueError(
                 f"feature_layer {feature_layer!r} is not a hidden layer of the discriminator "
@@ -283,34 +334,27 @@ class VAEGAN(
             steps_per_execution=steps_per_execution,
             run_eagerly=run_eagerly,
         )
-        jit_compile = self._compile_step(jit_compile, run_eagerly)
-        self._jit_compile_setting = jit_compile
-        optimizers = [
-            _resolve_optimizer(optimizer, self._default_optimizer, argument)
-            for optimizer, argument in (
-                (e_optimizer, "e_optimizer"),
-                (g_optimizer, "g_optimizer"),
-                (d_optimizer, "d_optimizer"),
-            )
-        ]
-        if len({id(optimizer) for optimizer in optimizers}) < 3:
-            raise ValueError(
-                "e_optimizer, g_optimizer and d_optimizer must be three distinct optimizers"
-            )
-        self.e_optimizer, self.g_optimizer, self.d_optimizer = (
-            _resolve_loss_scaling(self, optimizer) for optimizer in optimizers
+        self._compile_step(jit_compile, run_eagerly)
+        optimizers = self._resolve_optimizers(
+            {"e_optimizer": e_optimizer, "g_optimizer": g_optimizer, "d_optimizer": d_optimizer}
         )
+        self.e_optimizer = optimizers["e_optimizer"]
+        self.g_optimizer = optimizers["g_optimizer"]
+        self.d_optimizer = optimizers["d_optimizer"]
         self.e_optimizer.build(self.encoder.trainable_variables)
         self.g_optimizer.build(self.decoder.trainable_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
 
-    def _default_optimizer(self):
-        # RMSProp as in Larsen et al.'s released code; the learning rate 3e-4 is kgan's choice.
-        return keras.optimizers.RMSprop(learning_rate=3e-4)
+    def default_optimizer(self, name="e_optimizer", learning_rate=None):
+        """RMSprop with learning rate 3e-4 (or `learning_rate`) for each network.
+
+        RMSProp as in Larsen et al.'s released code; the learning rate 3e-4 is kgan's choice.
+        """
+        return keras.optimizers.RMSprop(
+            learning_rate=3e-4 if learning_rate is None else learning_rate
+        )
 
     # Distributions --------------------------------------------------------------------------
-
-    _posterior_params = VAE._posterior_params
 
     def _posterior(self, loc, scale):
         return tfd.MultivariateNormalDiag(loc=loc, scale_diag=scale)
@@ -319,6 +363,9 @@ class VAEGAN(
         return tfd.MultivariateNormalDiag(
             loc=ops.zeros((self.latent_dim,)), scale_diag=ops.ones((self.latent_dim,))
         )
+
+    def _decode_mean(self, z):
+        return ops.cast(self.decoder(z, training=False), "float32")
 
     def call(self, inputs, training=False):
         """Reconstructs `inputs` through the posterior mean: `Dec(E[z|x])` in [-1, 1]."""

@@ -1,13 +1,11 @@
 """The VAE-GAN's `train_step` and `test_step`: one forward pass, three networks updated, each
 with its own objective."""
 
-import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 from keras import ops
 
 from kgan import distribute
-from kgan.models.vae import VAE
 
 tfd = tfp.distributions
 
@@ -24,21 +22,6 @@ class VAEGANTrainingMixin:
             self.reconstruction_tracker,
             self.pixel_mse_tracker,
         ]
-
-    def _unpack(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if isinstance(x, tuple | list):
-            raise ValueError(
-                "fit() expects a dataset of (images, labels) or of images alone; got a nested "
-                f"structure of {len(x)} inputs"
-            )
-        if tuple(x.shape[1:]) != self.data_shape:
-            raise ValueError(
-                f"the networks were built for images of shape {self.data_shape} but the data has "
-                f"shape {tuple(x.shape[1:])}; rebuild the networks with that shape or resize the "
-                "data (kgan.data.load(..., image_size=...))"
-            )
-        return ops.cast(x, "float32")
 
     def _discriminate(self, real, fakes, training):
         """Logits and features of real and fake images; one call when no layer mixes a batch."""
@@ -127,9 +110,3 @@ class VAEGANTrainingMixin:
 
     def _test_terms(self, x, draws, training=False):
         return self._step_terms(x, draws["noise"], draws["prior_latents"], training=training)
-
-    # The VAE's step wrappers: data checks, then the draws and the math (under XLA).
-    train_step = VAE.train_step
-    test_step = VAE.test_step
-    _train_math = VAE._train_math
-    _test_math = VAE._test_math

@@ -1,0 +1,380 @@
+"""The trainer protocol: the `Trainer` base class and the registry its subclasses join.
+
+A trainer is a `keras.Model` with its own `train_step`. It subclasses `Trainer`, registers a
+name with `@register_trainer("name")` and declares, as class attributes and two methods:
+
+- `network_names`: the networks its config holds serialized (`get_config` / `from_config`);
+- `optimizer_names`: the optimizer arguments of its `compile` (set as attributes of the same
+  names), whose config pair `Trainer` writes;
+- `loss_owners`: `((logged loss, network it trains), ...)` in the order its step computes them
+  (the divergence guard names a diverged network from it);
+- `inference_names`: the inference functions it exports (`inference_functions()`);
+- `build_options`: the keyword options of its `from_shape` builder (the command line offers
+  them);
+- `from_shape(shape, num_classes=None, **options)`: the trainer with default networks for
+  data of a shape;
+- `default_optimizer(name, learning_rate=None)`: the optimizer `compile("auto")` gives `name`.
+
+The registry is the one list of trainers: `kgan.models.build_trainer`, `kgan train`, the zoo
+and export read it, and the contract suite of the tests runs every registered trainer.
+`Trainer` also owns what all trainers share: `compile`'s config pair, the XLA step set-up, the
+state of the random generators in saved files, presets, and `generate` through the sampling
+contract of `kgan.sampling`.
+
+Example:
+    >>> @kgan.models.register_trainer("my_gan")
+    ... class MyGAN(kgan.GAN):
+    ...     pass
+    >>> kgan.models.build_trainer("my_gan", (2,))
+"""
+
+import inspect
+import re
+import types
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kgan import sampling
+from kgan.models.step_xla import StepXLA, resolve_jit_compile
+from kgan.zoo.mixin import PresetMixin
+
+_REGISTRY = {}
+# The registry, read-only: name -> trainer class.
+TRAINERS = types.MappingProxyType(_REGISTRY)
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_SEED_STATE_KEY = "seed_generator_state"
+_LAYER_SEED_STATE_KEY = "layer_seed_generator_state_{}"
+
+
+def register_trainer(name, package=None):
+    """Class decorator: registers a `Trainer` subclass under `name`, and with Keras.
+
+    Args:
+        name: the trainer's name (`kgan train NAME`), lower case, digits and underscores.
+        package: the Keras serialization package; `"kgan"` for kgan's own trainers, else the
+            top-level module of the class.
+
+    Returns:
+        The decorator, which returns the class unchanged (registered).
+
+    Example:
+        >>> @kgan.models.register_trainer("my_gan")
+        ... class MyGAN(kgan.GAN):
+        ...     pass
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(
+            f"a trainer's name is lower case letters, digits and underscores, starting with a "
+            f"letter, e.g. 'info_gan'; got {name!r}"
+        )
+
+    def decorate(cls):
+        if not (isinstance(cls, type) and issubclass(cls, Trainer)):
+            raise TypeError(
+                f"register_trainer({name!r}) decorates a subclass of kgan.models.Trainer; got "
+                f"{cls!r}"
+            )
+        held = _REGISTRY.get(name)
+        if held is not None and held.__qualname__ != cls.__qualname__:
+            raise ValueError(
+                f"the trainer name {name!r} is taken by {held.__module__}.{held.__qualname__}; "
+                "choose another name"
+            )
+        if getattr(cls.from_shape, "__func__", None) is Trainer.from_shape.__func__:
+            raise TypeError(f"{cls.__name__} must define from_shape(shape, num_classes, **options)")
+        owner = package or ("kgan" if cls.__module__.startswith("kgan.") else None)
+        owner = owner or cls.__module__.split(".")[0]
+        keras.saving.register_keras_serializable(package=owner)(cls)
+        cls.trainer_name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return decorate
+
+
+def unregister_trainer(name):
+    """Removes `name` from the registry (for trainers defined in tests or notebooks)."""
+    _REGISTRY.pop(name, None)
+
+
+def get_trainer(name):
+    """The trainer class registered under `name`, or a `ValueError` that lists the names."""
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown model {name!r}; choose one of {list_trainers()}")
+    return _REGISTRY[name]
+
+
+def list_trainers():
+    """The registered trainer names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def is_trainer_class(cls):
+    """Whether `cls` is a registered trainer class."""
+    return any(held is cls for held in _REGISTRY.values())
+
+
+def resolve_optimizer(optimizer, default_factory, argument):
+    """An optimizer from `"auto"`/None (the default), a name or config, or an instance."""
+    if optimizer == "auto" or optimizer is None:
+        return default_factory()
+    if isinstance(optimizer, str | dict):
+        return keras.optimizers.get(optimizer)
+    if isinstance(optimizer, keras.optimizers.Optimizer):
+        return optimizer
+    raise ValueError(
+        f"{argument} must be 'auto', an optimizer name such as 'adam', or a "
+        f"keras.optimizers.Optimizer; got {optimizer!r}"
+    )
+
+
+def with_learning_rate(optimizer, learning_rate):
+    """A new optimizer of `optimizer`'s class and config with another learning rate (a float
+    or a `keras.optimizers.schedules.LearningRateSchedule`)."""
+    config = optimizer.get_config()
+    config["learning_rate"] = learning_rate
+    return type(optimizer).from_config(config)
+
+
+class Trainer(PresetMixin, keras.Model):
+    """The base of every kgan trainer; see the module's docstring for the protocol.
+
+    A subclass sets in `__init__`: its networks (attributes named in `network_names`),
+    `latent_dim`, `sample_shape` (one example's shape), `seed_generator` (a
+    `keras.random.SeedGenerator`) and `self._xla = StepXLA(self, enabled=False)`; its `compile`
+    calls `_compile_step` and builds its optimizers (see `_resolve_optimizers`); it implements
+    `from_shape`, `default_optimizer`, `train_step`, `_generate_batch(latents, labels)` and
+    `inference_functions()`.
+    """
+
+    trainer_name = None
+    network_names = ()
+    optimizer_names = ()
+    loss_owners = ()
+    inference_names = ()
+    build_options = ()
+    conditional = False
+    num_classes = None
+
+    # Protocol ---------------------------------------------------------------------------
+
+    @classmethod
+    def from_shape(cls, shape, num_classes=None, **options):
+        """Builds the trainer with its default networks for data of `shape`.
+
+        Args:
+            shape: one example's shape, e.g. `(28, 28, 1)` or `(2,)`.
+            num_classes: the data's number of classes (conditional trainers need it; the
+                others ignore it).
+            **options: the names in `build_options`.
+
+        Returns:
+            An uncompiled trainer.
+        """
+        raise NotImplementedError(f"{cls.__name__} does not define from_shape")
+
+    def default_optimizer(self, name, learning_rate=None):
+        """The optimizer `compile` gives the argument `name` for `"auto"`.
+
+        Args:
+            name: one of `optimizer_names`.
+            learning_rate: a learning rate (or schedule) in place of the default one.
+
+        Returns:
+            A new `keras.optimizers.Optimizer`.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not define default_optimizer")
+
+    def network_map(self):
+        """`{attribute: network}` of every network the trainer holds (EMA copies included)."""
+        found = {}
+        for name in (*self.network_names, *self._extra_network_names()):
+            network = getattr(self, name, None)
+            if isinstance(network, keras.Model):
+                found[name] = network
+        return found
+
+    def _extra_network_names(self):
+        return ()
+
+    @classmethod
+    def check_build_options(cls, options):
+        """Raises a `ValueError` naming every key of `options` that `from_shape` does not take."""
+        unknown = [key for key in options if key not in cls.build_options]
+        if unknown:
+            raise ValueError(
+                f"{', '.join(unknown)}: not options of {cls.trainer_name or cls.__name__}; its "
+                f"options are {', '.join(cls.build_options) or 'none'}"
+            )
+
+    # Serialization ----------------------------------------------------------------------
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in cls.network_names:
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+    def get_compile_config(self):
+        if not self.compiled:
+            return {}
+        config = {
+            key: keras.saving.serialize_keras_object(getattr(self, key))
+            for key in self.optimizer_names
+        }
+        config["jit_compile"] = self._jit_compile_setting
+        config["steps_per_execution"] = self.steps_per_execution
+        return config
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        for key in self.optimizer_names:
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        self.compile(**config)
+
+    # Compilation ------------------------------------------------------------------------
+
+    def _compile_step(self, jit_compile, run_eagerly):
+        """Resolves `jit_compile`, sets which parts of the step XLA compiles (see `StepXLA`)
+        and keeps the setting for `get_compile_config`; returns it."""
+        jit_compile = resolve_jit_compile(self, jit_compile, run_eagerly)
+        self._step_jit = bool(jit_compile) and not run_eagerly
+        self._xla = StepXLA(self, self._step_jit)
+        self._jit_compile_setting = jit_compile
+        return jit_compile
+
+    def _resolve_optimizers(self, given):
+        """`{name: optimizer}` from `compile`'s arguments: `"auto"` gives `default_optimizer`,
+        distinct instances are required, and under a float16 policy each is wrapped in a
+        `keras.optimizers.LossScaleOptimizer` (as `keras.Model.compile` does)."""
+        resolved = {
+            name: resolve_optimizer(value, lambda name=name: self.default_optimizer(name), name)
+            for name, value in given.items()
+        }
+        if len({id(optimizer) for optimizer in resolved.values()}) < len(resolved):
+            count = {2: "two", 3: "three"}.get(len(given), str(len(given)))
+            raise ValueError(f"{', '.join(given)} must be {count} distinct optimizers")
+        float16 = any(layer.compute_dtype == "float16" for layer in self._flatten_layers())
+        return {
+            name: keras.optimizers.LossScaleOptimizer(optimizer)
+            if float16 and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+            else optimizer
+            for name, optimizer in resolved.items()
+        }
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Nothing to build: the trainers and their optimizers are built by `__init__` and
+        `compile`. (Under a strategy Keras would build an unbuilt model from a data batch it
+        reduces over the replicas, which fails for `(x, y)` batches under
+        `MultiWorkerMirroredStrategy`.)"""
+
+    # Random state in saved files --------------------------------------------------------
+
+    def _layer_seed_generators(self):
+        own = getattr(self, "seed_generator", None)
+        found, seen = [], {id(own)}
+        for layer in self._flatten_layers(include_self=False):
+            for generator in getattr(layer, "_seed_generators", ()):
+                if id(generator) not in seen:
+                    seen.add(id(generator))
+                    found.append(generator)
+        return found
+
+    def save_own_variables(self, store):
+        """Saves the weights and the state of every `keras.random.SeedGenerator`.
+
+        Keras saves no `SeedGenerator` state: without it a resumed run would redraw the latents
+        (or noise) of its first epochs, and layers such as `Dropout` inside the networks would
+        repeat their masks. The trainer's own `seed_generator` is stored under one key, those
+        of the networks' layers in the order `_flatten_layers` visits them (fixed by the
+        architecture).
+        """
+        super().save_own_variables(store)
+        store[_SEED_STATE_KEY] = np.asarray(self.seed_generator.state.numpy())
+        for i, generator in enumerate(self._layer_seed_generators()):
+            store[_LAYER_SEED_STATE_KEY.format(i)] = np.asarray(generator.state.numpy())
+
+    def load_own_variables(self, store):
+        keys = list(store.keys())
+        if _SEED_STATE_KEY in keys:
+            self.seed_generator.state.assign(store[_SEED_STATE_KEY])
+        # Files written before the layers' states were saved hold none: those stay as they are.
+        for i, generator in enumerate(self._layer_seed_generators()):
+            key = _LAYER_SEED_STATE_KEY.format(i)
+            if key in keys:
+                generator.state.assign(store[key])
+        own = {
+            k for k in keys if k == _SEED_STATE_KEY or k.startswith("layer_seed_generator_state_")
+        }
+        super().load_own_variables({k: store[k] for k in keys if k not in own})
+
+    # Generation -------------------------------------------------------------------------
+
+    def _draw_latents(self, num_samples, seed):
+        """Latents of `generate` when none are given: N(0, I) by the sampling contract."""
+        return sampling.draw_latents(num_samples, self.latent_dim, seed)
+
+    def _generate_batch(self, latents, labels):
+        """Samples `[batch, *sample_shape]` for latents (and labels); traced by `generate`."""
+        raise NotImplementedError
+
+    def generation_inputs(self, num_samples=None, latents=None, labels=None, seed=None):
+        """`(latents, labels)` that `generate` would use for these arguments (see
+        `kgan.sampling.generation_inputs`); labels are None for an unconditional model."""
+        return sampling.generation_inputs(
+            num_samples,
+            latents,
+            labels,
+            seed,
+            latent_dim=self.latent_dim,
+            num_classes=self.num_classes if self.conditional else None,
+            conditional=self.conditional,
+            draw=self._draw_latents,
+            who=type(self).__name__,
+        )
+
+    def generate(self, num_samples=None, latents=None, labels=None, seed=None, batch_size=256):
+        """Generates samples in the data's range (images in [-1, 1]).
+
+        Latents and labels follow the sampling contract of `kgan.sampling`: latents drawn with
+        `numpy.random.default_rng(seed)` (from the model's prior), labels of a conditional
+        model cycled `0, 1, ..., num_classes - 1, 0, ...` when omitted.
+
+        Args:
+            num_samples: how many samples; inferred from `latents` or `labels` when omitted.
+            latents: `[n, latent_dim]` latents; drawn from the prior when omitted.
+            labels: `[n]` int class labels of a conditional model, or one int for all.
+            seed: int seed of the drawn latents, for reproducible samples.
+            batch_size: samples per network call.
+
+        Returns:
+            A numpy array `[n, *sample_shape]` of float32.
+
+        Example:
+            >>> images = model.generate(16, seed=0)
+        """
+        latents, labels = self.generation_inputs(num_samples, latents, labels, seed)
+        batch_size = sampling.check_positive_int("batch_size", batch_size)
+        function = self.__dict__.get("_generate_traced")
+        if function is None:
+            function = tf.function(self._generate_batch, reduce_retracing=True)
+            object.__setattr__(self, "_generate_traced", function)
+        outputs = []
+        for start in range(0, latents.shape[0], batch_size):
+            z = latents[start : start + batch_size]
+            y = None if labels is None else labels[start : start + batch_size]
+            outputs.append(np.asarray(function(z, y)))
+        return np.concatenate(outputs, axis=0)
+
+
+def from_shape_signature(cls):
+    """The keyword options `cls.from_shape` names explicitly (for the contract checks)."""
+    parameters = inspect.signature(cls.from_shape).parameters
+    return [
+        name
+        for name, p in parameters.items()
+        if name not in ("shape", "num_classes") and p.kind is not p.VAR_KEYWORD
+    ]
