@@ -324,7 +324,8 @@ class GaussianMixture(PresetMixin, DensityMixin, BaseEstimator):
         labels = np.repeat(np.arange(len(counts)), counts)
         return X.astype(self.means_.dtype), labels
 
-    def _n_parameters(self):
+    def parameter_count(self):
+        """The number of free parameters of the fitted mixture (weights, means, covariances)."""
         k, d = self.means_.shape
         covariance = {"full": k * d * (d + 1) / 2, "tied": d * (d + 1) / 2, "diag": k * d,
                       "spherical": k}[self.covariance_type]  # fmt: skip
@@ -332,11 +333,11 @@ class GaussianMixture(PresetMixin, DensityMixin, BaseEstimator):
 
     def bic(self, X):
         """Bayesian information criterion on X (lower is better)."""
-        return -2 * self.score(X) * len(X) + self._n_parameters() * math.log(len(X))
+        return -2 * self.score(X) * len(X) + self.parameter_count() * math.log(len(X))
 
     def aic(self, X):
         """Akaike information criterion on X (lower is better)."""
-        return -2 * self.score(X) * len(X) + 2 * self._n_parameters()
+        return -2 * self.score(X) * len(X) + 2 * self.parameter_count()
 
     # TFP, persistence, export ------------------------------------------------------------
 
@@ -412,3 +413,19 @@ class GaussianMixture(PresetMixin, DensityMixin, BaseEstimator):
     def load(cls, path):
         """Reads a model written by `save`."""
         return _persistence.load(cls, path)
+
+    # Preset hooks (`kgan.zoo.save_to_preset` and `kgan.zoo.load` call them) -----------------
+
+    def preset_config(self):
+        """The `config.json` content of a preset: the arguments, the fitted scalars, and the
+        module and class that `from_preset_config` rebuilds it with."""
+        return {"module": "kgan.mixture", **_persistence.preset_config(self)}
+
+    def save_preset_weights(self, path):
+        """Writes the fitted arrays (and `*_init` arguments) to the preset's weights file."""
+        _persistence.save_weights_h5(self, path)
+
+    @classmethod
+    def from_preset_config(cls, config, weights_path=None):
+        """Rebuilds the model of `preset_config`; with `weights_path`, fitted as it was."""
+        return _persistence.from_preset_files(cls, config, weights_path)

@@ -15,6 +15,7 @@ A preset is a folder with fixed file names (KerasHub's convention):
 import copy as copy_lib
 import datetime
 import hashlib
+import importlib
 import json
 import os
 
@@ -30,17 +31,10 @@ METADATA_FILE = "metadata.json"
 CARD_FILE = "README.md"
 PAYLOAD_FILES = (CONFIG_FILE, WEIGHTS_FILE, GOLDEN_FILE, CARD_FILE)
 
-# Top-level classes a preset may hold; nothing else is deserialized from a downloaded file.
-KERAS_CLASSES = {
-    "kgan>GAN",
-    "kgan>ConditionalGAN",
-    "kgan>WGANGP",
-    "kgan>VAE",
-    "kgan>VAEGAN",
-    "Sequential",
-    "Functional",
-}
-MIXTURE_CLASSES = {"GaussianMixture"}
+# Plain Keras models a preset may hold; beside them, registered trainers (Keras-registered
+# classes that declare a `trainer_name`) and classes with preset hooks (`preset_config`,
+# `save_preset_weights`, `from_preset_config`). Nothing else is deserialized from a file.
+KERAS_CLASSES = {"Sequential", "Functional"}
 
 
 class PresetError(ValueError):
@@ -60,8 +54,46 @@ def sha256_file(path, chunk_size=1 << 20):
     return digest.hexdigest()
 
 
-def _is_mixture(model):
-    return type(model).__name__ in MIXTURE_CLASSES and hasattr(model, "means_")
+def _has_preset_hooks(model):
+    """Whether `model` saves itself through the preset hooks (not a Keras model)."""
+    return callable(getattr(model, "preset_config", None)) and callable(
+        getattr(model, "save_preset_weights", None)
+    )
+
+
+def _import_kgan_module(module):
+    """Imports a module of kgan named by a preset (which registers its classes) and returns
+    it; a module outside kgan is never imported because a file names it (None)."""
+    if isinstance(module, str) and (module == "kgan" or module.startswith("kgan.")):
+        return importlib.import_module(module)
+    return None
+
+
+def _preset_class(config, source):
+    """The class a preset's `config.json` names, checked against what presets may hold.
+
+    Raises:
+        PresetError: the class is not a plain Keras model, a registered trainer or a class with
+            preset hooks.
+    """
+    module = _import_kgan_module(config.get("module"))
+    registered = config.get("registered_name") or config.get("class_name")
+    if "registered_name" not in config and "config" in config:
+        cls = getattr(module, str(registered), None)
+        if cls is not None and callable(getattr(cls, "from_preset_config", None)):
+            return cls
+    elif registered in KERAS_CLASSES:
+        return keras.Model
+    else:
+        cls = keras.saving.get_registered_object(registered)
+        if isinstance(cls, type) and getattr(cls, "trainer_name", None):
+            return cls
+    raise PresetError(
+        f"{source} names the class {registered!r}; presets hold plain Keras models "
+        f"({', '.join(sorted(KERAS_CLASSES))}), registered trainers "
+        "(kgan.models.register_trainer) and models with preset hooks such as "
+        "kgan.mixture.GaussianMixture"
+    )
 
 
 def _uncompiled_copy(model):
@@ -78,8 +110,8 @@ def _uncompiled_copy(model):
 def parameter_count(model):
     """Number of weights of a Keras model (every network it holds, EMA copies included) or of a
     fitted mixture's parameters."""
-    if _is_mixture(model):
-        return int(model._n_parameters())
+    if _has_preset_hooks(model):
+        return int(model.parameter_count())
     return int(sum(int(np.prod(w.shape)) for w in model.weights))
 
 
@@ -171,11 +203,9 @@ def save_to_preset(
     if metrics is not None and not isinstance(metrics, dict):
         raise ValueError(f"metrics must be a dict of name -> value; got {type(metrics).__name__}")
     with atomic_folder(preset_dir, prefix=f".tmp-{name}-") as staging:
-        if _is_mixture(model):
-            from kgan.mixture import _persistence
-
-            config = {"module": "kgan.mixture", **_persistence.preset_config(model)}
-            _persistence.save_weights_h5(model, os.path.join(staging, WEIGHTS_FILE))
+        if _has_preset_hooks(model):
+            config = model.preset_config()
+            model.save_preset_weights(os.path.join(staging, WEIGHTS_FILE))
         elif isinstance(model, keras.Model):
             copy, config = _uncompiled_copy(model)
             copy.save_weights(os.path.join(staging, WEIGHTS_FILE))
@@ -184,12 +214,10 @@ def save_to_preset(
                 f"cannot save a {type(model).__name__} as a preset; pass a keras.Model (a kgan "
                 "trainer or network) or a fitted kgan.mixture.GaussianMixture"
             )
-        registered = config.get("registered_name") or config.get("class_name")
-        if registered not in KERAS_CLASSES | MIXTURE_CLASSES:
-            raise ValueError(
-                f"{registered!r} is not a class presets can hold; one of "
-                f"{sorted(KERAS_CLASSES | MIXTURE_CLASSES)}"
-            )
+        try:
+            _preset_class(config, f"a {type(model).__name__}")
+        except PresetError as error:
+            raise ValueError(str(error)) from None
         with open(os.path.join(staging, CONFIG_FILE), "w") as f:
             json.dump(config, f, indent=2)
             f.write("\n")
@@ -281,22 +309,10 @@ def verify_folder(preset_dir, files=None):
     return metadata
 
 
-def _check_class(metadata, expected_class, preset_dir):
+def _check_class(held_class, held, expected_class, preset_dir):
     if expected_class is None:
         return
-    held = metadata.get("class_name")
-    from kgan import mixture, models
-
-    known = {
-        "GAN": models.GAN,
-        "ConditionalGAN": models.ConditionalGAN,
-        "WGANGP": models.WGANGP,
-        "VAE": models.VAE,
-        "VAEGAN": models.VAEGAN,
-        "GaussianMixture": mixture.GaussianMixture,
-    }
-    held_class = known.get(held)
-    if held_class is None or not issubclass(held_class, expected_class):
+    if held_class is keras.Model or not issubclass(held_class, expected_class):
         raise PresetError(
             f"{preset_dir} holds a {held}, not a {expected_class.__name__}; load it with "
             f"kgan.zoo.load or {held}.from_preset"
@@ -316,22 +332,13 @@ def load_folder(preset_dir, load_weights=True, expected_class=None):
         The model.
     """
     metadata = read_metadata(preset_dir)
-    _check_class(metadata, expected_class, preset_dir)
     with open(os.path.join(preset_dir, CONFIG_FILE)) as f:
         config = json.load(f)
-    registered = config.get("registered_name") or config.get("class_name")
+    held_class = _preset_class(config, f"{preset_dir}/{CONFIG_FILE}")
+    _check_class(held_class, metadata.get("class_name"), expected_class, preset_dir)
     weights = os.path.join(preset_dir, WEIGHTS_FILE) if load_weights else None
-    if registered in MIXTURE_CLASSES and config.get("module") == "kgan.mixture":
-        from kgan.mixture import GaussianMixture, _persistence
-
-        return _persistence.from_preset_files(GaussianMixture, config, weights)
-    if registered not in KERAS_CLASSES:
-        raise PresetError(
-            f"{preset_dir}/{CONFIG_FILE} names the class {registered!r}; presets hold only "
-            f"{sorted(KERAS_CLASSES | MIXTURE_CLASSES)}"
-        )
-    import kgan  # noqa: F401  (registers the trainers with Keras)
-
+    if held_class is not keras.Model and not issubclass(held_class, keras.Model):
+        return held_class.from_preset_config(config, weights)
     model = keras.saving.deserialize_keras_object(config, safe_mode=True)
     if weights is not None:
         model.load_weights(weights)
