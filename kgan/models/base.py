@@ -142,8 +142,8 @@ class Trainer(PresetMixin, keras.Model):
     """The base of every kgan trainer; see the module's docstring for the protocol.
 
     A subclass sets in `__init__`: its networks (attributes named in `network_names`),
-    `latent_dim`, `sample_shape` (one example's shape), `seed_generator` (a
-    `keras.random.SeedGenerator`) and `self._xla = StepXLA(self, enabled=False)`; its `compile`
+    `latent_dim`, `sample_shape` (one example's shape) and `seed_generator` (a
+    `keras.random.SeedGenerator`); its `compile`
     calls `_compile_step` and builds its optimizers (see `_resolve_optimizers`); it implements
     `from_shape`, `default_optimizer`, `train_step`, `_generate_batch(latents, labels)` and
     `inference_functions()`.
@@ -157,6 +157,12 @@ class Trainer(PresetMixin, keras.Model):
     build_options = ()
     conditional = False
     num_classes = None
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # No XLA until `compile` says otherwise.
+        self._step_jit = False
+        self._xla = StepXLA(self, enabled=False)
 
     # Protocol ---------------------------------------------------------------------------
 

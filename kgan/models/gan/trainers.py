@@ -8,7 +8,6 @@ from kgan import networks
 from kgan.models.base import Trainer, register_trainer
 from kgan.models.gan.inference import GANInferenceMixin
 from kgan.models.gan.training import GANTrainingMixin
-from kgan.models.step_xla import StepXLA
 
 # The trainer's own options, beside the networks' (see `GAN.from_shape`).
 _GAN_OPTIONS = (
@@ -147,8 +146,8 @@ class GAN(GANTrainingMixin, GANInferenceMixin, Trainer):
         unknown = [key for key in options if key not in _GAN_OPTIONS]
         if unknown:
             raise ValueError(
-                f"{', '.join(unknown)}: not options of {cls.__name__}; its options are "
-                f"{', '.join(cls.build_options)}"
+                f"{', '.join(unknown)}: not options of {cls.trainer_name or cls.__name__}; its "
+                f"options are {', '.join(cls.build_options)}"
             )
         if cls.conditional and num_classes is None:
             raise ValueError(
@@ -287,8 +286,6 @@ class GAN(GANTrainingMixin, GANInferenceMixin, Trainer):
         self.penalty_tracker = (
             keras.metrics.Mean(name="penalty") if (self.gradient_penalty or self.r1) else None
         )
-        self._step_jit = False
-        self._xla = StepXLA(self, enabled=False)
         # The networks arrive built, so the trainer is too; this lets Keras save its own state
         # (the seed generator) with the weights.
         self.built = True

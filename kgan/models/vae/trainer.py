@@ -8,7 +8,6 @@ from keras import ops
 from kgan import networks
 from kgan.models.base import register_trainer
 from kgan.models.encoder_decoder import EncoderDecoderTrainer
-from kgan.models.step_xla import StepXLA
 from kgan.models.vae.distributions import (
     KL_ESTIMATORS,
     LIKELIHOODS,
@@ -216,8 +215,6 @@ class VAE(
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
-        self._step_jit = False
-        self._xla = StepXLA(self, enabled=False)
         self._iwae_fn = None
         # The networks arrive built, so the trainer is too; this lets Keras save its own weights
         # (prior, log-scale) and the seed generator.

@@ -11,7 +11,6 @@ from kgan import losses as losses_lib
 from kgan import networks
 from kgan.models.base import register_trainer
 from kgan.models.encoder_decoder import EncoderDecoderTrainer
-from kgan.models.step_xla import StepXLA
 from kgan.models.vaegan.feature_layer import default_feature_layer, output_layer
 from kgan.models.vaegan.training import VAEGANTrainingMixin
 
@@ -221,8 +220,6 @@ class VAEGAN(VAEGANTrainingMixin, EncoderDecoderTrainer):
         self.kl_tracker = keras.metrics.Mean(name="kl")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.pixel_mse_tracker = keras.metrics.Mean(name="pixel_mse")
-        self._step_jit = False
-        self._xla = StepXLA(self, enabled=False)
         # The networks arrive built, so the trainer is too; this lets Keras save its own state
         # (the seed generator) with the weights.
         self.built = True
