@@ -7,9 +7,9 @@ A thin layer over the library: every option maps to an argument of `kgan.data.lo
 import argparse
 import sys
 
-import kgan
 from kgan.cli import generate, train, zoo
 from kgan.cli.common import _fail, _parse_labels
+from kgan.version import __version__
 
 __all__ = ["build_parser", "main", "_parse_labels"]
 
@@ -20,7 +20,7 @@ def build_parser():
         prog="kgan",
         description="Train, sample and inspect generative adversarial networks (Keras 3).",
     )
-    parser.add_argument("--version", action="version", version=f"kgan {kgan.__version__}")
+    parser.add_argument("--version", action="version", version=f"kgan {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     train.add_parser(commands)

@@ -6,7 +6,9 @@ import os
 
 import numpy as np
 
-import kgan
+import kgan.export
+import kgan.metrics
+import kgan.zoo
 from kgan.callbacks import RunCheckpoint
 from kgan.cli.common import _choices, _fail, _parse_labels, _positive_int
 from kgan.image_grid import save_image_grid

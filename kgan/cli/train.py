@@ -10,7 +10,10 @@ import warnings
 
 import keras
 
-import kgan
+import kgan.data
+import kgan.distribute
+import kgan.losses
+import kgan.models
 from kgan.atomic import atomic_write
 from kgan.callbacks import (
     DataEpoch,

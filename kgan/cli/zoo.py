@@ -4,7 +4,8 @@ import argparse
 import json
 import os
 
-import kgan
+import kgan.export
+import kgan.zoo
 
 EPILOG_ZOO = """\
 examples:
