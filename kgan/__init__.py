@@ -10,6 +10,23 @@ Example:
 
 # Importing the trainers registers them with Keras, so `keras.saving.load_model` finds them
 # after a plain `import kgan`.
+from kgan import (  # noqa: E402
+    atomic,
+    augment,
+    callbacks,
+    cluster,
+    data,
+    distribute,
+    export,
+    image_grid,
+    losses,
+    metrics,
+    mixture,
+    models,
+    networks,
+    zoo,
+)
+from kgan.models import GAN, VAE, VAEGAN, WGANGP, ConditionalGAN  # noqa: E402
 from kgan.version import __version__  # noqa: E402
 
 __all__ = [
