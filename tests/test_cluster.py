@@ -1,4 +1,3 @@
-import importlib.util
 
 import keras
 import numpy as np
@@ -15,17 +14,6 @@ from kgan.cluster import (
     normalized_mutual_info,
 )
 from kgan.mixture import GaussianMixture
-
-HAS_UMAP = importlib.util.find_spec("umap") is not None
-
-
-def _has_vae():
-    try:
-        from kgan.models import VAE  # noqa: F401
-        from kgan.networks import vae_decoder, vae_encoder  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _blobs(n_per=60, k=4, dim=5, spread=0.3, seed=0):
@@ -230,7 +218,6 @@ def test_missing_umap_gives_install_hint(monkeypatch):
         LatentClustering(None, 4, manifold="umap").fit(_blobs()[0])
 
 
-@pytest.mark.skipif(not HAS_UMAP, reason="umap-learn is not installed")
 def test_umap_manifold_on_blobs():
     x, y = _blobs(n_per=50, k=3, dim=8, spread=0.5)
     clustering = LatentClustering(None, n_clusters=3, manifold="umap", random_state=0)
@@ -243,7 +230,6 @@ def test_umap_manifold_on_blobs():
 # VaDEClustering ----------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not _has_vae(), reason="kgan.models.VAE is not available")
 def test_vade_runs_end_to_end_on_a_toy():
     x, y = _blobs(n_per=30, k=3, dim=8, spread=0.05)
     x = (x / np.abs(x).max()).astype(np.float32)  # vectors in [-1, 1]
