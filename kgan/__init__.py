@@ -8,6 +8,17 @@ Example:
     >>> kgan.image_grid.save_image_grid(cgan.generate(100, seed=0), "samples.png", columns=10)
 """
 
+import os as _os
+import sys as _sys
+
+# The `kgan` command is quiet by default: TensorFlow's native log lines (a CUDA "failed call to
+# cuInit" on every machine without a GPU, XLA, MLIR and converter chatter) show only with
+# `kgan --verbose ...`. The filter starts before TensorFlow is first imported.
+if _os.path.basename(_sys.argv[0] if _sys.argv else "") == "kgan" and "--verbose" not in _sys.argv:
+    from kgan.native_logs import filter_native_logs
+
+    filter_native_logs()
+
 # Importing the trainers registers them with Keras, so `keras.saving.load_model` finds them
 # after a plain `import kgan`.
 from kgan import (  # noqa: E402

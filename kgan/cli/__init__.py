@@ -21,6 +21,11 @@ def build_parser():
         description="Train, sample and inspect generative adversarial networks (Keras 3).",
     )
     parser.add_argument("--version", action="version", version=f"kgan {__version__}")
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's native log lines (hidden by default; give it before COMMAND)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     train.add_parser(commands)
