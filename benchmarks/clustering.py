@@ -195,7 +195,7 @@ def _run_plain_method(method, x, settings, seed, vae):
             batch_size=settings["batch_size"],
             likelihood=settings["likelihood"],
             vae=vae,
-            seed=seed,
+            random_state=seed,
         )
         return vade.fit_predict(x)
     raise ValueError(f"unknown method {method!r}; choose from {METHODS}")

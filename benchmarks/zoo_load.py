@@ -57,7 +57,7 @@ def serve(folder):
 
 
 def child_env(home, url):
-    env = dict(os.environ, KGAN_HOME=home, KGAN_CACHE=os.path.join(home, "cache"))
+    env = dict(os.environ, KGAN_HOME=home)
     env.update(KGAN_ZOO_URL=url, TF_CPP_MIN_LOG_LEVEL="3")
     env.pop("KGAN_OFFLINE", None)
     return env

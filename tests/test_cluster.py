@@ -245,7 +245,7 @@ def test_vade_runs_end_to_end_on_a_toy():
         n_init=1,
         optimizer=keras.optimizers.Adam(1e-2),
         jit_compile=False,
-        seed=0,
+        random_state=0,
     )
     labels = vade.fit_predict(x)
     assert labels.shape == (len(x),) and labels.min() >= 0 and labels.max() < 3
@@ -258,10 +258,12 @@ def test_vade_runs_end_to_end_on_a_toy():
     assert 0.0 <= vade.score(x, y) <= 1.0
 
     # Starting from a trained VAE skips the pretraining and keeps its networks.
+    # (`seed`, the former name of `random_state`, still works for one release.)
     again = kgan.cluster.VaDEClustering(
         3, epochs=0, vae=vade.pretrained_vae_, n_init=1, jit_compile=False, seed=0
     )
-    again.fit(x)
+    with pytest.warns(DeprecationWarning, match="random_state"):
+        again.fit(x)
     assert again.pretrained_vae_ is vade.pretrained_vae_
     np.testing.assert_allclose(
         np.asarray(again.vae_.prior_means), again.mixture_.means_, rtol=1e-5, atol=1e-5

@@ -1,5 +1,5 @@
-"""Keras callbacks for generative models: sample grids, run checkpoints, the data epoch, and
-guards against divergence and mode collapse."""
+"""Keras callbacks for generative models: sample grids, run checkpoints, the data epoch, sample
+metrics during fit, and guards against divergence and mode collapse."""
 
 from kgan.callbacks.guards import (
     DivergenceGuard,
@@ -7,6 +7,7 @@ from kgan.callbacks.guards import (
     ModeCollapseWarning,
     nonfinite_networks,
 )
+from kgan.callbacks.metrics import MetricsCallback
 from kgan.callbacks.runs import (
     DataEpoch,
     RunCheckpoint,
@@ -18,6 +19,7 @@ from kgan.callbacks.runs import (
 __all__ = [
     "DataEpoch",
     "DivergenceGuard",
+    "MetricsCallback",
     "ModeCollapseMonitor",
     "ModeCollapseWarning",
     "RunCheckpoint",

@@ -4,10 +4,10 @@ import copy
 
 import keras
 import numpy as np
-from sklearn.base import BaseEstimator, ClusterMixin, clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from kgan.cluster.scores import clustering_accuracy
+from kgan.cluster.base import ClusteringEstimator
 from kgan.mixture import GaussianMixture
 
 PREDICT_BATCH = 512
@@ -98,7 +98,7 @@ def umap_embedding(n_components=10, n_neighbors=20, min_dist=0.0, random_state=N
     )
 
 
-class LatentClustering(ClusterMixin, BaseEstimator):
+class LatentClustering(ClusteringEstimator):
     """Clusters samples by a Gaussian mixture over their (optionally embedded) features.
 
     The pipeline is `encoder -> manifold -> mixture`: features come from the encoder (a
@@ -236,18 +236,6 @@ class LatentClustering(ClusterMixin, BaseEstimator):
         self.embedding_, self.n_features_ = features, features.shape[1]
         return self
 
-    def fit_predict(self, x, y=None):
-        """Fits and returns the `[n]` cluster of each sample of `x`.
-
-        Args:
-            x: `[n, ...]` samples.
-            y: ignored.
-
-        Returns:
-            `[n]` integer cluster ids in `[0, n_clusters)`.
-        """
-        return self.fit(x).labels_
-
     def predict(self, x):
         """The most probable cluster of each sample.
 
@@ -269,25 +257,6 @@ class LatentClustering(ClusterMixin, BaseEstimator):
             `[n, n_clusters]` float array; rows sum to 1.
         """
         return np.asarray(self.mixture_.predict_proba(self.transform(x)))
-
-    def score(self, x, y):
-        """Clustering accuracy of `predict(x)` against the classes `y` (higher is better).
-
-        For NMI and ARI as well, use `kgan.cluster.clustering_scores(y, self.predict(x))`.
-
-        Args:
-            x: `[n, ...]` samples.
-            y: `[n]` integer class labels.
-
-        Returns:
-            A float in [0, 1]; see `kgan.cluster.clustering_accuracy`.
-        """
-        if y is None:
-            raise ValueError(
-                "score needs the true classes y; for the mixture's log-likelihood use "
-                "self.mixture_.score(self.transform(x))"
-            )
-        return clustering_accuracy(y, self.predict(x))
 
 
 def _copy(estimator):

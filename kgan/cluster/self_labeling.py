@@ -6,9 +6,10 @@ import time
 import keras
 import numpy as np
 import tensorflow as tf
-from sklearn.base import BaseEstimator, ClusterMixin, clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
+from kgan.cluster.base import ClusteringEstimator
 from kgan.cluster.latent import PREDICT_BATCH, LatentClustering
 from kgan.cluster.scores import clustering_accuracy
 
@@ -88,7 +89,7 @@ def self_labeling_classifier(
     return keras.Model(inputs, logits, name="self_labeling_classifier")
 
 
-class SelfLabelingClustering(ClusterMixin, BaseEstimator):
+class SelfLabelingClustering(ClusteringEstimator):
     """Refines a clustering by training a classifier on its most confident members and
     clustering that classifier's features again, for a few rounds.
 
@@ -320,18 +321,6 @@ class SelfLabelingClustering(ClusterMixin, BaseEstimator):
         self.history_ = history
         return self
 
-    def fit_predict(self, x, y=None):
-        """Fits and returns the `[n]` cluster of each sample of `x` (`labels_`).
-
-        Args:
-            x: `[n, ...]` samples.
-            y: ignored.
-
-        Returns:
-            `[n]` integer cluster ids.
-        """
-        return self.fit(x).labels_
-
     def transform(self, x):
         """The last classifier's `[n, f]` features of `x`, which the last clusterer clusters."""
         check_is_fitted(self, "classifier_")
@@ -372,20 +361,6 @@ class SelfLabelingClustering(ClusterMixin, BaseEstimator):
                 "predict, or a clusterer with probabilities (kgan.cluster.LatentClustering)"
             )
         return np.asarray(self.clusterer_.predict_proba(self.transform(x)))
-
-    def score(self, x, y):
-        """Clustering accuracy of `predict(x)` against the classes `y`.
-
-        Args:
-            x: `[n, ...]` samples.
-            y: `[n]` integer class labels.
-
-        Returns:
-            A float in [0, 1]; see `kgan.cluster.clustering_accuracy`.
-        """
-        if y is None:
-            raise ValueError("score needs the true classes y")
-        return clustering_accuracy(y, self.predict(x))
 
 
 def confident_members(labels, confidences, fraction):

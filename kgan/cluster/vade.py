@@ -1,15 +1,16 @@
 """`VaDEClustering`: a VAE with a Gaussian-mixture prior, trained end to end (VaDE)."""
 
+import warnings
+
 import keras
 import numpy as np
-from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
 
-from kgan.cluster.scores import clustering_accuracy
+from kgan.cluster.base import ClusteringEstimator
 from kgan.mixture import GaussianMixture
 
 
-class VaDEClustering(ClusterMixin, BaseEstimator):
+class VaDEClustering(ClusteringEstimator):
     """Variational deep embedding (Jiang et al., 2017, "Variational Deep Embedding: An
     Unsupervised and Generative Approach to Clustering"; reported MNIST ACC 94.46%).
 
@@ -51,8 +52,9 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
         jit_compile: XLA compilation of the training steps (`kgan.models.VAE.compile`).
         vae: an already trained `kgan.models.VAE` (normal prior) to start from; its encoder
             and decoder are fine-tuned in place and steps 1 is skipped.
-        seed: seed of the networks, the training and the mixture.
+        random_state: int seed of the networks, the training and the mixture.
         verbose: Keras `fit` verbosity.
+        seed: the former name of `random_state`, deprecated (a `DeprecationWarning`).
 
     Attributes:
         vae_: the fine-tuned `kgan.models.VAE` with the mixture prior.
@@ -63,7 +65,7 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
 
     Example:
         >>> x, y = kgan.data.load_arrays("digits", split="all")
-        >>> vade = kgan.cluster.VaDEClustering(n_clusters=10, latent_dim=10, seed=0)
+        >>> vade = kgan.cluster.VaDEClustering(n_clusters=10, latent_dim=10, random_state=0)
         >>> labels = vade.fit_predict(x)
         >>> kgan.cluster.clustering_scores(y, labels)
     """
@@ -85,8 +87,9 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
         optimizer="auto",
         jit_compile="auto",
         vae=None,
-        seed=None,
+        random_state=None,
         verbose=0,
+        seed="deprecated",
     ):
         self.n_clusters = n_clusters
         self.latent_dim = latent_dim
@@ -103,8 +106,21 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
         self.optimizer = optimizer
         self.jit_compile = jit_compile
         self.vae = vae
-        self.seed = seed
+        self.random_state = random_state
         self.verbose = verbose
+        self.seed = seed
+
+    def _seed(self):
+        """The int seed of the fit: `random_state`, or the deprecated `seed`."""
+        if isinstance(self.seed, str) and self.seed == "deprecated":
+            return self.random_state
+        warnings.warn(
+            "VaDEClustering(seed=...) is deprecated and will be removed in the next release; "
+            "use random_state=... (scikit-learn's name)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return self.seed
 
     def _networks(self, x):
         from kgan import networks
@@ -132,6 +148,7 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
         """
         from kgan.models import VAE
 
+        seed = self._seed()
         x = np.asarray(x, np.float32)
         if len(x) < self.n_clusters:
             raise ValueError(f"x has {len(x)} samples, fewer than n_clusters={self.n_clusters}")
@@ -146,7 +163,7 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
                 decoder,
                 likelihood=self.likelihood,
                 beta=self.pretrain_beta,
-                seed=self.seed,
+                seed=seed,
             )
             pretrained.compile(**self._compile_arguments())
             pretrained.fit(
@@ -160,7 +177,7 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
             self.n_clusters,
             covariance_type=self.init_covariance,
             n_init=self.n_init,
-            random_state=self.seed,
+            random_state=seed,
         )
         self.pretrain_labels_ = np.asarray(mixture.fit_predict(latents))
         variances = np.asarray(mixture.covariances_)
@@ -173,7 +190,7 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
             prior="mixture",
             num_components=self.n_clusters,
             beta=self.beta,
-            seed=self.seed,
+            seed=seed,
         )
         vae.set_prior(mixture.weights_, mixture.means_, variances)
         vae.compile(**self._compile_arguments())
@@ -182,10 +199,6 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
         self.pretrained_vae_, self.mixture_, self.vae_ = pretrained, mixture, vae
         self.labels_ = self.predict(x)
         return self
-
-    def fit_predict(self, x, y=None):
-        """Fits and returns the `[n]` cluster of each sample of `x`."""
-        return self.fit(x).labels_
 
     def predict(self, x):
         """The most probable mixture component `argmax q(c | x)` of each sample.
@@ -210,15 +223,3 @@ class VaDEClustering(ClusterMixin, BaseEstimator):
         """
         check_is_fitted(self, "vae_")
         return np.asarray(self.vae_.cluster_probabilities(np.asarray(x, np.float32)))
-
-    def score(self, x, y):
-        """Clustering accuracy of `predict(x)` against the classes `y`.
-
-        Args:
-            x: `[n, ...]` samples.
-            y: `[n]` integer class labels.
-
-        Returns:
-            A float in [0, 1]; see `kgan.cluster.clustering_accuracy`.
-        """
-        return clustering_accuracy(y, self.predict(x))

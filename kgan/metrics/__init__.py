@@ -1,6 +1,5 @@
 """Sample-quality metrics: feature extractors, distances as functions and as Keras metrics."""
 
-from kgan.metrics.callback import MetricsCallback
 from kgan.metrics.class_consistency import (
     cached_reference_classifier,
     class_consistency,
@@ -34,7 +33,6 @@ __all__ = [
     "DomainExtractor",
     "FeatureExtractor",
     "KerasFeatureExtractor",
-    "MetricsCallback",
     "class_consistency",
     "density_coverage",
     "domain_extractor",
@@ -53,3 +51,21 @@ __all__ = [
     "score_features",
     "train_classifier",
 ]
+
+
+def __getattr__(name):
+    # `MetricsCallback` moved to `kgan.callbacks` with the other callbacks; the old path works
+    # for one release.
+    if name == "MetricsCallback":
+        import warnings
+
+        from kgan.callbacks.metrics import MetricsCallback
+
+        warnings.warn(
+            "kgan.metrics.MetricsCallback moved to kgan.callbacks.MetricsCallback; the old name "
+            "will be removed in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return MetricsCallback
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,6 +9,7 @@ from keras import layers
 
 from kgan import data as data_lib
 from kgan.atomic import atomic_write, atomic_write_json
+from kgan.cache import cache_root
 
 
 def _classifier_network(shape, num_classes):
@@ -81,9 +82,7 @@ def train_classifier(data="mnist_5k", epochs=30, batch_size=64, seed=0, verbose=
 
 
 def _cache_dir(cache_dir):
-    return cache_dir or os.environ.get(
-        "KGAN_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "kgan")
-    )
+    return cache_dir or cache_root()
 
 
 def _cache_paths(data, cache_dir):
@@ -98,7 +97,7 @@ def cached_reference_classifier(data="mnist_5k", cache_dir=None):
 
     Args:
         data: a labelled image dataset known to `kgan.data`.
-        cache_dir: cache folder; `$KGAN_CACHE` or `~/.cache/kgan` when None.
+        cache_dir: cache folder; None for kgan's cache root (`kgan.cache.cache_root`).
 
     Returns:
         `(classifier, test_accuracy)` or None.
@@ -144,7 +143,7 @@ def reference_classifier(data="mnist_5k", cache_dir=None, verbose=0, use_preset=
 
     Args:
         data: a labelled image dataset known to `kgan.data`.
-        cache_dir: cache folder; `$KGAN_CACHE` or `~/.cache/kgan` when None.
+        cache_dir: cache folder; None for kgan's cache root (`kgan.cache.cache_root`).
         verbose: Keras verbosity when it has to train.
         use_preset: take the published preset before training.
 

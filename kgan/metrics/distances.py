@@ -2,7 +2,7 @@
 
 Every function takes plain arrays of features (`[n, d]`, from any `kgan.metrics` feature
 extractor) and returns Python floats, so the same code scores samples after training, during
-training (`kgan.metrics.MetricsCallback`) and from the shell (`kgan evaluate`).
+training (`kgan.callbacks.MetricsCallback`) and from the shell (`kgan evaluate`).
 """
 
 import numpy as np

@@ -11,6 +11,7 @@ import urllib.parse
 import urllib.request
 
 from kgan.atomic import atomic_folder
+from kgan.cache import cache_root
 from kgan.zoo.format import ChecksumError, PresetError
 
 CHUNK = 1 << 20
@@ -19,13 +20,9 @@ TIMEOUT = 60.0
 
 
 def kgan_home():
-    """The root of kgan's cache: `$KGAN_HOME`, else `$XDG_CACHE_HOME/kgan`, else
-    `~/.cache/kgan`."""
-    home = os.environ.get("KGAN_HOME")
-    if home:
-        return os.path.abspath(os.path.expanduser(home))
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(cache, "kgan")
+    """The root of kgan's cache (`kgan.cache.cache_root`): `$KGAN_HOME`, else
+    `$XDG_CACHE_HOME/kgan`, else `~/.cache/kgan`."""
+    return cache_root()
 
 
 def offline_mode():

@@ -37,7 +37,7 @@ def test_reference_classifier_caches_its_training(tmp_path, monkeypatch):
 def test_export_parity_looks_for_the_cached_classifier_only(tmp_path, monkeypatch):
     from kgan.export import parity
 
-    monkeypatch.setenv("KGAN_CACHE", str(tmp_path))
+    monkeypatch.setenv("KGAN_HOME", str(tmp_path))
     monkeypatch.setattr(module, "train_classifier", lambda *a, **k: pytest.fail("trained"))
     cgan = kgan.models.build_trainer("cgan", (28, 28, 1), num_classes=10, width=4)
     assert parity._default_classifier(cgan) is None

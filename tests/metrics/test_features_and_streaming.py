@@ -100,7 +100,7 @@ def test_metrics_callback_logs_scores_and_stops_early():
     images = rng.uniform(-1, 1, (64, 8, 8, 1)).astype("float32")
     labels = rng.integers(0, 3, 64).astype("int32")
     extractor = kgan.metrics.domain_extractor("digits", classifier=tiny_classifier())
-    callback = kgan.metrics.MetricsCallback(
+    callback = kgan.callbacks.MetricsCallback(
         ["fid", "kid", "consistency"], every=1, num_samples=30, extractor=extractor, real=images
     )
     history = model.fit(images, labels, batch_size=32, epochs=2, callbacks=[callback], verbose=0)
@@ -109,7 +109,7 @@ def test_metrics_callback_logs_scores_and_stops_early():
     # The same seed gives the same samples: evaluating twice without training agrees.
     assert callback.evaluate()["fid"] == callback.evaluate()["fid"]
 
-    stopper = kgan.metrics.MetricsCallback(
+    stopper = kgan.callbacks.MetricsCallback(
         ["fid"], extractor=extractor, real=images, monitor="fid", patience=2
     )
     stopper.set_model(model)
@@ -119,9 +119,9 @@ def test_metrics_callback_logs_scores_and_stops_early():
         stopper.on_epoch_end(epoch, {})
     assert model.stop_training and stopper.best == 4.0 and stopper.stopped_epoch == 4
     with pytest.raises(ValueError, match="monitor must be one of"):
-        kgan.metrics.MetricsCallback(["fid"], monitor="precision")
+        kgan.callbacks.MetricsCallback(["fid"], monitor="precision")
     with pytest.raises(ValueError, match="metrics must be"):
-        kgan.metrics.MetricsCallback(["fidd"])
+        kgan.callbacks.MetricsCallback(["fidd"])
 
 
 def test_evaluate_command_on_conditional_and_unconditional_models(tmp_path, monkeypatch, capsys):
@@ -149,3 +149,9 @@ def test_evaluate_command_on_conditional_and_unconditional_models(tmp_path, monk
     printed = capsys.readouterr().out
     assert "density" in printed and "n/a" in printed
     assert kgan.cli.main(["evaluate", str(tmp_path), "--data", "digits"]) == 2
+
+
+def test_the_old_metrics_callback_path_warns_and_gives_the_callback():
+    with pytest.warns(DeprecationWarning, match="kgan.callbacks.MetricsCallback"):
+        old = kgan.metrics.MetricsCallback
+    assert old is kgan.callbacks.MetricsCallback

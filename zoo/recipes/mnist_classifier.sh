@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Trains (or takes from the cache), measures and publishes the mnist_classifier preset: the
 # reference classifier of kgan.metrics for mnist_5k (class consistency, domain FID features).
-# KGAN_CACHE names the classifier cache; a classifier of the current recipe found there is
+# KGAN_HOME names the classifier cache; a classifier of the current recipe found there is
 # published as it is, otherwise one is trained (kgan.metrics.train_classifier, seed 0).
 set -euo pipefail
-export KGAN_CACHE="${KGAN_CACHE:-runs/cache}"
+export KGAN_HOME="${KGAN_HOME:-runs/cache}"
 python - <<'PY'
 import json, os
 import kgan

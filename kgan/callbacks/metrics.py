@@ -44,7 +44,7 @@ class MetricsCallback(keras.callbacks.Callback):
         ...     data,
         ...     epochs=40,
         ...     callbacks=[
-        ...         kgan.metrics.MetricsCallback(["fid", "consistency"], every=5,
+        ...         kgan.callbacks.MetricsCallback(["fid", "consistency"], every=5,
         ...                                      monitor="fid", patience=3),
         ...         keras.callbacks.TensorBoard("runs/cgan/logs"),
         ...     ],
