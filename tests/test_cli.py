@@ -36,11 +36,11 @@ def test_the_parser_takes_every_trainer_and_refuses_others(capsys):
 
 
 def test_labels_parser():
-    assert cli._parse_labels("0-3") == [0, 1, 2, 3]
-    assert cli._parse_labels("1,4-5,9") == [1, 4, 5, 9]
+    assert cli.parse_labels("0-3") == [0, 1, 2, 3]
+    assert cli.parse_labels("1,4-5,9") == [1, 4, 5, 9]
     for bad in ("a", "3-1", "1,,2"):
         with pytest.raises(Exception, match="--labels"):
-            cli._parse_labels(bad)
+            cli.parse_labels(bad)
 
 
 def test_help_reads_well(capsys):

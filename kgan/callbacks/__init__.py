@@ -12,7 +12,10 @@ from kgan.callbacks.runs import (
     DataEpoch,
     RunCheckpoint,
     SampleGrid,
+    is_run_folder,
+    load_model,
     load_run,
+    read_state,
     tensorboard_available,
 )
 
@@ -24,7 +27,10 @@ __all__ = [
     "ModeCollapseWarning",
     "RunCheckpoint",
     "SampleGrid",
+    "is_run_folder",
+    "load_model",
     "load_run",
+    "read_state",
     "nonfinite_networks",
     "tensorboard_available",
 ]

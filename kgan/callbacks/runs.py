@@ -1,4 +1,15 @@
-"""Callbacks of a run folder: sample grids, checkpoints, and the data epoch."""
+"""The run folder, in one place: its file names, the callbacks that write it (sample grids,
+checkpoints, the data epoch) and the loaders that read it back.
+
+A run folder (written by `kgan train`, or by `fit` with these callbacks) holds:
+
+- `model.keras`: the compiled trainer, saved every epoch (`RunCheckpoint`);
+- `state.json`: the epochs done and the run's options;
+- `history.csv`: one row of logs per epoch;
+- `grids/epoch_NNN.png`: samples from fixed latents (`SampleGrid`);
+- `logs/`: TensorBoard, when the tensorboard package is installed;
+- `samples.png`: the final grid.
+"""
 
 import importlib.util
 import json
@@ -14,6 +25,13 @@ from kgan import sampling
 from kgan.atomic import atomic_write, atomic_write_json
 from kgan.callbacks.guards import nonfinite_networks
 from kgan.image_grid import image_grid, save_image_grid
+
+MODEL_FILE = "model.keras"
+STATE_FILE = "state.json"
+HISTORY_FILE = "history.csv"
+GRIDS_FOLDER = "grids"
+LOGS_FOLDER = "logs"
+SAMPLES_FILE = "samples.png"
 
 
 def tensorboard_available():
@@ -113,8 +131,8 @@ class RunCheckpoint(keras.callbacks.Callback):
         >>> cgan.fit(data, epochs=40, callbacks=[kgan.callbacks.RunCheckpoint("runs/cgan")])
     """
 
-    MODEL_FILE = "model.keras"
-    STATE_FILE = "state.json"
+    MODEL_FILE = MODEL_FILE
+    STATE_FILE = STATE_FILE
 
     def __init__(self, directory, extra_state=None):
         super().__init__()
@@ -152,16 +170,58 @@ def load_run(directory):
         the number of epochs done).
     """
     directory = os.fspath(directory)
-    model_path = os.path.join(directory, RunCheckpoint.MODEL_FILE)
-    state_path = os.path.join(directory, RunCheckpoint.STATE_FILE)
-    if not (os.path.isfile(model_path) and os.path.isfile(state_path)):
+    model_path = os.path.join(directory, MODEL_FILE)
+    if not (os.path.isfile(model_path) and os.path.isfile(os.path.join(directory, STATE_FILE))):
         raise FileNotFoundError(
-            f"{directory!r} holds no checkpoint ({RunCheckpoint.MODEL_FILE} and "
-            f"{RunCheckpoint.STATE_FILE}); train into it first"
+            f"{directory!r} holds no checkpoint ({MODEL_FILE} and {STATE_FILE}); train into it "
+            "first"
         )
-    with open(state_path) as f:
-        state = json.load(f)
-    return keras.saving.load_model(model_path), state
+    return keras.saving.load_model(model_path), read_state(directory)
+
+
+def is_run_folder(path):
+    """Whether `path` is a folder holding a run's `model.keras`."""
+    return os.path.isdir(path) and os.path.isfile(os.path.join(path, MODEL_FILE))
+
+
+def read_state(directory):
+    """The dict of a run folder's `state.json` (epochs done, options, last logs)."""
+    with open(os.path.join(os.fspath(directory), STATE_FILE)) as f:
+        return json.load(f)
+
+
+def load_model(source):
+    """The model a saved file holds: a run folder (its `model.keras`), a `.keras` file, or a
+    `kgan.mixture.GaussianMixture` `.npz` file.
+
+    Args:
+        source: the path.
+
+    Returns:
+        The model (a trainer compiled as it was saved).
+
+    Example:
+        >>> model = kgan.callbacks.load_model("runs/cgan_mnist")
+    """
+    path = os.fspath(source)
+    if os.path.isdir(path):
+        if not is_run_folder(path):
+            raise FileNotFoundError(
+                f"{source!r} is a folder without {MODEL_FILE}; pass a run folder written by "
+                "`kgan train` or a .keras file"
+            )
+        path = os.path.join(path, MODEL_FILE)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{source!r} does not exist; pass a run folder or a .keras file")
+    if path.endswith(".keras"):
+        return keras.saving.load_model(path)
+    if path.endswith(".npz"):
+        from kgan.mixture import GaussianMixture
+
+        return GaussianMixture.load(path)
+    raise ValueError(
+        f"{source!r} is neither a run folder, a .keras file nor a GaussianMixture .npz file"
+    )
 
 
 class DataEpoch(keras.callbacks.Callback):

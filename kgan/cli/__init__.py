@@ -7,11 +7,14 @@ A thin layer over the library: every option maps to an argument of `kgan.data.lo
 import argparse
 import sys
 
-from kgan.cli import generate, train, zoo
-from kgan.cli.common import _fail, _parse_labels
+from kgan.cli import evaluate, export, sample, train, zoo
+from kgan.cli.common import fail, parse_labels
 from kgan.version import __version__
 
-__all__ = ["build_parser", "main", "_parse_labels"]
+__all__ = ["COMMANDS", "build_parser", "main", "parse_labels"]
+
+# Each command is one module with `add_parser(commands)` and `run(args)`.
+COMMANDS = {"train": train, "sample": sample, "export": export, "evaluate": evaluate, "zoo": zoo}
 
 
 def build_parser():
@@ -28,9 +31,8 @@ def build_parser():
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    train.add_parser(commands)
-    generate.add_parsers(commands)
-    zoo.add_parser(commands)
+    for command in COMMANDS.values():
+        command.add_parser(commands)
     return parser
 
 
@@ -38,17 +40,10 @@ def main(argv=None):
     """Runs the `kgan` command; returns its exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {
-        "train": train._train,
-        "sample": generate._sample,
-        "export": generate._export,
-        "evaluate": generate._evaluate,
-        "zoo": zoo.run,
-    }
     try:
-        return handlers[args.command](args)
+        return COMMANDS[args.command].run(args)
     except (ValueError, FileNotFoundError, FileExistsError) as error:
-        return _fail(str(error))
+        return fail(str(error))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,25 @@
-"""Argument parsers and error reporting shared by the `kgan` subcommands."""
+"""What the `kgan` subcommands share: argument parsers, error reporting, the model a SOURCE
+argument names, and the sample grid."""
 
 import argparse
+import os
 import sys
 
+import numpy as np
 
-def _parse_labels(text):
+import kgan.zoo
+from kgan.callbacks import runs
+from kgan.image_grid import save_image_grid
+from kgan.models import discriminator_latent_refinement
+from kgan.zoo.format import METADATA_FILE
+
+SOURCE_HELP = (
+    "a run folder, a .keras file, a preset name (kgan zoo list), a preset folder or an "
+    "http(s)://, file://, hf:// or kaggle:// preset"
+)
+
+
+def parse_labels(text):
     """Parses `0-9`, `3`, or `1,4,7` (ranges allowed inside lists) into a list of ints."""
     labels = []
     try:
@@ -24,7 +39,7 @@ def _parse_labels(text):
     return labels
 
 
-def _choices(allowed, option):
+def choices(allowed, option):
     def parse(text):
         names = [name.strip() for name in text.split(",") if name.strip()]
         bad = [name for name in names if name not in allowed]
@@ -37,7 +52,7 @@ def _choices(allowed, option):
     return parse
 
 
-def _positive_int(text):
+def positive_int(text):
     try:
         value = int(text)
     except ValueError:
@@ -47,6 +62,55 @@ def _positive_int(text):
     return value
 
 
-def _fail(message):
+def fail(message):
     print(f"kgan: error: {message}", file=sys.stderr)
     return 2
+
+
+def load_source(source):
+    """The model a command works on: a run folder or saved file, else a preset.
+
+    Args:
+        source: a run folder written by `kgan train`, a `.keras` file, a `GaussianMixture`
+            `.npz`, a preset folder, or a preset name or URL for `kgan.zoo.load`.
+
+    Returns:
+        The model.
+    """
+    path = os.fspath(source)
+    preset_folder = os.path.isdir(path) and os.path.isfile(os.path.join(path, METADATA_FILE))
+    run_folder = runs.is_run_folder(path)
+    if os.path.isdir(path) and not (preset_folder or run_folder):
+        raise FileNotFoundError(
+            f"{path!r} is neither a run folder (no {runs.MODEL_FILE}) nor a preset "
+            "folder (no metadata.json); pass a run folder written by `kgan train`, a .keras "
+            "file or a preset"
+        )
+    if os.path.exists(path) and not (preset_folder and not run_folder):
+        return runs.load_model(path)
+    return kgan.zoo.load(path)
+
+
+def write_sample_grid(model, path, num, labels, seed, scale, refine=None):
+    """Writes a PNG grid of `num` samples (one row per class of `labels` when conditional),
+    refined by `refine` latent steps when given; returns the path."""
+    columns = None
+    if model.conditional:
+        labels = labels if labels is not None else list(range(model.num_classes))
+        bad = [label for label in labels if not 0 <= label < model.num_classes]
+        if bad:
+            raise ValueError(
+                f"--labels {bad} are outside the model's classes 0-{model.num_classes - 1}"
+            )
+        columns = -(-num // len(labels))
+        labels = np.repeat(np.asarray(labels, "int32"), columns)[:num]
+    elif labels is not None:
+        raise ValueError("this model is unconditional: drop --labels")
+    labels = {"labels": labels} if model.conditional else {}
+    if refine:
+        images = discriminator_latent_refinement(
+            model, num_samples=num, seed=seed, steps=refine, **labels
+        )
+    else:
+        images = model.generate(num_samples=num, seed=seed, **labels)
+    return save_image_grid(images, path, columns=columns, scale=scale)

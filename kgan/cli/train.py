@@ -3,7 +3,6 @@
 import argparse
 import ast
 import csv
-import json
 import os
 import tempfile
 import warnings
@@ -21,11 +20,10 @@ from kgan.callbacks import (
     ModeCollapseMonitor,
     RunCheckpoint,
     SampleGrid,
-    load_run,
+    runs,
     tensorboard_available,
 )
-from kgan.cli.common import _fail, _positive_int
-from kgan.cli.generate import _write_grid
+from kgan.cli.common import fail, positive_int, write_sample_grid
 
 # The exit status of a run stopped by DivergenceGuard (2 is a usage error).
 EXIT_DIVERGED = 3
@@ -102,22 +100,22 @@ def add_parser(commands):
         help="a built-in name (mnist_5k, digits, ring8, grid25), a TFDS name, an .npz file "
         "or an image folder (default: mnist_5k)",
     )
-    train.add_argument("--epochs", type=_positive_int, default=40, help="total epochs (40)")
+    train.add_argument("--epochs", type=positive_int, default=40, help="total epochs (40)")
     train.add_argument("--out", required=True, help="the run folder to write")
     train.add_argument(
         "--resume", action="store_true", help="continue the run in --out from its checkpoint"
     )
-    train.add_argument("--batch-size", type=_positive_int, default=64, help="batch size (64)")
-    train.add_argument("--latent-dim", type=_positive_int, help="latent size (64 for images)")
-    train.add_argument("--width", type=_positive_int, help="network width (32 for images)")
+    train.add_argument("--batch-size", type=positive_int, default=64, help="batch size (64)")
+    train.add_argument("--latent-dim", type=positive_int, help="latent size (64 for images)")
+    train.add_argument("--width", type=positive_int, help="network width (32 for images)")
     train.add_argument(
-        "--d-width", type=_positive_int, help="discriminator width (--width; 2x for vectors)"
+        "--d-width", type=positive_int, help="discriminator width (--width; 2x for vectors)"
     )
     train.add_argument(
         "--loss", choices=LOSSES, help="adversarial loss (the model's: non_saturating, wasserstein)"
     )
     train.add_argument(
-        "--d-steps", type=_positive_int, help="D updates per G update (the model's: 1, 5)"
+        "--d-steps", type=positive_int, help="D updates per G update (the model's: 1, 5)"
     )
     train.add_argument("--gradient-penalty", type=float, help="WGAN-GP weight (the model's: 0, 10)")
     train.add_argument("--r1", type=float, help="R1 penalty weight gamma (0)")
@@ -127,7 +125,7 @@ def add_parser(commands):
         help="DiffAugment policy for images, e.g. translation,cutout,color (none)",
     )
     train.add_argument(
-        "--pack", type=_positive_int, help="PacGAN: D judges N samples at once (gan, wgan_gp)"
+        "--pack", type=positive_int, help="PacGAN: D judges N samples at once (gan, wgan_gp)"
     )
     train.add_argument(
         "--ema-decay", type=float, help="keep an EMA of the generator, e.g. 0.999 (none)"
@@ -154,7 +152,7 @@ def add_parser(commands):
         help="any other build option of the trainer (see its from_shape), e.g. beta=4.0; "
         "repeatable",
     )
-    train.add_argument("--image-size", type=_positive_int, nargs=2, metavar=("H", "W"))
+    train.add_argument("--image-size", type=positive_int, nargs=2, metavar=("H", "W"))
     train.add_argument("--data-dir", help="TFDS data folder")
     train.add_argument("--seed", type=int, default=0, help="seed of weights, data and latents")
     train.add_argument("--no-xla", action="store_true", help="do not compile steps with XLA")
@@ -193,7 +191,8 @@ def add_parser(commands):
     )
 
 
-def _train(args):
+def run(args):
+    """Runs `kgan train`; returns the exit status."""
     # The strategy comes before any other TensorFlow call (MultiWorkerMirroredStrategy needs
     # it); it is a property of this process, not of the run, so a run resumes under any.
     strategy = kgan.distribute.get_strategy(args.strategy)
@@ -215,29 +214,10 @@ def _train_in_scope(args, strategy):
         # Every worker saves (Keras's saving reads the replicated variables on each), but only
         # the chief writes the run folder.
         args.out = tempfile.mkdtemp(prefix="kgan-worker-")
-    checkpoint = os.path.join(args.out, RunCheckpoint.MODEL_FILE)
-    options = {
-        k: v
-        for k, v in vars(args).items()
-        if k not in ("command", "resume", "quiet", "epochs", "strategy")
-    }
-    if args.resume:
-        if not os.path.exists(checkpoint):
-            return _fail(f"--resume: {args.out!r} has no checkpoint; drop --resume to start")
-        model, state = load_run(args.out)
-        initial_epoch = state["epoch"]
-        # A run from before an option existed takes its default.
-        options = {**options, **state.get("options", {})}
-        print(f"resuming {args.out} at epoch {initial_epoch}", flush=True)
-    else:
-        if os.path.exists(checkpoint):
-            return _fail(
-                f"{args.out!r} already holds a run; pass --resume to continue it or choose "
-                "another --out"
-            )
-        initial_epoch = 0
-    if initial_epoch >= args.epochs:
-        return _fail(f"the run has done {initial_epoch} epochs already; raise --epochs")
+    started = _start_or_resume(args)
+    if isinstance(started, int):
+        return started
+    model, options, initial_epoch = started
     keras.utils.set_random_seed(options["seed"])
     info = kgan.data.info(options["data"], data_dir=options["data_dir"])
     image_size = tuple(options["image_size"]) if options["image_size"] else None
@@ -252,42 +232,18 @@ def _train_in_scope(args, strategy):
         data_dir=options["data_dir"],
         initial_epoch=initial_epoch,
     )
-    if not args.resume:
+    if model is None:
         keras.mixed_precision.set_global_policy(options["mixed_precision"])
-    decay_steps = None
-    if not args.resume and options.get("lr_decay", "none") == "cosine":
-        decay_steps = _decay_steps(dataset, args.epochs)
-    if not args.resume:
+        decay_steps = None
+        if options.get("lr_decay", "none") == "cosine":
+            decay_steps = _decay_steps(dataset, args.epochs)
         shape = info.shape if image_size is None else (*image_size, info.shape[-1])
         model = _build(options, shape, info.num_classes, decay_steps)
     os.makedirs(args.out, exist_ok=True)
-    history = os.path.join(args.out, "history.csv")
     if args.resume:
-        _trim_history(history, initial_epoch)
-    images = len(model.sample_shape) == 3
-    log_dir = os.path.join(args.out, "logs") if tensorboard_available() else None
+        _trim_history(os.path.join(args.out, runs.HISTORY_FILE), initial_epoch)
     guard = None if options["no_divergence_guard"] else DivergenceGuard()
-    # Order matters: the guard stops first; the monitor adds its figure to the logs before the
-    # history is written; the checkpoint comes last, so a crash between them leaves at most a
-    # history row that --resume trims and writes again.
-    callbacks = [DataEpoch(dataset)]
-    if guard is not None:
-        callbacks.append(guard)
-    if not options["no_collapse_check"]:
-        callbacks.append(_collapse_monitor(options, image_size, info, model))
-    callbacks.append(keras.callbacks.CSVLogger(history, append=args.resume))
-    if log_dir:
-        callbacks.append(keras.callbacks.TensorBoard(log_dir))
-    if images and options["grid_every"] > 0:
-        callbacks.append(
-            SampleGrid(
-                os.path.join(args.out, "grids"),
-                every=options["grid_every"],
-                log_dir=log_dir,
-                seed=options["seed"],
-            )
-        )
-    callbacks.append(RunCheckpoint(args.out, extra_state={"options": options}))
+    callbacks = _callbacks(args, options, model, dataset, guard, info, image_size)
     with warnings.catch_warnings():
         # The guard's message is printed once below, as the run's error.
         warnings.filterwarnings("ignore", "training diverged|epoch [0-9]+ not saved")
@@ -301,22 +257,80 @@ def _train_in_scope(args, strategy):
         )
     if guard is not None and guard.message:
         return _diverged(guard.message, args.out)
-    if images:
-        path = _write_grid(model, os.path.join(args.out, "samples.png"), 100, None, 0, 2)
+    checkpoint = os.path.join(args.out, runs.MODEL_FILE)
+    if len(model.sample_shape) == 3:
+        grid = os.path.join(args.out, runs.SAMPLES_FILE)
+        path = write_sample_grid(model, grid, 100, None, 0, 2)
         print(f"wrote {checkpoint} and {path}")
     else:
         print(f"wrote {checkpoint}")
     return 0
 
 
+def _start_or_resume(args):
+    """`(model, options, initial_epoch)` of the run in `args.out`: a loaded model and the
+    run's own options when resuming, `(None, the command's options, 0)` when starting; or an
+    exit status when the folder does not fit the request."""
+    options = {
+        k: v
+        for k, v in vars(args).items()
+        if k not in ("command", "resume", "quiet", "epochs", "strategy", "verbose")
+    }
+    held = runs.is_run_folder(args.out)
+    if args.resume:
+        if not held:
+            return fail(f"--resume: {args.out!r} has no checkpoint; drop --resume to start")
+        model, state = runs.load_run(args.out)
+        initial_epoch = state["epoch"]
+        # A run from before an option existed takes its default.
+        options = {**options, **state.get("options", {})}
+        print(f"resuming {args.out} at epoch {initial_epoch}", flush=True)
+    elif held:
+        return fail(
+            f"{args.out!r} already holds a run; pass --resume to continue it or choose another "
+            "--out"
+        )
+    else:
+        model, initial_epoch = None, 0
+    if initial_epoch >= args.epochs:
+        return fail(f"the run has done {initial_epoch} epochs already; raise --epochs")
+    return model, options, initial_epoch
+
+
+def _callbacks(args, options, model, dataset, guard, info, image_size):
+    """The run's callbacks, in the order they must run."""
+    log_dir = os.path.join(args.out, runs.LOGS_FOLDER) if tensorboard_available() else None
+    # Order matters: the guard stops first; the monitor adds its figure to the logs before the
+    # history is written; the checkpoint comes last, so a crash between them leaves at most a
+    # history row that --resume trims and writes again.
+    callbacks = [DataEpoch(dataset)]
+    if guard is not None:
+        callbacks.append(guard)
+    if not options["no_collapse_check"]:
+        callbacks.append(_collapse_monitor(options, image_size, info, model))
+    history = os.path.join(args.out, runs.HISTORY_FILE)
+    callbacks.append(keras.callbacks.CSVLogger(history, append=args.resume))
+    if log_dir:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir))
+    if len(model.sample_shape) == 3 and options["grid_every"] > 0:
+        callbacks.append(
+            SampleGrid(
+                os.path.join(args.out, runs.GRIDS_FOLDER),
+                every=options["grid_every"],
+                log_dir=log_dir,
+                seed=options["seed"],
+            )
+        )
+    callbacks.append(RunCheckpoint(args.out, extra_state={"options": options}))
+    return callbacks
+
+
 def _diverged(message, out):
     """Reports a diverged run and which checkpoint it keeps; returns the exit status."""
-    state_path = os.path.join(out, RunCheckpoint.STATE_FILE)
-    if os.path.exists(state_path):
-        with open(state_path) as f:
-            done = json.load(f)["epoch"]
+    if os.path.exists(os.path.join(out, runs.STATE_FILE)):
+        done = runs.read_state(out)["epoch"]
         kept = (
-            f"{os.path.join(out, RunCheckpoint.MODEL_FILE)} keeps epoch {done}, the last good "
+            f"{os.path.join(out, runs.MODEL_FILE)} keeps epoch {done}, the last good "
             "one; start a new run with the changes (--resume would diverge the same way)"
         )
     else:

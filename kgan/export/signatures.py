@@ -11,11 +11,11 @@ returns a dict.
 import logging
 import os
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from kgan import sampling
+from kgan.callbacks import runs
 from kgan.version import __version__
 
 # The output name of functions that return a plain tensor ("images" for generators of images).
@@ -28,7 +28,6 @@ OUTPUT_KEYS = {
 GENERATING = ("generate", "decode", "sample")
 # Signatures that need TensorFlow kernels outside LiteRT's builtin ops (stateless random ops).
 NOT_FOR_TFLITE = ("sample",)
-RUN_MODEL_FILE = "model.keras"
 
 
 class _QuietRetracing(logging.Filter):
@@ -60,29 +59,11 @@ def load_model(source):
         if not hasattr(source, "inference_functions"):
             raise ValueError(
                 f"{type(source).__name__} does not say what it exports (no "
-                "inference_functions()); pass a kgan.GAN, kgan.models.VAE, kgan.models.VAEGAN "
-                "or a fitted kgan.mixture.GaussianMixture"
+                "inference_functions()); pass a registered kgan trainer "
+                "(kgan.models.list_trainers()) or a fitted kgan.mixture.GaussianMixture"
             )
         return source
-    path = os.fspath(source)
-    if os.path.isdir(path):
-        path = os.path.join(path, RUN_MODEL_FILE)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(
-                f"{source!r} is a folder without {RUN_MODEL_FILE}; pass a run folder written "
-                "by `kgan train` or a .keras file"
-            )
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{source!r} does not exist; pass a run folder or a .keras file")
-    if path.endswith(".keras"):
-        return keras.saving.load_model(path)
-    if path.endswith(".npz"):
-        from kgan.mixture import GaussianMixture
-
-        return GaussianMixture.load(path)
-    raise ValueError(
-        f"{source!r} is neither a run folder, a .keras file nor a GaussianMixture .npz file"
-    )
+    return runs.load_model(source)
 
 
 def _sample_shape(model):
