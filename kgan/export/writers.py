@@ -11,11 +11,10 @@ import numpy as np
 import tensorflow as tf
 
 from kgan.atomic import atomic_write
-from kgan.export import lean as lean_lib
 from kgan.export import parity as parity_lib
+from kgan.export import rewrites
 from kgan.export import runner as runner_lib
 from kgan.export import signatures as signatures_lib
-from kgan.export import subpixel as subpixel_lib
 
 QUANTIZATIONS = (None, "float16", "dynamic", "int8")
 # A float32 export that differs from its model by more than this is broken, not rounded.
@@ -257,11 +256,11 @@ def tflite(
             Convolutions stay per channel either way.
         subpixel: convert each stride-s "same" `Conv2DTranspose` as the s * s convolutions of
             its output phases interleaved by `depth_to_space`, with a following batch
-            normalization and ReLU folded into them (`kgan.export.subpixel`): the same
+            normalization and ReLU folded into them (`kgan.export.rewrites.subpixel`): the same
             multiply-adds, which LiteRT runs with its fast convolution kernels instead of
             `TRANSPOSE_CONV` (the MNIST generator runs about 4x faster at batch 1). False
             converts the layers as they are. Either way `Reshape` and `Embedding` layers are
-            traced as single ops (`kgan.export.lean`).
+            traced as single ops (`kgan.export.rewrites.lean`).
 
     Returns:
         The path written (a `str` with the parity report as `.parity`).
@@ -281,13 +280,13 @@ def tflite(
         raise ValueError("representative_data calibrates int8 models: pass quantization='int8'")
     model = signatures_lib.load_model(model)
     rewrite = (
-        subpixel_lib.subpixel_transposed_convolutions(model)
+        rewrites.subpixel_transposed_convolutions(model)
         if subpixel
         else contextlib.nullcontext()
     )
     with tempfile.TemporaryDirectory() as folder:
         # The model's functions are traced in here, so the file holds the rewritten layers.
-        with rewrite, lean_lib.lean_layers(model):
+        with rewrite, rewrites.lean_layers(model):
             functions = signatures_lib.export_functions(model, signatures, for_tflite=True)
             module = signatures_lib.ExportModule(functions, name=_module_name(model))
             tf.saved_model.save(module, folder, signatures=dict(functions))

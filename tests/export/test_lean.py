@@ -7,7 +7,7 @@ import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-from kgan.export.lean import lean_layers
+from kgan.export.rewrites.lean import lean_layers
 
 
 def embedding_model(embedding_first=False, norm=False, activation="relu_layer"):

@@ -5,8 +5,8 @@ from ai_edge_litert.interpreter import Interpreter
 
 import kgan
 import kgan.export
-from kgan.export import subpixel
-from kgan.export.subpixel import is_rewritable, subpixel_transposed_convolutions
+from kgan.export.rewrites import graph, subpixel
+from kgan.export.rewrites.subpixel import is_rewritable, subpixel_transposed_convolutions
 
 
 def transposed(kernel_size, strides, **kwargs):
@@ -199,7 +199,7 @@ def test_patched_calls_restore_each_layer_as_it_was_also_after_an_error():
 
     own.call = own_call  # an instance's own call, set before the rewrite
     with pytest.raises(RuntimeError, match="inside"):
-        with subpixel.patched_calls(
+        with graph.patched_calls(
             {plain: lambda inputs: inputs + 1.0, own: lambda inputs: inputs - 1.0},
             {(dense, "input_spec"): None},
         ):

@@ -33,7 +33,7 @@ import contextlib
 import keras
 import tensorflow as tf
 
-from kgan.export import subpixel as subpixel_lib
+from kgan.export.rewrites import graph
 
 
 @contextlib.contextmanager
@@ -54,7 +54,7 @@ def lean_layers(model):
         ...     functions = kgan.export.export_functions(gan, for_tflite=True)
     """
     calls, specs = {}, {}
-    layers = subpixel_lib._layers(model)
+    layers = graph.layers_of(model)
     for projection in _conditioned_projections(layers):
         for layer, call in projection.items():
             calls[layer] = call
@@ -70,7 +70,7 @@ def lean_layers(model):
             calls[layer] = _plain_gather(layer)
         elif _is_single_filter_convolution(layer):
             calls[layer] = _depthwise_sum(layer)
-    with subpixel_lib.patched_calls(calls, specs):
+    with graph.patched_calls(calls, specs):
         yield len(calls)
 
 
@@ -91,7 +91,7 @@ def _conditioned_projections(layers):
     for embedding in layers:
         if not _is_plain_embedding(embedding) or getattr(embedding, "lora_enabled", False):
             continue
-        concatenate = subpixel_lib._following(embedding)
+        concatenate = graph.following(embedding)
         if not isinstance(concatenate, keras.layers.Concatenate) or concatenate.axis != -1:
             continue
         parts = list(concatenate._inbound_nodes[0].input_tensors)
@@ -101,20 +101,20 @@ def _conditioned_projections(layers):
         position = 0 if parts[0] is embedded else 1
         if len(parts[1 - position].shape) != 2:
             continue
-        dense = subpixel_lib._following(concatenate)
+        dense = graph.following(concatenate)
         if (
             type(dense) is not keras.layers.Dense
             or getattr(dense, "quantization_mode", None) is not None
             or getattr(dense, "lora_enabled", False)
         ):
             continue
-        linear = subpixel_lib._is_linear(dense.activation)
-        if not linear and not subpixel_lib._is_relu(dense.activation):
+        linear = graph.is_linear(dense.activation)
+        if not linear and not graph.is_relu(dense.activation):
             continue
-        norm = subpixel_lib._following(dense) if linear else None
-        norm = norm if subpixel_lib._is_foldable_norm(norm) else None
-        relu = subpixel_lib._following(norm if norm is not None else dense) if linear else None
-        relu = relu if subpixel_lib._is_plain_relu(relu) else None
+        norm = graph.following(dense) if linear else None
+        norm = norm if graph.is_foldable_norm(norm) else None
+        relu = graph.following(norm if norm is not None else dense) if linear else None
+        relu = relu if graph.is_plain_relu(relu) else None
         labels = {}
         calls = {
             embedding: _keep_labels,
@@ -123,7 +123,7 @@ def _conditioned_projections(layers):
         }
         for passed in (norm, relu):
             if passed is not None:
-                calls[passed] = subpixel_lib._pass_through
+                calls[passed] = graph.pass_through
         found.append(calls)
     return found
 
@@ -155,13 +155,13 @@ def _projection(dense, embedding, labels, position, norm, relu):
         if dense.use_bias:
             table = table + dense.bias
         if norm is not None:
-            scale, shift = subpixel_lib.norm_scale_shift(norm)
+            scale, shift = graph.norm_scale_shift(norm)
             latent_rows = latent_rows * scale
             table = table * scale + shift
         dtype = inputs.dtype
         outputs = tf.matmul(inputs, tf.cast(latent_rows, dtype))
         outputs = outputs + tf.gather(tf.cast(table, dtype), labels.pop("labels"))
-        if relu or not subpixel_lib._is_linear(dense.activation):
+        if relu or not graph.is_linear(dense.activation):
             outputs = tf.nn.relu(outputs)
         return outputs
 

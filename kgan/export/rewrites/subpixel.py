@@ -26,6 +26,18 @@ import math
 import keras
 import tensorflow as tf
 
+from kgan.export.rewrites.graph import (
+    following,
+    is_foldable_norm,
+    is_linear,
+    is_plain_relu,
+    is_relu,
+    layers_of,
+    norm_scale_shift,
+    pass_through,
+    patched_calls,
+)
+
 
 def is_rewritable(layer):
     """Whether `subpixel_transposed_convolutions` rewrites `layer`: a `Conv2DTranspose`
@@ -72,106 +84,21 @@ def subpixel_transposed_convolutions(model, fold=True):
         ...     functions = kgan.export.export_functions(gan, for_tflite=True)
         ...     concrete = [f.get_concrete_function() for f in functions.values()]
     """
-    layers = [layer for layer in _layers(model) if is_rewritable(layer)]
+    layers = [layer for layer in layers_of(model) if is_rewritable(layer)]
     calls = {}
     for layer in layers:
-        norm = _following(layer) if fold and _is_linear(layer.activation) else None
-        if not _is_foldable_norm(norm):
+        norm = following(layer) if fold and is_linear(layer.activation) else None
+        if not is_foldable_norm(norm):
             norm = None
-        relu = _following(norm) if norm is not None else None
-        if not _is_plain_relu(relu):
+        relu = following(norm) if norm is not None else None
+        if not is_plain_relu(relu):
             relu = None
         calls[layer] = functools.partial(_subpixel_call, layer, norm=norm, relu=relu is not None)
         for passed in (norm, relu):
             if passed is not None:
-                calls[passed] = _pass_through
+                calls[passed] = pass_through
     with patched_calls(calls):
         yield len(layers)
-
-
-_ABSENT = object()
-
-
-@contextlib.contextmanager
-def patched_calls(calls, attributes=None):
-    """Within the block, each layer in `calls` runs the given function as its `call` and each
-    `(layer, name)` in `attributes` holds the given value; on leaving (also on an error), every
-    layer is as before: a `call` of the layer's own instance (rather than its class's) is put
-    back, and each attribute gets its earlier value.
-
-    Args:
-        calls: a dict of layer -> function taking the layer's call arguments.
-        attributes: a dict of `(layer, attribute name)` -> value, or None.
-    """
-    restore = []
-    try:
-        for layer, call in calls.items():
-            restore.append((layer, "call", vars(layer).get("call", _ABSENT), True))
-            layer.call = call
-        for (layer, name), value in (attributes or {}).items():
-            restore.append((layer, name, getattr(layer, name), False))
-            setattr(layer, name, value)
-        yield
-    finally:
-        for layer, name, value, instance_only in reversed(restore):
-            if instance_only and value is _ABSENT:
-                del layer.call
-            else:
-                setattr(layer, name, value)
-
-
-def _pass_through(inputs, *args, **kwargs):
-    return inputs
-
-
-def _following(layer):
-    """The layer that alone consumes `layer`'s only output in a functional graph, or None."""
-    if layer is None or len(getattr(layer, "_inbound_nodes", ())) != 1:
-        return None
-    nodes = getattr(layer, "_outbound_nodes", ())
-    if len(nodes) != 1:
-        return None
-    consumer = nodes[0].operation
-    if len(getattr(consumer, "_inbound_nodes", ())) != 1:
-        return None
-    return consumer
-
-
-def _is_linear(activation):
-    return activation is None or getattr(activation, "__name__", None) == "linear"
-
-
-def _is_foldable_norm(layer):
-    return (
-        isinstance(layer, keras.layers.BatchNormalization)
-        and layer.axis in (-1, 3)
-        and not getattr(layer, "renorm", False)
-    )
-
-
-def _is_plain_relu(layer):
-    if isinstance(layer, keras.layers.ReLU):
-        return (
-            layer.max_value is None
-            and float(layer.negative_slope) == 0.0
-            and float(layer.threshold) == 0.0
-        )
-    if isinstance(layer, keras.layers.Activation):
-        return _is_relu(layer.activation)
-    return False
-
-
-def _layers(model):
-    seen, found = set(), []
-    roots = [model] if isinstance(model, keras.layers.Layer) else []
-    if not roots:
-        roots = [v for v in vars(model).values() if isinstance(v, keras.layers.Layer)]
-    for root in roots:
-        for layer in root._flatten_layers(include_self=True, recursive=True):
-            if id(layer) not in seen:
-                seen.add(id(layer))
-                found.append(layer)
-    return found
 
 
 def _phase_taps(kernel_size, stride):
@@ -204,7 +131,7 @@ def _subpixel_call(layer, inputs, norm=None, relu=False):
     kernel = tf.cast(kernel, inputs.dtype)
     bias = None if bias is None else tf.cast(bias, inputs.dtype)
     # ReLU commutes with the interleaving, so it can follow each phase (fused by LiteRT).
-    per_phase_relu = relu or (norm is None and _is_relu(layer.activation))
+    per_phase_relu = relu or (norm is None and is_relu(layer.activation))
     shared = [_shared_window(axis, stride) for axis in (rows, cols)]
     if None not in shared and _extra_work(inputs, shared) <= MAX_EXTRA_WORK:
         outputs = _one_convolution(inputs, kernel, bias, per_phase_relu, stride, rows, cols, shared)
@@ -213,21 +140,6 @@ def _subpixel_call(layer, inputs, norm=None, relu=False):
     if norm is None and not per_phase_relu and layer.activation is not None:
         outputs = layer.activation(outputs)
     return outputs
-
-
-def norm_scale_shift(norm):
-    """An inference `BatchNormalization` as `x * scale + shift` per channel."""
-    scale = tf.math.rsqrt(norm.moving_variance + norm.epsilon)
-    if norm.scale:
-        scale = scale * norm.gamma
-    shift = -norm.moving_mean * scale
-    if norm.center:
-        shift = shift + norm.beta
-    return scale, shift
-
-
-def _is_relu(activation):
-    return getattr(activation, "__name__", None) == "relu"
 
 
 def _phase_convolutions(inputs, kernel, bias, relu, stride, rows, cols):
