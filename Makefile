@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN ?= runs/cgan_mnist
 EPOCHS ?= 40
 
-.PHONY: demo test lint clean
+.PHONY: demo test test-slow lint clean
 
 $(BIN)/kgan: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ demo: $(BIN)/kgan
 test: $(BIN)/kgan
 	$(BIN)/ruff check kgan tests benchmarks examples
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
+
+# The real-training quality checks (marked slow; several minutes each), out of `make test`.
+test-slow: $(BIN)/kgan
+	$(BIN)/pytest -q -m slow --durations=0
 
 clean:
 	rm -rf $(VENV) runs exports samples.png

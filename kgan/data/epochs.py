@@ -14,7 +14,7 @@ import tensorflow as tf
 _COUNTER = "_kgan_epoch_counter"
 
 
-def _stream_seed(seed):
+def stream_seed(seed):
     """An int64 seed for the stateless shuffles; None draws one from numpy's global RNG, so
     `keras.utils.set_random_seed` still makes an unseeded dataset reproducible."""
     if seed is None:
@@ -22,7 +22,7 @@ def _stream_seed(seed):
     return int(seed) % 2**63
 
 
-def _new_counter(initial_epoch):
+def new_counter(initial_epoch):
     if (
         isinstance(initial_epoch, bool)
         or not isinstance(initial_epoch, (int, np.integer))
@@ -43,7 +43,7 @@ def shuffled_indices(num_examples, seed, counter):
 
     Args:
         num_examples: how many examples the source holds.
-        seed: an int (see `_stream_seed`).
+        seed: an int (see `stream_seed`).
         counter: the int64 epoch variable.
 
     Returns:
@@ -71,7 +71,7 @@ def shuffled_stream(dataset, buffer_size, seed, counter):
     Args:
         dataset: the unshuffled, unbatched examples.
         buffer_size: the shuffle buffer's size.
-        seed: an int (see `_stream_seed`).
+        seed: an int (see `stream_seed`).
         counter: the int64 epoch variable.
 
     Returns:

@@ -6,10 +6,10 @@ import os
 import numpy as np
 import tensorflow as tf
 
-_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
-def _subset(x, y, num_examples):
+def evenly_spaced_subset(x, y, num_examples):
     if num_examples is None:
         return x, y
     if num_examples > len(x):
@@ -21,7 +21,7 @@ def _subset(x, y, num_examples):
     return x[idx], None if y is None else y[idx]
 
 
-def _npz_splits(path):
+def npz_splits(path):
     with np.load(path, allow_pickle=False) as f:
         keys = set(f.files)
     if "x_train" in keys:
@@ -34,9 +34,9 @@ def _npz_splits(path):
     )
 
 
-def _npz_raw(path, split):
+def npz_raw(path, split):
     """Reads x, y of one split and checks shapes, finiteness and labels (not the range)."""
-    splits = _npz_splits(path)
+    splits = npz_splits(path)
     if split not in splits and split != "all":
         raise ValueError(
             f"{path!r} has no {split!r} split (it has {splits}); store x_train/"
@@ -89,7 +89,7 @@ def _check_xy(x, y, path):
     return x, y.astype(np.int32)
 
 
-def _images_to_unit(x, value_range, path):
+def images_to_unit(x, value_range, path):
     """Maps images from value_range (default by dtype) linearly to float32 [-1, 1]."""
     declared = value_range is not None
     if declared:
@@ -117,7 +117,7 @@ def _images_to_unit(x, value_range, path):
     return np.clip(x, -1.0, 1.0)
 
 
-def _resize(x, image_size):
+def resize_images(x, image_size):
     """Bilinear resize of float images [N, H, W, C] in [-1, 1], in chunks."""
     if x.shape[1:3] == image_size:
         return x
@@ -135,19 +135,19 @@ def _image_files(folder):
         found += [
             os.path.join(root, f)
             for f in sorted(files)
-            if f.lower().endswith(_IMAGE_EXTENSIONS) and not f.startswith(".")
+            if f.lower().endswith(IMAGE_EXTENSIONS) and not f.startswith(".")
         ]
     return found
 
 
-def _folder_files(folder):
+def folder_files(folder):
     """Returns (files, labels or None) for class subfolders or a flat folder of images."""
     entries = sorted(e for e in os.listdir(folder) if not e.startswith("."))
     classes = [e for e in entries if os.path.isdir(os.path.join(folder, e))]
     flat = [
         os.path.join(folder, e)
         for e in entries
-        if e.lower().endswith(_IMAGE_EXTENSIONS) and os.path.isfile(os.path.join(folder, e))
+        if e.lower().endswith(IMAGE_EXTENSIONS) and os.path.isfile(os.path.join(folder, e))
     ]
     if classes and flat:
         raise ValueError(
@@ -156,7 +156,7 @@ def _folder_files(folder):
         )
     if not classes and not flat:
         raise ValueError(
-            f"no images in {folder!r}: expected {'/'.join(_IMAGE_EXTENSIONS)} "
+            f"no images in {folder!r}: expected {'/'.join(IMAGE_EXTENSIONS)} "
             "files directly inside it, or class subfolders holding them"
         )
     if flat:
@@ -188,14 +188,14 @@ def _read_image(path):
     return array[..., None] if array.ndim == 2 else array
 
 
-def _folder_arrays(folder, split, image_size, num_examples):
+def folder_arrays(folder, split, image_size, num_examples):
     if split == "test":
         raise ValueError(
             f"image folder {folder!r} has no test split; use split='train' "
             "(or 'all'), or keep test images in a separate folder"
         )
-    files, labels = _folder_files(folder)
-    files, labels = _subset(np.asarray(files), labels, num_examples)
+    files, labels = folder_files(folder)
+    files, labels = evenly_spaced_subset(np.asarray(files), labels, num_examples)
     images = [_read_image(f) for f in files]
     channels = max(im.shape[-1] for im in images)
     images = [np.repeat(im, channels, -1) if im.shape[-1] != channels else im for im in images]
@@ -208,8 +208,10 @@ def _folder_arrays(folder, split, image_size, num_examples):
             "resize them all"
         )
     if len(sizes) > 1:
-        x = np.stack([_resize(im[None] / np.float32(127.5) - 1, image_size)[0] for im in images])
+        x = np.stack(
+            [resize_images(im[None] / np.float32(127.5) - 1, image_size)[0] for im in images]
+        )
     else:
         x = np.stack(images) / np.float32(127.5) - 1
-        x = x if image_size is None else _resize(x, image_size)
+        x = x if image_size is None else resize_images(x, image_size)
     return x.astype(np.float32), labels

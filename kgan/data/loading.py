@@ -7,31 +7,31 @@ import numpy as np
 import tensorflow as tf
 
 from kgan.data.builtin import (
-    _IMAGE_NAMES,
-    _MIXTURE_DEFAULT_COUNTS,
-    _MIXTURE_NAMES,
-    _digits_raw,
-    _mixture_arrays,
-    _mnist_5k_raw,
-    _split_indices,
-    _unknown,
+    IMAGE_NAMES,
+    MIXTURE_DEFAULT_COUNTS,
+    MIXTURE_NAMES,
+    digits_raw,
+    mixture_arrays,
     mixture_spec,
+    mnist_5k_raw,
+    split_indices,
+    unknown_dataset_error,
 )
-from kgan.data.epochs import _new_counter, _stream_seed, attach_counter, shuffled_indices
+from kgan.data.epochs import attach_counter, new_counter, shuffled_indices, stream_seed
 from kgan.data.files import (
-    _IMAGE_EXTENSIONS,
-    _folder_arrays,
-    _folder_files,
-    _images_to_unit,
-    _npz_raw,
-    _npz_splits,
-    _resize,
-    _subset,
+    IMAGE_EXTENSIONS,
+    evenly_spaced_subset,
+    folder_arrays,
+    folder_files,
+    images_to_unit,
+    npz_raw,
+    npz_splits,
+    resize_images,
 )
-from kgan.data.tfds_source import _tfds_builder, _tfds_dataset
+from kgan.data.tfds_source import tfds_builder, tfds_dataset
 
 _SPLITS = ("train", "test", "all")
-_PATH_EXTENSIONS = (".npz", ".npy", ".csv", ".txt") + _IMAGE_EXTENSIONS
+_PATH_EXTENSIONS = (".npz", ".npy", ".csv", ".txt") + IMAGE_EXTENSIONS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,19 +76,19 @@ def info(name_or_path, data_dir=None) -> DatasetInfo:
     if source == "mnist_5k":
         return DatasetInfo(target, (28, 28, 1), 10, "image", {"train": 4000, "test": 1000})
     if source == "digits":
-        counts = {s: len(_split_indices(_digits_raw()[1], s)) for s in ("train", "test")}
+        counts = {s: len(split_indices(digits_raw()[1], s)) for s in ("train", "test")}
         return DatasetInfo(target, (8, 8, 1), 10, "image", counts)
     if source == "mixture":
         k = mixture_spec(target).num_modes
-        return DatasetInfo(target, (2,), k, "vector", dict(_MIXTURE_DEFAULT_COUNTS))
+        return DatasetInfo(target, (2,), k, "vector", dict(MIXTURE_DEFAULT_COUNTS))
     if source == "tfds":
-        builder, image_key, label_key = _tfds_builder(target, data_dir)
+        builder, image_key, label_key = tfds_builder(target, data_dir)
         features = builder.info.features
         counts = {k: int(v.num_examples) for k, v in builder.info.splits.items()}
         num_classes = getattr(features[label_key], "num_classes", None)
         return DatasetInfo(target, tuple(features[image_key].shape), num_classes, "image", counts)
     if source == "folder":
-        files, labels = _folder_files(target)
+        files, labels = folder_files(target)
         from PIL import Image
 
         shapes = set()
@@ -106,8 +106,8 @@ def info(name_or_path, data_dir=None) -> DatasetInfo:
             {"train": len(files)},
         )
     counts, num_classes = {}, None
-    for split in _npz_splits(target):
-        x, y = _npz_raw(target, split)
+    for split in npz_splits(target):
+        x, y = npz_raw(target, split)
         counts[split] = len(x)
         if y is not None:
             num_classes = max(num_classes or 0, int(y.max()) + 1)
@@ -151,7 +151,7 @@ def load_arrays(
     source, target = _resolve(name_or_path)
     image_size, num_examples = _check_common(source, split, image_size, num_examples, value_range)
     if source == "tfds":
-        ds = _tfds_dataset(
+        ds = tfds_dataset(
             target, split, data_dir, image_size, num_examples, False, None, False, None
         )
         parts = list(ds.batch(1024).as_numpy_iterator())
@@ -159,11 +159,11 @@ def load_arrays(
             raise ValueError(f"TFDS dataset {target!r} split {split!r} holds no examples")
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     if source == "mixture":
-        return _mixture_arrays(target, split, num_examples)
+        return mixture_arrays(target, split, num_examples)
     if source == "folder":
-        return _folder_arrays(target, split, image_size, num_examples)
+        return folder_arrays(target, split, image_size, num_examples)
     if source == "npz":
-        x, y = _npz_raw(target, split)
+        x, y = npz_raw(target, split)
         if x.ndim == 2:
             if image_size is not None or value_range is not None:
                 raise ValueError(
@@ -172,19 +172,19 @@ def load_arrays(
                 )
             x = x.astype(np.float32)
         else:
-            x = _images_to_unit(x, value_range, target)
+            x = images_to_unit(x, value_range, target)
     else:
-        x, y = _mnist_5k_raw() if source == "mnist_5k" else _digits_raw()
+        x, y = mnist_5k_raw() if source == "mnist_5k" else digits_raw()
         idx = (
-            np.concatenate([_split_indices(y, s) for s in ("train", "test")])
+            np.concatenate([split_indices(y, s) for s in ("train", "test")])
             if (split == "all")
-            else _split_indices(y, split)
+            else split_indices(y, split)
         )
         x, y = x[idx], y[idx]
         x = x / np.float32(127.5) - 1 if source == "mnist_5k" else x / np.float32(8) - 1
-    x, y = _subset(x, y, num_examples)
+    x, y = evenly_spaced_subset(x, y, num_examples)
     if image_size is not None:
-        x = _resize(x, image_size)
+        x = resize_images(x, image_size)
     return x.astype(np.float32, copy=False), y
 
 
@@ -244,14 +244,14 @@ def load(
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
     if seed is not None and not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be an int or None; got {seed!r}")
-    counter = _new_counter(initial_epoch)
+    counter = new_counter(initial_epoch)
     source, target = _resolve(name_or_path)
-    seed = _stream_seed(seed) if shuffle else None
+    seed = stream_seed(seed) if shuffle else None
     if source == "tfds":
         image_size, num_examples = _check_common(
             source, split, image_size, num_examples, value_range
         )
-        ds = _tfds_dataset(
+        ds = tfds_dataset(
             target, split, data_dir, image_size, num_examples, shuffle, seed, cache, counter
         )
         ds = ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
@@ -288,9 +288,9 @@ def _resolve(name_or_path):
             "name_or_path must be a dataset name or a path (str or os.PathLike); "
             f"got {type(name_or_path).__name__}"
         )
-    if not is_path and text in _IMAGE_NAMES:
+    if not is_path and text in IMAGE_NAMES:
         return text, text
-    if not is_path and text in _MIXTURE_NAMES:
+    if not is_path and text in MIXTURE_NAMES:
         return "mixture", text
     path = os.path.expanduser(text)
     if os.path.isdir(path):
@@ -306,7 +306,7 @@ def _resolve(name_or_path):
         _PATH_EXTENSIONS
     )
     if is_path or looks_like_path or not text:
-        raise _unknown(text)
+        raise unknown_dataset_error(text)
     return "tfds", text
 
 

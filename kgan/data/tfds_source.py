@@ -2,11 +2,11 @@
 
 import tensorflow as tf
 
-from kgan.data.builtin import _unknown, names
+from kgan.data.builtin import names, unknown_dataset_error
 from kgan.data.epochs import shuffled_stream
 
 
-def _tfds_builder(name, data_dir):
+def tfds_builder(name, data_dir):
     try:
         import tensorflow_datasets as tfds
     except ImportError as e:
@@ -18,7 +18,7 @@ def _tfds_builder(name, data_dir):
     try:
         builder = tfds.builder(name, data_dir=data_dir)
     except tfds.core.DatasetNotFoundError as e:
-        raise _unknown(name) from e
+        raise unknown_dataset_error(name) from e
     keys = builder.info.supervised_keys
     if not keys or len(keys) != 2 or not all(isinstance(k, str) for k in keys):
         raise ValueError(
@@ -28,7 +28,7 @@ def _tfds_builder(name, data_dir):
     return builder, keys[0], keys[1]
 
 
-def _tfds_dataset(name, split, data_dir, image_size, num_examples, shuffle, seed, cache, counter):
+def tfds_dataset(name, split, data_dir, image_size, num_examples, shuffle, seed, cache, counter):
     """Unbatched (image float32 [-1, 1], label int32) examples of a TFDS split.
 
     Shuffled, the files are read in one order fixed by `seed` and the examples pass through a
@@ -36,7 +36,7 @@ def _tfds_dataset(name, split, data_dir, image_size, num_examples, shuffle, seed
     """
     import tensorflow_datasets as tfds
 
-    builder, image_key, _ = _tfds_builder(name, data_dir)
+    builder, image_key, _ = tfds_builder(name, data_dir)
     shape = builder.info.features[image_key].shape
     if len(shape) != 3 or tf.as_dtype(builder.info.features[image_key].dtype) != tf.uint8:
         raise ValueError(

@@ -280,9 +280,7 @@ def tflite(
         raise ValueError("representative_data calibrates int8 models: pass quantization='int8'")
     model = signatures_lib.load_model(model)
     rewrite = (
-        rewrites.subpixel_transposed_convolutions(model)
-        if subpixel
-        else contextlib.nullcontext()
+        rewrites.subpixel_transposed_convolutions(model) if subpixel else contextlib.nullcontext()
     )
     with tempfile.TemporaryDirectory() as folder:
         # The model's functions are traced in here, so the file holds the rewritten layers.
@@ -328,9 +326,7 @@ def tflite(
         with open(temporary, "wb") as f:
             f.write(content)
         limit = FLOAT32_TOLERANCE if quantization is None else None
-        reports.append(
-            _check(model, runner_lib.TFLiteModel(temporary), check, limit, classifier)
-        )
+        reports.append(_check(model, runner_lib.TFLiteModel(temporary), check, limit, classifier))
 
     atomic_write(path, write)
     return _exported(path, reports[0])

@@ -7,9 +7,8 @@ def build_trainer(name, shape, num_classes=None, **options):
     """Builds a registered trainer and its networks for data of a given shape.
 
     Args:
-        name: a registered name (`kgan.models.list_trainers()`: `"gan"`, `"cgan"`,
-            `"wgan_gp"`, `"vae"`, `"vaegan"`, and any trainer registered with
-            `kgan.models.register_trainer`).
+        name: a registered name (`kgan.models.list_trainers()`), kgan's own or one
+            registered with `kgan.models.register_trainer`.
         shape: per-example shape, e.g. `(28, 28, 1)` or `(2,)`.
         num_classes: the data's number of classes; conditional trainers need it, the others
             ignore it.

@@ -20,7 +20,7 @@ import weakref
 import numpy as np
 import tensorflow as tf
 
-from kgan.models.rejection import _check
+from kgan.models.rejection import check_discriminator_model
 
 
 def discriminator_latent_refinement(
@@ -57,7 +57,7 @@ def discriminator_latent_refinement(
     Example:
         >>> points = kgan.models.discriminator_latent_refinement(gan, 2500, seed=0)
     """
-    _check(model, "discriminator latent refinement")
+    check_discriminator_model(model, "discriminator latent refinement")
     if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
         raise ValueError(f"steps must be an int >= 0; got {steps!r}")
     if (

@@ -18,7 +18,9 @@ LOGISTIC_LOSSES = ("non_saturating", "minimax")
 _EPS = 1e-6
 
 
-def _check(model, what="discriminator rejection sampling"):
+def check_discriminator_model(model, what="discriminator rejection sampling"):
+    """Raises a `ValueError` unless `model` is a kgan GAN whose discriminator's logit is a log
+    density ratio (a logistic loss) of single samples (`pack=1`)."""
     if not isinstance(model, GAN) or getattr(model, "discriminator", None) is None:
         raise ValueError(
             f"{what} needs a trained kgan GAN (with a discriminator); got {type(model).__name__}"
@@ -79,7 +81,7 @@ def discriminator_rejection_sample(
     Example:
         >>> points = kgan.models.discriminator_rejection_sample(gan, 2500, seed=0)
     """
-    _check(model)
+    check_discriminator_model(model)
     if not isinstance(num_samples, int | np.integer) or num_samples < 1:
         raise ValueError(f"num_samples must be a positive int; got {num_samples!r}")
     if gamma is None and not 0.0 < percentile < 100.0:
