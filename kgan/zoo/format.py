@@ -176,7 +176,7 @@ def save_to_preset(
     stays out); call `compile` after loading to fine-tune.
 
     Args:
-        model: a kgan trainer (`GAN`, `ConditionalGAN`, `WGANGP`, `VAE`, `VAEGAN`), a Keras
+        model: a registered trainer (`kgan.models.list_trainers()`), a Keras
             `Sequential`/functional model, or a fitted `kgan.mixture.GaussianMixture`.
         preset_dir: the folder to write; its base name is the preset's name.
         description: one line on what the model is.

@@ -102,11 +102,6 @@ def small_options(cls):
     return {k: v for k, v in wanted.items() if k in cls.build_options}
 
 
-def build(name):
-    cls = kgan.models.get_trainer(name)
-    return kgan.models.build_trainer(name, SHAPE, num_classes=NUM_CLASSES, **small_options(cls))
-
-
 def arrays():
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (32, *SHAPE)).astype("float32")
@@ -132,10 +127,10 @@ def test_the_throwaway_trainer_is_in_the_registry():
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_declarations_hold(name):
+def test_declarations_hold(name, tiny_trainer):
     cls = kgan.models.get_trainer(name)
     assert cls.trainer_name == name
-    model = build(name)
+    model = tiny_trainer(name, SHAPE, NUM_CLASSES)
     # Every build option reaches from_shape or the constructor.
     accepted = set(inspect.signature(cls.from_shape).parameters)
     for klass in cls.__mro__:
@@ -160,8 +155,8 @@ def test_declarations_hold(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_config_and_keras_file_round_trip_and_resume_exactly(name, tmp_path):
-    model = build(name)
+def test_config_and_keras_file_round_trip_and_resume_exactly(name, tmp_path, tiny_trainer):
+    model = tiny_trainer(name, SHAPE, NUM_CLASSES)
     copy = type(model).from_config(model.get_config())
     copy.set_weights(model.get_weights())
     kwargs = labels_for(model, 6)
@@ -186,8 +181,8 @@ def test_config_and_keras_file_round_trip_and_resume_exactly(name, tmp_path):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_preset_round_trip_matches_its_golden_values(name, tmp_path):
-    model = build(name)
+def test_preset_round_trip_matches_its_golden_values(name, tmp_path, tiny_trainer):
+    model = tiny_trainer(name, SHAPE, NUM_CLASSES)
     folder = kgan.zoo.save_to_preset(model, tmp_path / f"{name}_toy", dataset="toy")
     with open(os.path.join(folder, "metadata.json")) as f:
         assert json.load(f)["class_name"] == type(model).__name__
@@ -199,8 +194,8 @@ def test_preset_round_trip_matches_its_golden_values(name, tmp_path):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_saved_model_and_tflite_match_the_model(name, tmp_path):
-    model = build(name)
+def test_saved_model_and_tflite_match_the_model(name, tmp_path, tiny_trainer):
+    model = tiny_trainer(name, SHAPE, NUM_CLASSES)
     path = kgan.export.saved_model(model, tmp_path / "saved_model")
     assert path.parity.max_abs_error < 1e-4
     assert set(path.parity.errors) >= {"generate"}
