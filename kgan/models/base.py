@@ -3,7 +3,8 @@
 A trainer is a `keras.Model` with its own `train_step`. It subclasses `Trainer`, registers a
 name with `@register_trainer("name")` and declares, as class attributes and two methods:
 
-- `network_names`: the networks its config holds serialized (`get_config` / `from_config`);
+- `network_names`: the networks its config holds serialized (`get_config` / `from_config`), in
+  the order the divergence guard checks their weights (the first non-finite one is named);
 - `optimizer_names`: the optimizer arguments of its `compile` (set as attributes of the same
   names), whose config pair `Trainer` writes;
 - `loss_owners`: `((logged loss, network it trains), ...)` in the order its step computes them

@@ -34,13 +34,24 @@ def test_reference_classifier_caches_its_training(tmp_path, monkeypatch):
     assert calls == ["digits", "digits"]
 
 
-def test_export_parity_looks_for_the_cached_classifier_only(tmp_path, monkeypatch):
-    from kgan.export import parity
+def test_kgan_export_looks_for_the_runs_cached_classifier_only(tmp_path, monkeypatch):
+    import argparse
+    import json
+
+    from kgan.cli import export
 
     monkeypatch.setenv("KGAN_HOME", str(tmp_path))
     monkeypatch.setattr(module, "train_classifier", lambda *a, **k: pytest.fail("trained"))
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "model.keras").write_bytes(b"")
+    (run / "state.json").write_text(json.dumps({"epoch": 1, "options": {"data": "mnist_5k"}}))
     cgan = kgan.models.build_trainer("cgan", (28, 28, 1), num_classes=10, width=4)
-    assert parity._default_classifier(cgan) is None
+    args = argparse.Namespace(source=str(run), classifier_data=None)
+    assert export._parity_classifier(args, cgan) is None
+    # Unconditional generators get none, whatever the run's data.
+    gan = kgan.models.build_trainer("gan", (28, 28, 1), width=4)
+    assert export._parity_classifier(args, gan) is None
 
 
 def test_class_consistency_counts_agreement():

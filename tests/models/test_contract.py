@@ -147,7 +147,8 @@ def test_declarations_hold(name, tiny_trainer):
     assert set(cls.network_names) <= set(networks)
     for _, owner in cls.loss_owners:
         assert set(owner.split(" and ")) <= set(networks), owner
-    model.compile()
+    # The step's XLA form is exercised by each family's own tests; traced is enough here.
+    model.compile(jit_compile=False)
     logs = model.fit(dataset(), epochs=1, verbose=0).history
     # The divergence guard can name an owner for every loss the step logs.
     assert set(logs) <= {loss for loss, _ in cls.loss_owners}
@@ -164,7 +165,7 @@ def test_config_and_keras_file_round_trip_and_resume_exactly(name, tmp_path, tin
         model.generate(6, seed=1, **kwargs), copy.generate(6, seed=1, **kwargs)
     )
 
-    model.compile()
+    model.compile(jit_compile=False)
     model.fit(dataset(), epochs=1, verbose=0)
     path = tmp_path / "model.keras"
     model.save(path)
@@ -190,6 +191,9 @@ def test_preset_round_trip_matches_its_golden_values(name, tmp_path, tiny_traine
     assert type(loaded) is type(model)
     differences = golden.check(loaded, os.path.join(folder, "golden.npz"))
     assert any(key.startswith("generate/") for key in differences)
+    # The check can fail: a fresh initialization of the same config gives other outputs.
+    with pytest.raises(AssertionError):
+        golden.check(kgan.zoo.load(folder, load_weights=False), os.path.join(folder, "golden.npz"))
     assert type(model).from_preset(folder).trainer_name == name
 
 
@@ -220,7 +224,7 @@ def test_kgan_train_trains_it_for_an_epoch(name, tmp_path, capsys):
             flags += [f"--{option.replace('_', '-')}", str(value)]
     out = tmp_path / "run"
     argv = ["train", name, "--data", str(data), "--out", str(out), "--epochs", "1"]
-    status = cli.main([*argv, "--batch-size", "16", "--quiet", *flags])
+    status = cli.main([*argv, "--batch-size", "16", "--quiet", "--no-xla", *flags])
     assert status == 0, capsys.readouterr()
     model = keras.saving.load_model(out / "model.keras")
     assert type(model) is cls

@@ -84,7 +84,8 @@ class GAN(GANTrainingMixin, GANInferenceMixin, Trainer):
     """
 
     conditional = False
-    network_names = ("generator", "discriminator")
+    # In the order the divergence guard checks them (the first non-finite one is named).
+    network_names = ("discriminator", "generator")
     optimizer_names = ("d_optimizer", "g_optimizer")
     loss_owners = (
         ("d_loss", "discriminator"),

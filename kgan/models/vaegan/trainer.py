@@ -83,7 +83,8 @@ class VAEGAN(VAEGANTrainingMixin, EncoderDecoderTrainer):
     """
 
     data_noun = "images"
-    network_names = ("encoder", "decoder", "discriminator")
+    # In the order the divergence guard checks them (the first non-finite one is named).
+    network_names = ("discriminator", "encoder", "decoder")
     optimizer_names = ("e_optimizer", "g_optimizer", "d_optimizer")
     loss_owners = (
         ("kl", "encoder"),
