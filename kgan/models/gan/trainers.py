@@ -144,12 +144,7 @@ class GAN(GANTrainingMixin, GANInferenceMixin, Trainer):
         Example:
             >>> cgan = kgan.ConditionalGAN.from_shape((28, 28, 1), num_classes=10)
         """
-        unknown = [key for key in options if key not in _GAN_OPTIONS]
-        if unknown:
-            raise ValueError(
-                f"{', '.join(unknown)}: not options of {cls.trainer_name or cls.__name__}; its "
-                f"options are {', '.join(cls.build_options)}"
-            )
+        cls.check_build_options(options)
         if cls.conditional and num_classes is None:
             raise ValueError(
                 f"model {cls.trainer_name or cls.__name__!r} is conditional: pass num_classes "

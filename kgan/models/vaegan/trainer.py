@@ -99,6 +99,7 @@ class VAEGAN(VAEGANTrainingMixin, EncoderDecoderTrainer):
         "d_width",
         "synchronized_batch_norm",
         "feature_layer",
+        "loss",
         "gamma",
         "beta",
         "seed",
@@ -128,8 +129,7 @@ class VAEGAN(VAEGANTrainingMixin, EncoderDecoderTrainer):
             d_width: the discriminator's width; `width` when None.
             synchronized_batch_norm: batch statistics of the decoder over the global batch
                 under a `tf.distribute` strategy (see `kgan.networks.dcgan_generator`).
-            **options: passed to the VAEGAN (`feature_layer`, `gamma`, `beta`, `seed`; also
-                `loss`, which the command line leaves at its default).
+            **options: passed to the VAEGAN (`feature_layer`, `loss`, `gamma`, `beta`, `seed`).
 
         Returns:
             An uncompiled VAEGAN.
@@ -137,7 +137,7 @@ class VAEGAN(VAEGANTrainingMixin, EncoderDecoderTrainer):
         Example:
             >>> vaegan = kgan.models.VAEGAN.from_shape((28, 28, 1), latent_dim=32, seed=0)
         """
-        cls.check_build_options({k: v for k, v in options.items() if k != "loss"})
+        cls.check_build_options(options)
         shape = tuple(shape)
         if len(shape) != 3:
             raise ValueError(
