@@ -24,6 +24,7 @@ OUTPUT_KEYS = {
     "score_samples": "log_prob",
     "predict_proba": "probabilities",
     "predict": "components",
+    "cluster": "clusters",
 }
 GENERATING = ("generate", "decode", "sample")
 # Signatures that need TensorFlow kernels outside LiteRT's builtin ops (stateless random ops).
@@ -196,7 +197,7 @@ def model_metadata(model):
     conditional = bool(getattr(model, "conditional", False))
     shape = _sample_shape(model)
     latent_dim = getattr(model, "latent_dim", None)
-    normal = latent_dim is not None and getattr(model, "prior", "normal") == "normal"
+    normal = latent_dim is not None and getattr(model, "latent_distribution", None) == "normal"
     return {
         "producer": f"kgan {__version__}",
         "class": type(model).__name__,

@@ -12,6 +12,7 @@ from kgan.models.base import (
     register_trainer,
     unregister_trainer,
 )
+from kgan.models.clustergan import ClusterGAN
 from kgan.models.encoder_decoder import EncoderDecoderTrainer
 from kgan.models.factory import build_trainer, build_vae, build_vaegan
 from kgan.models.gan import GAN, WGANGP, ConditionalGAN
@@ -23,6 +24,7 @@ from kgan.models.vaegan import VAEGAN
 __all__ = [
     "GAN",
     "TRAINERS",
+    "ClusterGAN",
     "VAE",
     "VAEGAN",
     "WGANGP",

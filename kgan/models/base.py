@@ -158,6 +158,9 @@ class Trainer(PresetMixin, keras.Model):
     build_options = ()
     conditional = False
     num_classes = None
+    # How `generate` draws latents: "normal" when they are N(0, I) by the sampling contract
+    # (an exported runner can then draw them itself); anything else means "pass latents".
+    latent_distribution = "normal"
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

@@ -11,7 +11,7 @@ import keras
 from keras import layers
 
 
-def _check_shape(shape, argument):
+def check_data_shape(shape, argument):
     shape = tuple(shape)
     ok_vector = len(shape) == 1 and isinstance(shape[0], int) and shape[0] > 0
     ok_image = (
@@ -66,7 +66,7 @@ def vae_encoder(
         >>> encoder(np.zeros((2, 28, 28, 1))).shape
         TensorShape([2, 32])
     """
-    shape = _check_shape(input_shape, "input_shape")
+    shape = check_data_shape(input_shape, "input_shape")
     _check_sizes(latent_dim, width, hidden_units)
     inputs = keras.Input(shape=shape, name="data")
     x = inputs
@@ -115,7 +115,7 @@ def vae_decoder(
         >>> decoder(np.zeros((2, 16))).shape
         TensorShape([2, 28, 28, 1])
     """
-    shape = _check_shape(output_shape, "output_shape")
+    shape = check_data_shape(output_shape, "output_shape")
     _check_sizes(latent_dim, width, hidden_units)
     if outputs_per_pixel not in (1, 2):
         raise ValueError(f"outputs_per_pixel must be 1 or 2; got {outputs_per_pixel!r}")

@@ -387,7 +387,7 @@ class GAN(GANTrainingMixin, GANInferenceMixin, Trainer):
         self.d_optimizer = optimizers["d_optimizer"]
         self.g_optimizer = optimizers["g_optimizer"]
         self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
+        self.g_optimizer.build(self._generator_variables())
 
     def default_optimizer(self, name="d_optimizer", learning_rate=None):
         """Adam(2e-4, beta_1=0.5) for both networks (Radford et al. 2016).

@@ -13,12 +13,15 @@ from kgan import losses as losses_lib
 class GANTrainingMixin:
     """The training step of `kgan.GAN` (see there for the options it reads)."""
 
+    # Trackers of losses a subclass's generator update adds (see `_g_gradients`), in order.
+    _extra_trackers = ()
+
     @property
     def metrics(self):
         trackers = [self.d_loss_tracker, self.g_loss_tracker]
         if self.penalty_tracker is not None:
             trackers.append(self.penalty_tracker)
-        return trackers
+        return trackers + list(self._extra_trackers)
 
     def _unpack(self, data):
         samples, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
@@ -119,11 +122,17 @@ class GANTrainingMixin:
     def train_step(self, data):
         real, labels = self._unpack(data)
         logged = self._xla.whole(self._step)(real, labels)
-        self.d_loss_tracker.update_state(logged[0])
-        self.g_loss_tracker.update_state(logged[1])
-        if self.penalty_tracker is not None:
-            self.penalty_tracker.update_state(logged[2])
+        for tracker, value in zip(self.metrics, logged, strict=True):
+            tracker.update_state(value)
         return distribute.step_logs({m.name: m.result() for m in self.metrics})
+
+    def _step_latents(self, layout):
+        """The latents of one update for this replica's rows: N(0, I) `[local, latent_dim]`."""
+        return layout.normal((self.latent_dim,), self.seed_generator)
+
+    def _generator_variables(self):
+        """The variables the generator update trains."""
+        return self.generator.trainable_variables
 
     def _step(self, real, labels):
         """The step's draws and updates; returns the losses to log, global-batch means."""
@@ -132,12 +141,12 @@ class GANTrainingMixin:
         layout = distribute.ReplicaBatch(ops.shape(real)[0])
         d_latents, alphas = [], []
         for _ in range(self.d_steps):
-            d_latents.append(layout.normal((self.latent_dim,), self.seed_generator))
+            d_latents.append(self._step_latents(layout))
             if self.gradient_penalty:
                 # One weight per sample the discriminator sees (a packed group of `pack`).
                 alpha = ops.reshape(layout.uniform((), self.seed_generator), (-1, self.pack))
                 alphas.append(ops.reshape(alpha[:, 0], (-1,) + (1,) * len(self.sample_shape)))
-        g_latents = layout.normal((self.latent_dim,), self.seed_generator)
+        g_latents = self._step_latents(layout)
         losses = self._updates(real, labels, d_latents, alphas, g_latents, layout.weight())
         return layout.mean(losses)
 
@@ -154,10 +163,11 @@ class GANTrainingMixin:
             weight: the replica's share of the global batch (1 on one device).
 
         Returns:
-            `[d_loss, g_loss]` (and the penalty when there is one), this replica's batch means.
+            `[d_loss, g_loss]`, the penalty when there is one, then the generator update's own
+            losses (see `_g_gradients`): this replica's batch means.
         """
         d_vars = self.discriminator.trainable_variables
-        g_vars = self.generator.trainable_variables
+        g_vars = self._generator_variables()
         penalty = None
         for step, latents in enumerate(d_latents):
             alpha = alphas[step] if alphas else None
@@ -165,7 +175,7 @@ class GANTrainingMixin:
                 real, labels, latents, alpha, weight
             )
             distribute.apply_gradients(self.d_optimizer, grads, d_vars)
-        g_loss, grads = self._xla.part(self._g_gradients)(labels, g_latents, weight)
+        g_loss, grads, extra = self._xla.part(self._g_gradients)(labels, g_latents, weight)
         distribute.apply_gradients(self.g_optimizer, grads, g_vars)
         if self.ema_generator is not None:
             # Moving statistics (batch norm) are averaged along with the weights.
@@ -173,7 +183,7 @@ class GANTrainingMixin:
             decay = ops.minimum(self.ema_decay, (1.0 + n) / (10.0 + n))
             for average, current in zip(self.ema_generator.weights, self.generator.weights):
                 average.assign(decay * average + (1.0 - decay) * current)
-        return [d_loss, g_loss] + ([] if penalty is None else [penalty])
+        return [d_loss, g_loss] + ([] if penalty is None else [penalty]) + list(extra)
 
     def _d_gradients(self, real, labels, latents, alpha, weight):
         """The discriminator's loss, penalty and gradients for one update.
@@ -195,14 +205,27 @@ class GANTrainingMixin:
         return d_loss, penalty, tape.gradient(scaled, self.discriminator.trainable_variables)
 
     def _g_gradients(self, labels, latents, weight):
-        """The generator's loss and gradients; `weight` as for `_d_gradients`."""
+        """The generator's loss, gradients and extra losses; `weight` as for `_d_gradients`.
+
+        Returns:
+            `(g_loss, gradients of _generator_variables(), [extra losses])`; the extra losses
+            (none here) are logged by `_extra_trackers`.
+        """
         with tf.GradientTape() as tape:
-            fake = self._pack(self._augment(self._generate(latents, labels, training=True)))
-            fake_logits = self._discriminate(fake, labels)
+            fake = self._generate(latents, labels, training=True)
+            fake_logits = self._discriminate(self._pack(self._augment(fake)), labels)
             g_loss = self.g_loss_fn(fake_logits)
             objective = g_loss if self.top_k is None else self._top_k_objective(fake_logits)
+            extra = self._extra_generator_losses(latents, fake)
+            for weight_and_loss in extra.values():
+                objective = objective + weight_and_loss[0] * weight_and_loss[1]
             scaled = self.g_optimizer.scale_loss(objective * weight)
-        return g_loss, tape.gradient(scaled, self.generator.trainable_variables)
+        grads = tape.gradient(scaled, self._generator_variables())
+        return g_loss, grads, [loss for _, loss in extra.values()]
+
+    def _extra_generator_losses(self, latents, fake):
+        """`{name: (weight, loss)}` added to the generator's objective (batch means); none here."""
+        return {}
 
     def _top_k_objective(self, fake_logits):
         """The generator's loss on its best-scored samples only (Sinha et al. 2020).

@@ -95,6 +95,11 @@ class VAE(
         "seed",
     )
 
+    @property
+    def latent_distribution(self):
+        """`"normal"` for the N(0, I) prior, `"mixture"` for the learned mixture prior."""
+        return "normal" if self.prior == "normal" else "mixture"
+
     @classmethod
     def from_shape(
         cls,

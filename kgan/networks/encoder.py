@@ -1,0 +1,57 @@
+"""Encoders from data to a code vector, for trainers that learn an inverse of their generator."""
+
+import keras
+from keras import layers
+
+from kgan.networks.vae import check_data_shape
+
+
+def code_encoder(
+    input_shape=(28, 28, 1),
+    code_dim=40,
+    width=64,
+    hidden_units=(1024,),
+    name="encoder",
+):
+    """Builds an encoder from data to an unbounded code vector.
+
+    Images get the DCGAN discriminator's body (two stride-2 4x4 convolutions with leaky ReLUs,
+    `width` and `2 * width` channels), then dense leaky-ReLU layers; vectors get the dense layers
+    alone. This is the encoder of ClusterGAN (Mukherjee et al. 2019) for MNIST with `width=64`,
+    `hidden_units=(1024,)`.
+
+    Args:
+        input_shape: `(height, width, channels)` with sides divisible by 4, or `(dim,)`.
+        code_dim: size of the output code.
+        width: images only: channels of the first convolution.
+        hidden_units: widths of the dense hidden layers.
+        name: the model's name.
+
+    Returns:
+        A functional `keras.Model` from `[batch, *input_shape]` to `[batch, code_dim]` (float32,
+        no activation).
+
+    Example:
+        >>> encoder = kgan.networks.code_encoder((28, 28, 1), code_dim=40)
+        >>> encoder(np.zeros((2, 28, 28, 1))).shape
+        TensorShape([2, 40])
+    """
+    shape = check_data_shape(input_shape, "input_shape")
+    if not isinstance(code_dim, int) or code_dim < 1:
+        raise ValueError(f"code_dim must be an int >= 1; got {code_dim!r}")
+    if not isinstance(width, int) or width < 1:
+        raise ValueError(f"width must be an int >= 1; got {width!r}")
+    if any(not isinstance(u, int) or u < 1 for u in hidden_units):
+        raise ValueError(f"hidden_units must be positive ints; got {hidden_units!r}")
+    inputs = keras.Input(shape=shape, name="data")
+    x = inputs
+    if len(shape) == 3:
+        for i, filters in enumerate((width, 2 * width)):
+            x = layers.Conv2D(filters, 4, strides=2, padding="same", name=f"down{i + 1}")(x)
+            x = layers.LeakyReLU(0.2, name=f"down{i + 1}_lrelu")(x)
+        x = layers.Flatten(name="features")(x)  # [batch, h/4 * w/4 * 2 width]
+    for i, units in enumerate(hidden_units):
+        x = layers.Dense(units, name=f"hidden{i + 1}")(x)
+        x = layers.LeakyReLU(0.2, name=f"hidden{i + 1}_lrelu")(x)
+    code = layers.Dense(code_dim, dtype="float32", name="code")(x)
+    return keras.Model(inputs, code, name=name)
