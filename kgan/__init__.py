@@ -24,6 +24,7 @@ if _os.path.basename(_sys.argv[0] if _sys.argv else "") == "kgan" and "--verbose
 from kgan import (  # noqa: E402
     atomic,
     augment,
+    cache,
     callbacks,
     cluster,
     data,
@@ -35,6 +36,7 @@ from kgan import (  # noqa: E402
     mixture,
     models,
     networks,
+    sampling,
     zoo,
 )
 from kgan.models import GAN, VAE, VAEGAN, WGANGP, ConditionalGAN  # noqa: E402
@@ -49,6 +51,7 @@ __all__ = [
     "__version__",
     "atomic",
     "augment",
+    "cache",
     "callbacks",
     "cluster",
     "data",
@@ -60,5 +63,6 @@ __all__ = [
     "mixture",
     "models",
     "networks",
+    "sampling",
     "zoo",
 ]

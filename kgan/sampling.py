@@ -70,6 +70,7 @@ def generation_inputs(
     conditional=None,
     draw=None,
     who="this model",
+    labels_name="labels",
 ):
     """Checks and completes the arguments of a `generate` call.
 
@@ -85,6 +86,7 @@ def generation_inputs(
         draw: `draw(num_samples, seed) -> [n, latent_dim]` for latents that are not N(0, I)
             (a learned prior); `draw_latents` by default.
         who: the model's name for error messages.
+        labels_name: what error messages call the labels (e.g. `"clusters"`).
 
     Returns:
         `(latents, labels)`: float32 `[n, latent_dim]` and int32 `[n]` (None when
@@ -96,7 +98,7 @@ def generation_inputs(
     if labels is not None and not np.isscalar(labels):
         labels = np.asarray(labels)
         if labels.ndim != 1:
-            raise ValueError(f"labels must be a 1-D array of ints; got shape {labels.shape}")
+            raise ValueError(f"{labels_name} must be a 1-D array of ints; got shape {labels.shape}")
         if num_samples is None:
             num_samples = labels.shape[0]
     if latents is not None:
@@ -123,12 +125,12 @@ def generation_inputs(
     if np.isscalar(labels):
         labels = np.full((num_samples,), labels)
     if labels.shape[0] != num_samples:
-        raise ValueError(f"got {labels.shape[0]} labels for num_samples={num_samples}")
+        raise ValueError(f"got {labels.shape[0]} {labels_name} for num_samples={num_samples}")
     if not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"labels must be integers; got dtype {labels.dtype}")
+        raise ValueError(f"{labels_name} must be integers; got dtype {labels.dtype}")
     if num_classes is not None and (labels.min() < 0 or labels.max() >= num_classes):
         raise ValueError(
-            f"labels must be in [0, {num_classes}); got values from {labels.min()} to "
+            f"{labels_name} must be in [0, {num_classes}); got values from {labels.min()} to "
             f"{labels.max()}"
         )
     return latents, labels.astype("int32")

@@ -234,6 +234,7 @@ class ClusterGAN(GAN):
             latent_dim=self.noise_dim,
             num_classes=self.num_clusters,
             who=type(self).__name__,
+            labels_name="clusters",
         )
         onehot = np.eye(self.num_clusters, dtype="float32")[clusters]
         return np.concatenate([self.sigma * noise, onehot], axis=1)

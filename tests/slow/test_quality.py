@@ -7,7 +7,7 @@ Marked `slow` (minutes each) and left out of the default run; run them with `mak
 import pathlib
 import sys
 
-import numpy as np
+import keras
 import pytest
 
 import kgan
@@ -45,13 +45,15 @@ def test_the_cgan_mnist_preset_meets_its_model_card():
     assert scores["consistency"] >= 0.98
 
 
-def test_the_conditional_gan_learns_its_classes_in_a_few_epochs():
-    # A short run of the README's demo recipe: samples of each class are classified as that
-    # class far above chance (10%) after 5 epochs.
+def test_the_demo_recipe_draws_the_digits_it_is_asked_for():
+    # `make demo`'s training (kgan train cgan --data mnist_5k --epochs 40): the README measures
+    # 98.2-98.4% class consistency for it; 97% leaves room for the machine's XLA numerics.
+    keras.utils.set_random_seed(0)
     cgan = kgan.models.build_trainer("cgan", (28, 28, 1), num_classes=10, seed=0)
     cgan.compile()
-    cgan.fit(kgan.data.load("mnist_5k", batch_size=64, seed=0), epochs=5, verbose=0)
+    data = kgan.data.load("mnist_5k", batch_size=64, seed=0, drop_remainder=True)
+    cgan.fit(data, epochs=40, callbacks=[kgan.callbacks.DataEpoch(data)], verbose=0)
     classifier, _ = kgan.metrics.reference_classifier("mnist_5k")
-    labels = np.arange(500) % 10
+    labels = kgan.sampling.cycled_labels(1000, 10)
     images = cgan.generate(labels=labels, seed=0)
-    assert kgan.metrics.class_consistency(images, labels, classifier) >= 0.8
+    assert kgan.metrics.class_consistency(images, labels, classifier) >= 0.97
