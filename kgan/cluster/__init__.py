@@ -2,7 +2,8 @@
 
 Scores: `clustering_accuracy` (best one-to-one cluster-to-class mapping), `normalized_mutual_info`,
 `adjusted_rand_index` and `clustering_scores` (all three). Estimators with scikit-learn's
-interface: `LatentClustering` (encoder, optional UMAP embedding, Gaussian mixture; N2D when
+interface: `GANClustering` (a generative model that discovers its categories, e.g.
+ClusterGAN), `LatentClustering` (encoder, optional UMAP embedding, Gaussian mixture; N2D when
 the embedding is UMAP), `VaDEClustering` (a VAE with a mixture prior, trained end to end) and
 `SelfLabelingClustering` (a classifier trained on the confident members of another clustering,
 its features clustered again, for a few rounds).
@@ -13,6 +14,7 @@ Example:
     >>> kgan.cluster.clustering_scores(y, labels)
 """
 
+from kgan.cluster.gan import GANClustering, clustering_trainers
 from kgan.cluster.latent import LatentClustering, encode_features, umap_embedding
 from kgan.cluster.scores import (
     adjusted_rand_index,
@@ -30,6 +32,7 @@ from kgan.cluster.self_labeling import (
 from kgan.cluster.vade import VaDEClustering
 
 __all__ = [
+    "GANClustering",
     "LatentClustering",
     "SelfLabelingClustering",
     "VaDEClustering",
@@ -37,6 +40,7 @@ __all__ = [
     "cluster_to_class_mapping",
     "clustering_accuracy",
     "clustering_scores",
+    "clustering_trainers",
     "confident_members",
     "contingency_matrix",
     "encode_features",

@@ -1,0 +1,177 @@
+"""`GANClustering`: a generative model that discovers categories, as a scikit-learn estimator."""
+
+import numbers
+
+import numpy as np
+import tensorflow as tf
+from sklearn.utils.validation import check_is_fitted
+
+from kgan import models
+from kgan.cluster.base import ClusteringEstimator
+
+
+def clustering_trainers():
+    """The registered trainers that discover clusters: they take `num_clusters` and give
+    `encode(x)` and `cluster(x)`."""
+    return sorted(
+        name
+        for name, cls in models.TRAINERS.items()
+        if "num_clusters" in cls.build_options and callable(getattr(cls, "cluster", None))
+    )
+
+
+class GANClustering(ClusteringEstimator):
+    """Clusters unlabelled data with a generative model that learns its categories.
+
+    `fit` builds the registered trainer `model` for the data's shape with `n_clusters`
+    categories (`kgan.models.build_trainer`), trains it with `model.fit`, and reads each
+    sample's cluster from the model itself (`cluster(x)`: for ClusterGAN the argmax of its
+    encoder's cluster logits). `transform` gives the model's continuous features
+    (`encode(x)`), for pipelines, 1-NN or a mixture. A trained model may be passed instead of a
+    name: it is used as it is.
+
+    Args:
+        model: a registered name (`clustering_trainers()`, e.g. `"clustergan"`) or a trained
+            model with `encode`, `cluster` and `num_clusters`.
+        n_clusters: the number of categories (>= 2).
+        epochs: training epochs over the data.
+        batch_size: the training batch size.
+        model_options: more build options of the trainer (e.g. `{"sigma": 0.1}`).
+        learning_rate: every optimizer's learning rate (the trainer's default optimizers);
+            None keeps their defaults.
+        jit_compile: XLA for the step, as in the trainer's `compile`.
+        random_state: int seed of the networks, the latents and the data order.
+        verbose: Keras `fit` verbosity.
+
+    Attributes:
+        model_: the trained model.
+        labels_: `[n]` cluster of every training sample.
+
+    Example:
+        >>> x, y = kgan.data.load_arrays("mnist_5k", split="all")
+        >>> clustering = kgan.cluster.GANClustering("clustergan", n_clusters=10, random_state=0)
+        >>> labels = clustering.fit_predict(x)
+        >>> kgan.cluster.clustering_scores(y, labels)
+    """
+
+    def __init__(
+        self,
+        model="clustergan",
+        n_clusters=10,
+        epochs=30,
+        batch_size=64,
+        model_options=None,
+        learning_rate=None,
+        jit_compile="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.model = model
+        self.n_clusters = n_clusters
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.model_options = model_options
+        self.learning_rate = learning_rate
+        self.jit_compile = jit_compile
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_x(self, x, shape=None):
+        x = np.asarray(x)
+        if x.ndim < 2 or not np.issubdtype(x.dtype, np.floating):
+            raise ValueError(
+                "x must be float samples [n, ...] (images in [-1, 1], as kgan.data gives them); "
+                f"got {x.dtype} {x.shape}"
+            )
+        if not np.isfinite(x).all():
+            raise ValueError("x holds NaN or infinite values")
+        if shape is not None and tuple(x.shape[1:]) != tuple(shape):
+            raise ValueError(f"x has samples of shape {x.shape[1:]}; the model takes {shape}")
+        return x.astype("float32")
+
+    def _build(self, shape):
+        name = self.model
+        if name not in clustering_trainers():
+            raise ValueError(
+                f"model {name!r} does not discover clusters; choose one of "
+                f"{clustering_trainers()} or pass a trained model with encode and cluster"
+            )
+        options = dict(self.model_options or {})
+        model = models.build_trainer(
+            name, shape, num_clusters=self.n_clusters, seed=self.random_state, **options
+        )
+        optimizers = {}
+        for optimizer in model.optimizer_names:
+            optimizers[optimizer] = (
+                "auto"
+                if self.learning_rate is None
+                else model.default_optimizer(optimizer, learning_rate=self.learning_rate)
+            )
+        model.compile(**optimizers, jit_compile=self.jit_compile)
+        return model
+
+    def fit(self, x, y=None):
+        """Trains the model on `x` (or takes the trained one) and clusters `x`.
+
+        Args:
+            x: `[n, ...]` float samples (images in [-1, 1]).
+            y: ignored.
+
+        Returns:
+            self.
+        """
+        if (
+            isinstance(self.n_clusters, bool)
+            or not isinstance(self.n_clusters, numbers.Integral)
+            or self.n_clusters < 2
+        ):
+            raise ValueError(f"n_clusters must be an int >= 2; got {self.n_clusters!r}")
+        x = self._check_x(x)
+        if len(x) < self.n_clusters:
+            raise ValueError(f"x has {len(x)} samples, fewer than n_clusters={self.n_clusters}")
+        if isinstance(self.model, str):
+            model = self._build(x.shape[1:])
+            seed = None if self.random_state is None else int(self.random_state)
+            data = (
+                tf.data.Dataset.from_tensor_slices(x)
+                .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+                .batch(self.batch_size, drop_remainder=len(x) >= self.batch_size)
+                .prefetch(tf.data.AUTOTUNE)
+            )
+            model.fit(data, epochs=self.epochs, verbose=self.verbose)
+        else:
+            model = self.model
+            if not all(callable(getattr(model, m, None)) for m in ("encode", "cluster")):
+                raise ValueError(
+                    f"model must be a registered name or a trained model with encode(x) and "
+                    f"cluster(x); {type(model).__name__} has no "
+                    f"{'encode' if not callable(getattr(model, 'encode', None)) else 'cluster'}"
+                )
+            held = getattr(model, "num_clusters", None)
+            if held != self.n_clusters:
+                raise ValueError(
+                    f"the model has {held} clusters but n_clusters={self.n_clusters}; make them "
+                    "equal"
+                )
+        self.model_ = model
+        self.labels_ = np.asarray(model.cluster(x), dtype=np.int64)
+        self.n_features_in_ = int(np.prod(x.shape[1:]))
+        return self
+
+    def predict(self, x):
+        """`[n]` the cluster of each sample (the model's `cluster`)."""
+        check_is_fitted(self, "model_")
+        return np.asarray(
+            self.model_.cluster(self._check_x(x, self.model_.sample_shape)), dtype=np.int64
+        )
+
+    def predict_proba(self, x):
+        """`[n, n_clusters]` the probability of every cluster for each sample."""
+        check_is_fitted(self, "model_")
+        return self.model_.cluster_probabilities(self._check_x(x, self.model_.sample_shape))
+
+    def transform(self, x):
+        """`[n, d]` the model's continuous features of each sample (its `encode`)."""
+        check_is_fitted(self, "model_")
+        return np.asarray(self.model_.encode(self._check_x(x, self.model_.sample_shape)))
+

@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+import kgan
+from kgan.cluster import GANClustering
+
+
+def ring8_subset(n=4000):
+    x, y = kgan.data.load_arrays("ring8")
+    return x[:n], y[:n]
+
+
+def test_clustering_trainers_come_from_the_registry():
+    assert "clustergan" in kgan.cluster.clustering_trainers()
+    assert "gan" not in kgan.cluster.clustering_trainers()
+
+
+def test_it_trains_a_clustergan_and_clusters_ring8():
+    x, y = ring8_subset()
+    clustering = GANClustering(
+        "clustergan",
+        n_clusters=8,
+        epochs=20,
+        batch_size=256,
+        learning_rate=1e-3,
+        random_state=0,
+    )
+    labels = clustering.fit_predict(x)
+    assert labels.shape == (len(x),) and labels.dtype == np.int64
+    assert clustering.score(x, y) >= 0.9
+    np.testing.assert_array_equal(clustering.predict(x[:50]), labels[:50])
+    assert clustering.transform(x[:5]).shape == (5, clustering.model_.latent_dim)
+    np.testing.assert_allclose(clustering.predict_proba(x[:5]).sum(axis=1), 1.0, rtol=1e-6)
+    assert clustering.model_.num_clusters == 8
+    # A trained model is used as it is.
+    again = GANClustering(clustering.model_, n_clusters=8).fit(x)
+    np.testing.assert_array_equal(again.labels_, labels)
+    assert clone(clustering).get_params()["n_clusters"] == 8
+
+
+def test_bad_inputs_get_clear_errors():
+    x, _ = ring8_subset(100)
+    with pytest.raises(ValueError, match="n_clusters must be an int >= 2"):
+        GANClustering(n_clusters=1).fit(x)
+    with pytest.raises(ValueError, match="does not discover clusters"):
+        GANClustering("gan", n_clusters=3).fit(x)
+    with pytest.raises(ValueError, match="NaN"):
+        GANClustering(n_clusters=3).fit(np.full((10, 2), np.nan, "float32"))
+    with pytest.raises(ValueError, match="float samples"):
+        GANClustering(n_clusters=3).fit(np.zeros((10, 2), "int32"))
+    vae = kgan.models.build_trainer("vae", (2,))
+    with pytest.raises(ValueError, match="has no cluster"):
+        GANClustering(vae, n_clusters=3).fit(x)
+    model = kgan.models.build_trainer("clustergan", (2,), num_clusters=3, width=8)
+    with pytest.raises(ValueError, match="the model has 3 clusters but n_clusters=4"):
+        GANClustering(model, n_clusters=4).fit(x)
+    fitted = GANClustering(model, n_clusters=3).fit(x)
+    with pytest.raises(ValueError, match=r"samples of shape \(3,\)"):
+        fitted.predict(np.zeros((4, 3), "float32"))
