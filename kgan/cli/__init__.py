@@ -7,14 +7,21 @@ A thin layer over the library: every option maps to an argument of `kgan.data.lo
 import argparse
 import sys
 
-from kgan.cli import evaluate, export, sample, train, zoo
+from kgan.cli import cluster, evaluate, export, sample, train, zoo
 from kgan.cli.common import fail, parse_labels
 from kgan.version import __version__
 
 __all__ = ["COMMANDS", "build_parser", "main", "parse_labels"]
 
 # Each command is one module with `add_parser(commands)` and `run(args)`.
-COMMANDS = {"train": train, "sample": sample, "export": export, "evaluate": evaluate, "zoo": zoo}
+COMMANDS = {
+    "train": train,
+    "sample": sample,
+    "export": export,
+    "evaluate": evaluate,
+    "cluster": cluster,
+    "zoo": zoo,
+}
 
 
 def build_parser():

@@ -1,10 +1,12 @@
 import json
+import re
 
 import keras
 import numpy as np
 import pytest
 from PIL import Image
 
+import kgan
 from kgan import cli, models
 
 
@@ -194,3 +196,33 @@ def test_train_lr_decay_cosine_spans_the_run_and_survives_resume(name, tmp_path,
     optimizer = model.g_optimizer if name == "gan" else model.optimizer
     assert optimizer._learning_rate.decay_steps == batches
     assert float(optimizer.learning_rate) == pytest.approx(default_lr * 0.01)
+
+
+def test_cluster_prints_scores_and_writes_assignments_and_pictures(tmp_path, capsys):
+    x, y = kgan.data.load_arrays("mnist_5k", split="test", num_examples=60)
+    model = kgan.models.build_trainer(
+        "clustergan", (28, 28, 1), num_clusters=3, noise_dim=2, width=4, seed=0
+    )
+    path = tmp_path / "clustergan.keras"
+    model.save(path)
+    out = tmp_path / "clusters"
+    argv = ["cluster", str(path), "--data", "mnist_5k", "--split", "test"]
+    status, text = run([*argv, "--num-examples", "60", "--out", str(out)], capsys)
+    assert status == 0, text
+    expected = kgan.cluster.clustering_scores(y, model.cluster(x))
+    assert re.search(rf"acc\s+{expected['acc']:.4f}\n", text), text
+    rows = (out / "clusters.csv").read_text().splitlines()
+    assert rows[0] == "index,cluster,label" and len(rows) == 61
+    assert [int(r.split(",")[1]) for r in rows[1:]] == model.cluster(x).tolist()
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["acc"] == pytest.approx(expected["acc"])
+    assert sum(scores["cluster_sizes"]) == 60
+    members = Image.open(out / "members.png")
+    categories = Image.open(out / "categories.png")
+    # One row per cluster, --per-cluster (10) images in each.
+    assert members.size == categories.size and members.size[0] > 3 * members.size[1]
+    # A model that does not cluster is refused with the names of those that do.
+    gan = kgan.models.build_trainer("gan", (28, 28, 1), width=4)
+    gan.save(tmp_path / "gan.keras")
+    status, text = run(["cluster", str(tmp_path / "gan.keras")], capsys)
+    assert status == 2 and "does not cluster; train one of ['clustergan']" in text

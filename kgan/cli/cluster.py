@@ -1,0 +1,114 @@
+"""`kgan cluster`: the categories a trained model discovered in a dataset."""
+
+import argparse
+import csv
+import os
+
+import numpy as np
+
+import kgan.cluster
+import kgan.data
+from kgan.atomic import atomic_write, atomic_write_json
+from kgan.cli.common import SOURCE_HELP, fail, load_source, positive_int
+from kgan.image_grid import save_image_grid
+
+EPILOG_CLUSTER = """\
+examples:
+  kgan train clustergan --data mnist_5k --epochs 30 --out runs/clustergan_mnist
+  kgan cluster runs/clustergan_mnist --data mnist_5k --out runs/clustergan_mnist/clusters
+
+Every example of --data (its --split) gets the model's cluster (`cluster(x)`); with labels, the
+clustering accuracy (best one-to-one match of clusters to classes), NMI and ARI are printed.
+--out gets clusters.csv (index, cluster, and the label when there is one), scores.json and, for
+image data, members.png (one row of real members per cluster) and, for a model that generates,
+categories.png (one row of samples drawn from each cluster).
+"""
+
+
+def add_parser(commands):
+    """Adds `cluster` to the subcommands."""
+    cluster = commands.add_parser(
+        "cluster",
+        help="assign a dataset's examples to the categories a model discovered",
+        description="Cluster a dataset with a trained model that discovers categories.",
+        epilog=EPILOG_CLUSTER,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cluster.add_argument("source", metavar="SOURCE", help=SOURCE_HELP)
+    cluster.add_argument("--data", default="mnist_5k", help="the data to cluster (mnist_5k)")
+    cluster.add_argument(
+        "--split", default="all", help="the split of --data: train, test or all (all)"
+    )
+    cluster.add_argument("--num-examples", type=positive_int, help="keep this many examples")
+    cluster.add_argument("--out", help="the folder to write the assignments and pictures to")
+    cluster.add_argument("--per-cluster", type=positive_int, default=10, help="images per row")
+    cluster.add_argument("--seed", type=int, default=0, help="seed of the drawn samples (0)")
+
+
+def run(args):
+    """Runs `kgan cluster`; returns the exit status."""
+    model = load_source(args.source)
+    if not callable(getattr(model, "cluster", None)):
+        return fail(
+            f"{args.source} holds a {type(model).__name__}, which does not cluster; train one "
+            f"of {kgan.cluster.clustering_trainers()}"
+        )
+    x, y = kgan.data.load_arrays(args.data, split=args.split, num_examples=args.num_examples)
+    if tuple(x.shape[1:]) != tuple(model.sample_shape):
+        return fail(
+            f"{args.data} holds examples of shape {x.shape[1:]}; the model takes "
+            f"{tuple(model.sample_shape)}"
+        )
+    clusters = np.asarray(model.cluster(x))
+    counts = np.bincount(clusters, minlength=model.num_clusters)
+    print(
+        f"{args.source}: {len(x)} examples of {args.data} ({args.split}), "
+        f"{model.num_clusters} clusters"
+    )
+    print(f"  clusters of sizes {counts.tolist()}")
+    scores = {"num_examples": len(x), "cluster_sizes": counts.tolist()}
+    if y is not None:
+        scores.update(kgan.cluster.clustering_scores(y, clusters))
+        for key in ("acc", "nmi", "ari"):
+            print(f"  {key:10s}{scores[key]:8.4f}")
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        written = [_write_assignments(os.path.join(args.out, "clusters.csv"), clusters, y)]
+        scores_path = os.path.join(args.out, "scores.json")
+        atomic_write_json(scores_path, {"source": str(args.source), "data": args.data, **scores})
+        written.append(scores_path)
+        if x.ndim == 4:
+            written += _write_pictures(model, x, clusters, args)
+        for path in written:
+            print(f"wrote {path}")
+    return 0
+
+
+def _write_assignments(path, clusters, labels):
+    def write(target):
+        with open(target, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["index", "cluster"] + ([] if labels is None else ["label"]))
+            for i, cluster in enumerate(clusters):
+                writer.writerow([i, int(cluster)] + ([] if labels is None else [int(labels[i])]))
+
+    atomic_write(path, write)
+    return path
+
+
+def _write_pictures(model, x, clusters, args):
+    """members.png (real members of each cluster, a row each) and categories.png (samples drawn
+    from each cluster code, a row each, when the model generates by cluster)."""
+    k, per = model.num_clusters, args.per_cluster
+    blank = np.full(x.shape[1:], -1.0, "float32")
+    rows = []
+    for c in range(k):
+        members = x[clusters == c][:per]
+        padding = [blank] * (per - len(members))
+        rows.extend(list(members) + padding)
+    written = [save_image_grid(np.stack(rows), os.path.join(args.out, "members.png"), columns=per)]
+    if callable(getattr(model, "cluster_latents", None)):
+        drawn = model.generate(clusters=np.repeat(np.arange(k), per), seed=args.seed)
+        path = os.path.join(args.out, "categories.png")
+        written.append(save_image_grid(drawn, path, columns=per))
+    return written
