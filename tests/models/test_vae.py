@@ -220,6 +220,7 @@ def test_set_prior_then_cluster_probabilities_separate_two_clusters():
     probabilities = vae.cluster_probabilities(x)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
     np.testing.assert_array_equal(vae.predict_clusters(x), truth)
+    np.testing.assert_array_equal(vae.cluster(x), truth)
     assert probabilities.max(axis=1).min() > 0.99
     prior = vae.prior_distribution()
     np.testing.assert_allclose(prior.mixture_distribution.probs_parameter(), [0.3, 0.7], rtol=1e-5)

@@ -93,3 +93,8 @@ class MixturePriorMixin:
         """
         self._require_mixture("predict_clusters")
         return np.argmax(self.cluster_probabilities(x, batch_size), axis=1)
+
+    def cluster(self, x, batch_size=256):
+        """`[n]` cluster ids: the mixture prior's most probable component (the interface every
+        kgan model that learns clusters shares; the same as `predict_clusters`)."""
+        return self.predict_clusters(x, batch_size)
