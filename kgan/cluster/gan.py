@@ -174,4 +174,3 @@ class GANClustering(ClusteringEstimator):
         """`[n, d]` the model's continuous features of each sample (its `encode`)."""
         check_is_fitted(self, "model_")
         return np.asarray(self.model_.encode(self._check_x(x, self.model_.sample_shape)))
-

@@ -29,7 +29,6 @@ Example:
     >>> kgan.models.build_trainer("my_gan", (2,))
 """
 
-import inspect
 import re
 import types
 
@@ -110,11 +109,6 @@ def get_trainer(name):
 def list_trainers():
     """The registered trainer names, sorted."""
     return sorted(_REGISTRY)
-
-
-def is_trainer_class(cls):
-    """Whether `cls` is a registered trainer class."""
-    return any(held is cls for held in _REGISTRY.values())
 
 
 def resolve_optimizer(optimizer, default_factory, argument):
@@ -378,13 +372,3 @@ class Trainer(PresetMixin, keras.Model):
             y = None if labels is None else labels[start : start + batch_size]
             outputs.append(np.asarray(function(z, y)))
         return np.concatenate(outputs, axis=0)
-
-
-def from_shape_signature(cls):
-    """The keyword options `cls.from_shape` names explicitly (for the contract checks)."""
-    parameters = inspect.signature(cls.from_shape).parameters
-    return [
-        name
-        for name, p in parameters.items()
-        if name not in ("shape", "num_classes") and p.kind is not p.VAR_KEYWORD
-    ]

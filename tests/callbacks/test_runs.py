@@ -62,6 +62,7 @@ def test_sample_grid_uses_fixed_latents_and_one_row_per_class(tmp_path):
 
 def test_sample_grid_logs_to_tensorboard(tmp_path):
     import tensorboard  # noqa: F401
+
     model = tiny_cgan()
     images, labels = tiny_data()
     callback = kgan.callbacks.SampleGrid(tmp_path / "grids", num_samples=3, log_dir=tmp_path)

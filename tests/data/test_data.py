@@ -343,6 +343,7 @@ def test_empty_folders(tmp_path):
 @pytest.mark.parametrize("name,shape", [("mnist", (28, 28, 1)), ("cifar10", (32, 32, 3))])
 def test_tfds_through_mock_data(name, shape):
     import tensorflow_datasets as tfds
+
     with tfds.testing.mock_data(num_examples=10):
         x, y = data.load_arrays(name, split="test")
         assert x.shape == (10, *shape) and x.dtype == np.float32 and y.dtype == np.int32
@@ -357,6 +358,7 @@ def test_tfds_through_mock_data(name, shape):
 
 def test_tfds_info_without_download(tmp_path):
     import tensorflow_datasets  # noqa: F401
+
     info = data.info("cifar10", data_dir=str(tmp_path))
     assert (info.shape, info.num_classes, info.kind) == ((32, 32, 3), 10, "image")
     assert not any(tmp_path.iterdir())
@@ -364,6 +366,7 @@ def test_tfds_info_without_download(tmp_path):
 
 def test_tfds_unknown_name():
     import tensorflow_datasets  # noqa: F401
+
     builtins = r"built-in name \(digits, grid25, mnist_5k, ring8\)"
     with pytest.raises(ValueError, match=builtins + ".*not a TFDS"):
         data.load("definitely_not_a_dataset_kgan")
@@ -421,6 +424,7 @@ def test_epoch_arguments_and_unshuffled_data():
 
 def test_tfds_epoch_order_depends_on_seed_and_epoch_only():
     import tensorflow_datasets as tfds
+
     with tfds.testing.mock_data(num_examples=40):
         ds = data.load("mnist", batch_size=8, seed=1)
         epochs = _passes(ds, 2)

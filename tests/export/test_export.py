@@ -180,9 +180,7 @@ def test_tflite_runner_batches_and_refuses_bad_sizes(cgan, float_tflite):
             kgan.export.TFLiteModel(float_tflite, num_threads=bad)
 
 
-def test_tflite_runner_threads_default_to_the_cpus_the_process_may_use(
-    float_tflite, monkeypatch
-):
+def test_tflite_runner_threads_default_to_the_cpus_the_process_may_use(float_tflite, monkeypatch):
     import ai_edge_litert.interpreter
 
     from kgan.export import runner as runner_lib
