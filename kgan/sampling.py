@@ -106,7 +106,7 @@ def generation_inputs(
         if num_samples is None:
             num_samples = latents.shape[0]
     if num_samples is None:
-        what = "num_samples, latents or labels" if conditional else "num_samples or latents"
+        what = f"num_samples, latents or {labels_name}" if conditional else "num_samples or latents"
         raise ValueError(f"pass {what} to say how many samples")
     num_samples = check_positive_int("num_samples", num_samples)
     if latents is None:

@@ -16,6 +16,7 @@ from kgan.models.clustergan import ClusterGAN
 from kgan.models.encoder_decoder import EncoderDecoderTrainer
 from kgan.models.factory import build_trainer, build_vae, build_vaegan
 from kgan.models.gan import GAN, WGANGP, ConditionalGAN
+from kgan.models.infogan import InfoGAN
 from kgan.models.refinement import discriminator_latent_refinement
 from kgan.models.rejection import discriminator_rejection_sample
 from kgan.models.vae import VAE
@@ -24,6 +25,7 @@ from kgan.models.vaegan import VAEGAN
 __all__ = [
     "GAN",
     "TRAINERS",
+    "InfoGAN",
     "ClusterGAN",
     "VAE",
     "VAEGAN",

@@ -5,17 +5,16 @@ unlabelled data come out as codes."""
 import numbers
 
 import keras
-import numpy as np
-import tensorflow as tf
 from keras import ops
 
-from kgan import networks, sampling
+from kgan import networks
 from kgan.models.base import register_trainer
-from kgan.models.gan import GAN, GANInferenceModule
+from kgan.models.gan import GAN
+from kgan.models.gan.codes import CodeGAN
 
 
 @register_trainer("clustergan")
-class ClusterGAN(GAN):
+class ClusterGAN(CodeGAN):
     """ClusterGAN: clustering in the latent space of a GAN, without labels.
 
     The latent is `z = [sigma * n, onehot(c)]` with `n ~ N(0, I_noise_dim)` and `c` uniform over
@@ -61,7 +60,6 @@ class ClusterGAN(GAN):
         "beta_c",
         "e_width",
     )
-    latent_distribution = "clustergan"
 
     def __init__(
         self,
@@ -80,13 +78,6 @@ class ClusterGAN(GAN):
                 "encoder must be a keras.Model (build one with kgan.networks.code_encoder); got "
                 f"{type(encoder).__name__}"
             )
-        if isinstance(num_clusters, bool) or not isinstance(num_clusters, numbers.Integral):
-            raise ValueError(f"num_clusters must be an int >= 2; got {num_clusters!r}")
-        if not 2 <= num_clusters < self.latent_dim:
-            raise ValueError(
-                f"num_clusters must be >= 2 and below the generator's latent size "
-                f"{self.latent_dim} (noise and code share it); got {num_clusters}"
-            )
         for argument, value in (("sigma", sigma), ("beta_n", beta_n), ("beta_c", beta_c)):
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
                 raise ValueError(f"{argument} must be a float >= 0; got {value!r}")
@@ -100,9 +91,8 @@ class ClusterGAN(GAN):
                 f"the encoder must return codes of the generator's latent size, "
                 f"(batch, {self.latent_dim}); it returns {tuple(encoder.outputs[0].shape)}"
             )
+        self._set_codes(num_clusters, 0, noise_scale=sigma)
         self.encoder = encoder
-        self.num_clusters = int(num_clusters)
-        self.noise_dim = self.latent_dim - self.num_clusters
         self.sigma = float(sigma)
         self.beta_n = float(beta_n)
         self.beta_c = float(beta_c)
@@ -189,14 +179,6 @@ class ClusterGAN(GAN):
 
     # The step -----------------------------------------------------------------------------
 
-    def _step_latents(self, layout):
-        noise = layout.normal((self.noise_dim,), self.seed_generator) * self.sigma
-        codes = ops.cast(
-            ops.floor(layout.uniform((), self.seed_generator) * self.num_clusters), "int32"
-        )
-        codes = ops.minimum(codes, self.num_clusters - 1)  # [local]
-        return ops.concatenate([noise, ops.one_hot(codes, self.num_clusters)], axis=1)
-
     def _generator_variables(self):
         return self.generator.trainable_variables + self.encoder.trainable_variables
 
@@ -210,132 +192,13 @@ class ClusterGAN(GAN):
         )
         return {"latent_loss": (1.0, self.beta_n * noise_error + self.beta_c * code_error)}
 
-    # Generation and inference -------------------------------------------------------------
+    # The code network ---------------------------------------------------------------------
 
-    def cluster_latents(self, num_samples=None, clusters=None, seed=None):
-        """Latents `[n, latent_dim]` of chosen clusters, drawn as the step draws them.
+    def _read_codes(self, x, training=False):
+        """The encoder's output: the noise estimate, then the cluster logits; the features
+        `encode` gives are the whole code `[n, noise_dim + num_clusters]`."""
+        code = ops.cast(self.encoder(x, training=training), "float32")
+        return code[:, self.noise_dim :], code[:, self.noise_dim : self.noise_dim], code
 
-        The noise follows the sampling contract (`numpy.random.default_rng(seed)`, scaled by
-        `sigma`); clusters cycle `0, 1, ..., num_clusters - 1, 0, ...` when omitted.
-
-        Args:
-            num_samples: how many; inferred from `clusters` when omitted.
-            clusters: `[n]` ints in `[0, num_clusters)`, or one int for every latent.
-            seed: int seed of the noise.
-
-        Returns:
-            A float32 numpy array.
-        """
-        noise, clusters = sampling.generation_inputs(
-            num_samples,
-            None,
-            clusters,
-            seed,
-            latent_dim=self.noise_dim,
-            num_classes=self.num_clusters,
-            who=type(self).__name__,
-            labels_name="clusters",
-        )
-        onehot = np.eye(self.num_clusters, dtype="float32")[clusters]
-        return np.concatenate([self.sigma * noise, onehot], axis=1)
-
-    def _draw_latents(self, num_samples, seed):
-        return self.cluster_latents(num_samples, None, seed)
-
-    def generate(
-        self, num_samples=None, latents=None, clusters=None, seed=None, batch_size=256, labels=None
-    ):
-        """Generates samples; `clusters` picks the discovered category of each.
-
-        Args:
-            num_samples: how many samples; inferred from `latents` or `clusters` when omitted.
-            latents: `[n, latent_dim]` latents; drawn by `cluster_latents` when omitted.
-            clusters: `[n]` ints in `[0, num_clusters)` or one int (with `latents` omitted).
-            seed: int seed of the noise.
-            batch_size: samples per generator call.
-            labels: not taken (the model is unconditional); use `clusters`.
-
-        Returns:
-            A numpy array `[n, *sample_shape]` of float32.
-
-        Example:
-            >>> grid = model.generate(clusters=np.repeat(np.arange(10), 8), seed=0)
-        """
-        if latents is not None and clusters is not None:
-            raise ValueError("pass clusters or latents, not both (latents hold their cluster)")
-        if latents is None and (clusters is not None or num_samples is not None):
-            latents = self.cluster_latents(num_samples, clusters, seed)
-        return super().generate(num_samples, latents, labels, seed, batch_size)
-
-    def _code(self, x, batch_size):
-        x = np.asarray(x)
-        if x.ndim != len(self.sample_shape) + 1 or tuple(x.shape[1:]) != self.sample_shape:
-            raise ValueError(
-                f"x must have shape (n, {', '.join(map(str, self.sample_shape))}); got {x.shape}"
-            )
-        if not np.issubdtype(x.dtype, np.floating) or not np.isfinite(x).all():
-            raise ValueError(
-                f"x must hold finite floats (images in [-1, 1], as kgan.data gives them); got "
-                f"{x.dtype}"
-            )
-        encode = self.__dict__.get("_encode_traced")
-        if encode is None:
-            encode = tf.function(lambda v: self.encoder(v, training=False), reduce_retracing=True)
-            object.__setattr__(self, "_encode_traced", encode)
-        x = x.astype("float32")
-        parts = [np.asarray(encode(x[i : i + batch_size])) for i in range(0, len(x), batch_size)]
-        if not parts:
-            return np.zeros((0, self.latent_dim), "float32")
-        return np.concatenate(parts).astype("float32")
-
-    def encode(self, x, batch_size=256):
-        """The encoder's code of each example: `[n, noise_dim + num_clusters]` float32, the
-        noise estimate, then the cluster logits (the features `kgan.cluster` and 1-NN use)."""
-        return self._code(x, batch_size)
-
-    def cluster_probabilities(self, x, batch_size=256):
-        """`[n, num_clusters]`: the softmax of the encoder's cluster logits."""
-        logits = self._code(x, batch_size)[:, self.noise_dim :].astype("float64")
-        logits -= logits.max(axis=1, keepdims=True)
-        probabilities = np.exp(logits)
-        return probabilities / probabilities.sum(axis=1, keepdims=True)
-
-    def cluster(self, x, batch_size=256):
-        """`[n]` int64 cluster ids: the argmax of the encoder's cluster logits."""
-        return np.argmax(self._code(x, batch_size)[:, self.noise_dim :], axis=1)
-
-    # Export -------------------------------------------------------------------------------
-
-    def inference_module(self):
-        """A `tf.Module` serving `generate(z)`, `encode(x)` and `cluster(x)` (see
-        `ClusterGANInferenceModule`)."""
-        return ClusterGANInferenceModule(self)
-
-
-class ClusterGANInferenceModule(GANInferenceModule):
-    """A trained ClusterGAN's generator and encoder and the functions that export them.
-
-    `generate(z)` as for `kgan.GAN` (`z` from `ClusterGAN.cluster_latents`), `encode(x)`
-    (`[None, *shape]` float32 -> codes `[None, latent_dim]`) and `cluster(x)` (-> int32
-    `[None]`). There is no `sample` signature: its latents would be N(0, I).
-    """
-
-    def __init__(self, model):
-        super().__init__(model)
-        self.encoder = model.encoder
-        self.encoder_variables = [v.value for v in model.encoder.weights]
-        x_spec = tf.TensorSpec([None, *model.sample_shape], tf.float32, name="x")
-        noise_dim = model.noise_dim
-        self.encode = tf.function(
-            lambda x: tf.cast(self.encoder(x, training=False), tf.float32), input_signature=[x_spec]
-        )
-        self.cluster = tf.function(
-            lambda x: tf.argmax(
-                self.encoder(x, training=False)[:, noise_dim:], axis=1, output_type=tf.int32
-            ),
-            input_signature=[x_spec],
-        )
-
-    def signatures(self):
-        """`{"generate", "encode", "cluster"}` -> traced functions."""
-        return {"generate": self.generate, "encode": self.encode, "cluster": self.cluster}
+    def _code_network_variables(self):
+        return self.encoder.weights

@@ -55,3 +55,34 @@ def code_encoder(
         x = layers.LeakyReLU(0.2, name=f"hidden{i + 1}_lrelu")(x)
     code = layers.Dense(code_dim, dtype="float32", name="code")(x)
     return keras.Model(inputs, code, name=name)
+
+
+def code_head(feature_dim, code_dim, hidden_units=128, name="code_head"):
+    """Builds a head that reads codes from another network's flat features: one dense
+    leaky-ReLU layer, then `code_dim` linear outputs (InfoGAN's Q on the discriminator's body,
+    Chen et al. 2016).
+
+    Args:
+        feature_dim: size of the features it reads.
+        code_dim: size of its output (e.g. a categorical code's logits, then continuous codes).
+        hidden_units: width of the hidden layer.
+        name: the model's name.
+
+    Returns:
+        A functional `keras.Model` from `[batch, feature_dim]` to `[batch, code_dim]` (float32).
+
+    Example:
+        >>> head = kgan.networks.code_head(3136, code_dim=12)
+    """
+    for argument, value in (
+        ("feature_dim", feature_dim),
+        ("code_dim", code_dim),
+        ("hidden_units", hidden_units),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{argument} must be an int >= 1; got {value!r}")
+    features = keras.Input((feature_dim,), name="features")
+    x = layers.Dense(hidden_units, name="hidden")(features)
+    x = layers.LeakyReLU(0.2, name="hidden_lrelu")(x)
+    codes = layers.Dense(code_dim, dtype="float32", name="codes")(x)
+    return keras.Model(features, codes, name=name)

@@ -225,4 +225,4 @@ def test_cluster_prints_scores_and_writes_assignments_and_pictures(tmp_path, cap
     gan = kgan.models.build_trainer("gan", (28, 28, 1), width=4)
     gan.save(tmp_path / "gan.keras")
     status, text = run(["cluster", str(tmp_path / "gan.keras")], capsys)
-    assert status == 2 and "does not cluster; train one of ['clustergan']" in text
+    assert status == 2 and "does not cluster; train one of ['clustergan', 'infogan']" in text

@@ -49,9 +49,9 @@ def test_bad_inputs_get_clear_errors():
         GANClustering(n_clusters=3).fit(np.full((10, 2), np.nan, "float32"))
     with pytest.raises(ValueError, match="float samples"):
         GANClustering(n_clusters=3).fit(np.zeros((10, 2), "int32"))
-    vae = kgan.models.build_trainer("vae", (2,))
-    with pytest.raises(ValueError, match="has no cluster"):
-        GANClustering(vae, n_clusters=3).fit(x)
+    gan = kgan.models.build_trainer("gan", (2,))
+    with pytest.raises(ValueError, match="GAN has no encode"):
+        GANClustering(gan, n_clusters=3).fit(x)
     model = kgan.models.build_trainer("clustergan", (2,), num_clusters=3, width=8)
     with pytest.raises(ValueError, match="the model has 3 clusters but n_clusters=4"):
         GANClustering(model, n_clusters=4).fit(x)

@@ -386,7 +386,7 @@ class GAN(GANTrainingMixin, GANInferenceMixin, Trainer):
         )
         self.d_optimizer = optimizers["d_optimizer"]
         self.g_optimizer = optimizers["g_optimizer"]
-        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.d_optimizer.build(self._discriminator_variables())
         self.g_optimizer.build(self._generator_variables())
 
     def default_optimizer(self, name="d_optimizer", learning_rate=None):

@@ -166,7 +166,7 @@ class GANTrainingMixin:
             `[d_loss, g_loss]`, the penalty when there is one, then the generator update's own
             losses (see `_g_gradients`): this replica's batch means.
         """
-        d_vars = self.discriminator.trainable_variables
+        d_vars = self._discriminator_variables()
         g_vars = self._generator_variables()
         penalty = None
         for step, latents in enumerate(d_latents):
@@ -190,10 +190,10 @@ class GANTrainingMixin:
 
         `weight` is the replica's share of the global batch (1 on one device).
         """
-        fake = ops.stop_gradient(self._generate(latents, labels, training=True))
+        generated = ops.stop_gradient(self._generate(latents, labels, training=True))
         # DiffAugment: the discriminator (and its penalty) sees real and fake augmented.
         real_seen = self._pack(self._augment(real))
-        fake = self._pack(self._augment(fake))
+        fake = self._pack(self._augment(generated))
         penalty = None
         with tf.GradientTape() as tape:
             d_loss = self.d_loss_fn(*self._discriminate_pair(real_seen, fake, labels))
@@ -201,8 +201,20 @@ class GANTrainingMixin:
             if self.penalty_tracker is not None:
                 penalty = self._d_penalty(real_seen, fake, labels, alpha)
                 total = total + penalty
+            extra = self._extra_discriminator_loss(latents, generated)
+            if extra is not None:
+                total = total + extra
             scaled = self.d_optimizer.scale_loss(total * weight)
-        return d_loss, penalty, tape.gradient(scaled, self.discriminator.trainable_variables)
+        return d_loss, penalty, tape.gradient(scaled, self._discriminator_variables())
+
+    def _discriminator_variables(self):
+        """The variables the discriminator update trains."""
+        return self.discriminator.trainable_variables
+
+    def _extra_discriminator_loss(self, latents, generated):
+        """A loss added to the discriminator's objective from the update's latents and its
+        generated samples (before augmentation and packing); None here."""
+        return None
 
     def _g_gradients(self, labels, latents, weight):
         """The generator's loss, gradients and extra losses; `weight` as for `_d_gradients`.

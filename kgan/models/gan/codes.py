@@ -1,0 +1,224 @@
+"""GANs whose latent holds codes that a network reads back: the base of ClusterGAN and InfoGAN.
+
+The latent is `[noise_scale * noise, onehot(cluster), continuous]`: `noise_dim` values from
+N(0, I), a categorical code over `num_clusters` values (uniform), and `num_continuous` codes
+uniform in [-1, 1]. A subclass has a network that reads the codes back from samples
+(`_read_codes`); the cluster of a data point is the argmax of its categorical logits. What the
+subclasses share lives here: the step's latent draws, `cluster_latents` (the sampling contract
+for the noise, clusters cycled), `generate(clusters=..., codes=...)`, `encode`, `cluster`,
+`cluster_probabilities` and the export of `encode` and `cluster`.
+"""
+
+import numbers
+
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from kgan import sampling
+from kgan.models.gan.inference import GANInferenceModule
+from kgan.models.gan.trainers import GAN
+
+
+class CodeGAN(GAN):
+    """A GAN with a categorical code (and optional continuous codes) in its latent.
+
+    A subclass sets, after `GAN.__init__`, `self._set_codes(num_clusters, num_continuous,
+    noise_scale)` and implements `_read_codes(x, training)` -> `(cluster logits [n, K],
+    continuous codes [n, C], features [n, d])`.
+    """
+
+    latent_distribution = "codes"
+
+    def _set_codes(self, num_clusters, num_continuous=0, noise_scale=1.0):
+        if isinstance(num_clusters, bool) or not isinstance(num_clusters, numbers.Integral):
+            raise ValueError(f"num_clusters must be an int >= 2; got {num_clusters!r}")
+        if isinstance(num_continuous, bool) or not isinstance(num_continuous, numbers.Integral):
+            raise ValueError(f"num_continuous must be an int >= 0; got {num_continuous!r}")
+        if num_continuous < 0 or not 2 <= num_clusters < self.latent_dim - num_continuous:
+            raise ValueError(
+                f"num_clusters must be >= 2 and, with num_continuous={num_continuous}, below the "
+                f"generator's latent size {self.latent_dim} (noise and codes share it); got "
+                f"{num_clusters}"
+            )
+        self.num_clusters = int(num_clusters)
+        self.num_continuous = int(num_continuous)
+        self.noise_dim = self.latent_dim - self.num_clusters - self.num_continuous
+        self._noise_scale = float(noise_scale)
+
+    def _split_latents(self, latents):
+        """`(noise, one-hot codes, continuous codes)` of `[n, latent_dim]` latents."""
+        n, k = self.noise_dim, self.num_clusters
+        return latents[:, :n], latents[:, n : n + k], latents[:, n + k :]
+
+    def _read_codes(self, x, training=False):
+        """`(cluster logits [n, K], continuous codes [n, C], features [n, d])` of samples."""
+        raise NotImplementedError
+
+    # The step -----------------------------------------------------------------------------
+
+    def _step_latents(self, layout):
+        seed = self.seed_generator
+        noise = layout.normal((self.noise_dim,), seed) * self._noise_scale
+        codes = ops.cast(ops.floor(layout.uniform((), seed) * self.num_clusters), "int32")
+        codes = ops.minimum(codes, self.num_clusters - 1)  # [local]
+        parts = [noise, ops.one_hot(codes, self.num_clusters)]
+        if self.num_continuous:
+            parts.append(2.0 * layout.uniform((self.num_continuous,), seed) - 1.0)
+        return ops.concatenate(parts, axis=1)
+
+    # Generation ---------------------------------------------------------------------------
+
+    def cluster_latents(self, num_samples=None, clusters=None, seed=None, codes=None):
+        """Latents `[n, latent_dim]` of chosen clusters (and continuous codes).
+
+        The noise follows the sampling contract (`numpy.random.default_rng(seed)`, scaled as
+        the step scales it); clusters cycle `0, 1, ..., num_clusters - 1, 0, ...` when omitted;
+        the continuous codes, when omitted, are drawn uniform in [-1, 1] from the same
+        generator after the noise.
+
+        Args:
+            num_samples: how many; inferred from `clusters` when omitted.
+            clusters: `[n]` ints in `[0, num_clusters)`, or one int for every latent.
+            seed: int seed of the noise (and of the drawn continuous codes).
+            codes: `[n, num_continuous]` continuous codes, or one row for every latent.
+
+        Returns:
+            A float32 numpy array.
+        """
+        rng = np.random.default_rng(seed)
+        noise, clusters = sampling.generation_inputs(
+            num_samples,
+            None,
+            clusters,
+            None,
+            latent_dim=self.noise_dim,
+            num_classes=self.num_clusters,
+            draw=lambda n, _: sampling.draw_latents(n, self.noise_dim, rng=rng),
+            who=type(self).__name__,
+            labels_name="clusters",
+        )
+        parts = [self._noise_scale * noise, np.eye(self.num_clusters, dtype="float32")[clusters]]
+        if self.num_continuous:
+            if codes is None:
+                codes = rng.uniform(-1.0, 1.0, (len(noise), self.num_continuous))
+            codes = np.broadcast_to(np.asarray(codes, "float32"), (len(noise), self.num_continuous))
+            parts.append(codes)
+        elif codes is not None:
+            raise ValueError(f"{type(self).__name__} has no continuous codes: drop codes")
+        return np.concatenate(parts, axis=1).astype("float32")
+
+    def _draw_latents(self, num_samples, seed):
+        return self.cluster_latents(num_samples, None, seed)
+
+    def generate(
+        self,
+        num_samples=None,
+        latents=None,
+        clusters=None,
+        seed=None,
+        batch_size=256,
+        labels=None,
+        codes=None,
+    ):
+        """Generates samples; `clusters` (and `codes`) pick what each shows.
+
+        Args:
+            num_samples: how many samples; inferred from `latents` or `clusters` when omitted.
+            latents: `[n, latent_dim]` latents; drawn by `cluster_latents` when omitted.
+            clusters: `[n]` ints in `[0, num_clusters)` or one int (with `latents` omitted).
+            seed: int seed of the noise.
+            batch_size: samples per generator call.
+            labels: not taken (the model is unconditional); use `clusters`.
+            codes: continuous codes `[n, num_continuous]` or one row (with `latents` omitted).
+
+        Returns:
+            A numpy array `[n, *sample_shape]` of float32.
+
+        Example:
+            >>> grid = model.generate(clusters=np.repeat(np.arange(10), 8), seed=0)
+        """
+        if latents is not None and (clusters is not None or codes is not None):
+            raise ValueError("pass clusters (and codes) or latents, not both")
+        if latents is None and (
+            clusters is not None or codes is not None or num_samples is not None
+        ):
+            latents = self.cluster_latents(num_samples, clusters, seed, codes)
+        return super().generate(num_samples, latents, labels, seed, batch_size)
+
+    # Inference ----------------------------------------------------------------------------
+
+    def _read(self, x, batch_size):
+        """`(cluster logits, continuous codes, features)` of `x` as numpy arrays."""
+        x = np.asarray(x)
+        if x.ndim != len(self.sample_shape) + 1 or tuple(x.shape[1:]) != self.sample_shape:
+            raise ValueError(
+                f"x must have shape (n, {', '.join(map(str, self.sample_shape))}); got {x.shape}"
+            )
+        if not np.issubdtype(x.dtype, np.floating) or not np.isfinite(x).all():
+            raise ValueError(
+                f"x must hold finite floats (images in [-1, 1], as kgan.data gives them); got "
+                f"{x.dtype}"
+            )
+        read = self.__dict__.get("_read_traced")
+        if read is None:
+            read = tf.function(lambda v: self._read_codes(v), reduce_retracing=True)
+            object.__setattr__(self, "_read_traced", read)
+        x = x.astype("float32")
+        parts = [read(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+        if not parts:
+            return (
+                np.zeros((0, self.num_clusters), "float32"),
+                np.zeros((0, self.num_continuous), "float32"),
+                np.zeros((0, 0), "float32"),
+            )
+        return tuple(np.concatenate([np.asarray(p[i]) for p in parts]) for i in range(3))
+
+    def encode(self, x, batch_size=256):
+        """`[n, d]` float32 continuous features of each example (the code network's output;
+        see the subclass), for clustering, 1-NN or a mixture."""
+        return self._read(x, batch_size)[2]
+
+    def cluster_probabilities(self, x, batch_size=256):
+        """`[n, num_clusters]`: the softmax of the categorical logits."""
+        logits = self._read(x, batch_size)[0].astype("float64")
+        logits -= logits.max(axis=1, keepdims=True)
+        probabilities = np.exp(logits)
+        return probabilities / probabilities.sum(axis=1, keepdims=True)
+
+    def cluster(self, x, batch_size=256):
+        """`[n]` int64 cluster ids: the argmax of the categorical logits."""
+        return np.argmax(self._read(x, batch_size)[0], axis=1)
+
+    # Export -------------------------------------------------------------------------------
+
+    def inference_module(self):
+        """A `tf.Module` serving `generate(z)`, `encode(x)` and `cluster(x)` (see
+        `CodeGANInferenceModule`)."""
+        return CodeGANInferenceModule(self)
+
+
+class CodeGANInferenceModule(GANInferenceModule):
+    """A trained code GAN's generator and code network and the functions that export them.
+
+    `generate(z)` as for `kgan.GAN` (`z` from `cluster_latents`), `encode(x)` (`[None, *shape]`
+    float32 -> features) and `cluster(x)` (-> int32 `[None]`). There is no `sample` signature:
+    its latents would be N(0, I).
+    """
+
+    def __init__(self, model):
+        super().__init__(model)
+        # The code network's variables, tracked for SavedModel and the TFLite converter.
+        self.code_variables = [v.value for v in model._code_network_variables()]
+        x_spec = tf.TensorSpec([None, *model.sample_shape], tf.float32, name="x")
+        self.encode = tf.function(
+            lambda x: tf.cast(model._read_codes(x)[2], tf.float32), input_signature=[x_spec]
+        )
+        self.cluster = tf.function(
+            lambda x: tf.argmax(model._read_codes(x)[0], axis=1, output_type=tf.int32),
+            input_signature=[x_spec],
+        )
+
+    def signatures(self):
+        """`{"generate", "encode", "cluster"}` -> traced functions."""
+        return {"generate": self.generate, "encode": self.encode, "cluster": self.cluster}

@@ -1,0 +1,215 @@
+"""InfoGAN (Chen et al. 2016): a GAN that maximizes the mutual information between some of its
+latent codes and its samples, so the codes take the data's categories and factors."""
+
+import numbers
+
+import keras
+from keras import ops
+
+from kgan import networks
+from kgan.models.base import register_trainer
+from kgan.models.gan import GAN
+from kgan.models.gan.codes import CodeGAN
+from kgan.models.vaegan.feature_layer import default_feature_layer
+
+
+@register_trainer("infogan")
+class InfoGAN(CodeGAN):
+    """InfoGAN: categories and factors of unlabelled data as latent codes.
+
+    The latent is `[n, onehot(c), u]`: noise `n ~ N(0, I_noise_dim)`, a categorical code `c`
+    uniform over `num_clusters` values and `num_continuous` codes `u ~ U(-1, 1)` (MNIST in the
+    paper: 62 + Cat(10) + 2). An auxiliary head Q on the discriminator's features (one hidden
+    layer, sharing the discriminator's body) predicts the codes of generated samples; the
+    variational lower bound of their mutual information with the samples, the categorical
+    cross-entropy plus the Gaussian negative log-likelihood (unit variance) of the continuous
+    codes, weighted by `info_weight` (lambda = 1 in the paper), is added to the generator's
+    objective and to the discriminator's (which trains the body and Q). The adversarial part is
+    the shared step's, with any of its losses. A data point's cluster is the argmax of Q's
+    categorical logits; `encode` gives Q's output, logits then continuous codes.
+
+    Args:
+        generator: a `keras.Model` from latents `[batch, noise_dim + K + C]` to samples.
+        discriminator: a `keras.Model` from samples to logits `[batch, 1]` with a flat hidden
+            feature layer (`feature_layer`).
+        q_head: a `keras.Model` from that layer's features to `[batch, K + C]` (see
+            `kgan.networks.code_head`).
+        num_clusters: `K`, the categorical code's size (>= 2).
+        num_continuous: `C`, the number of continuous codes (>= 0).
+        info_weight: lambda, the weight of the mutual-information term.
+        feature_layer: the discriminator layer Q reads; None picks the input of the logit head
+            (`"features"` for `kgan.networks.dcgan_discriminator`).
+        **kwargs: passed to `kgan.GAN` (`loss`, `d_steps`, `r1`, `seed`, `ema_decay`, ...).
+
+    Example:
+        >>> model = kgan.models.build_trainer("infogan", (28, 28, 1), num_clusters=10, seed=0)
+        >>> model.compile()
+        >>> model.fit(kgan.data.load("mnist_5k"), epochs=30)
+        >>> clusters = model.cluster(x)
+        >>> model.generate(clusters=[3] * 5, codes=[[-1, 0], [-0.5, 0], [0, 0], [0.5, 0], [1, 0]])
+    """
+
+    network_names = ("discriminator", "generator", "q_head")
+    loss_owners = (*GAN.loss_owners, ("info_loss", "generator and discriminator"))
+    inference_names = ("generate", "encode", "cluster")
+    build_options = (
+        *(option for option in GAN.build_options if option != "latent_dim"),
+        "num_clusters",
+        "num_continuous",
+        "noise_dim",
+        "info_weight",
+        "feature_layer",
+    )
+
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        q_head,
+        num_clusters=10,
+        num_continuous=2,
+        info_weight=1.0,
+        feature_layer=None,
+        **kwargs,
+    ):
+        if kwargs.get("pack", 1) != 1:
+            raise ValueError("InfoGAN reads one sample's codes at a time: drop pack")
+        super().__init__(generator, discriminator, **kwargs)
+        if not isinstance(q_head, keras.Model):
+            raise ValueError(
+                "q_head must be a keras.Model (build one with kgan.networks.code_head); got "
+                f"{type(q_head).__name__}"
+            )
+        if isinstance(info_weight, bool) or not isinstance(info_weight, numbers.Real):
+            raise ValueError(f"info_weight must be a float >= 0; got {info_weight!r}")
+        if not info_weight >= 0:
+            raise ValueError(f"info_weight must be a float >= 0; got {info_weight!r}")
+        self._set_codes(num_clusters, num_continuous)
+        names = [layer.name for layer in discriminator.layers]
+        self.feature_layer = feature_layer or default_feature_layer(discriminator)
+        if self.feature_layer not in names:
+            raise ValueError(
+                f"feature_layer {self.feature_layer!r} is not a layer of the discriminator; "
+                f"choose one of {names[1:-1]}"
+            )
+        features = discriminator.get_layer(self.feature_layer).output
+        if len(features.shape) != 2 or tuple(q_head.inputs[0].shape[1:]) != (features.shape[1],):
+            raise ValueError(
+                f"q_head must take the discriminator's {self.feature_layer!r} features "
+                f"{tuple(features.shape[1:])}; it takes {tuple(q_head.inputs[0].shape[1:])}"
+            )
+        expected = self.num_clusters + self.num_continuous
+        if tuple(q_head.outputs[0].shape[1:]) != (expected,):
+            raise ValueError(
+                f"q_head must return num_clusters + num_continuous = {expected} values; it "
+                f"returns {tuple(q_head.outputs[0].shape[1:])}"
+            )
+        self.q_head = q_head
+        self.info_weight = float(info_weight)
+        # The discriminator's body up to Q's features; its weights are saved once, under the
+        # discriminator.
+        object.__setattr__(
+            self,
+            "_feature_model",
+            keras.Model(discriminator.inputs[0], features, name=f"{discriminator.name}_features"),
+        )
+        self.info_loss_tracker = keras.metrics.Mean(name="info_loss")
+        self._extra_trackers = (self.info_loss_tracker,)
+
+    @classmethod
+    def from_shape(
+        cls,
+        shape,
+        num_classes=None,
+        num_clusters=10,
+        num_continuous=2,
+        noise_dim=None,
+        width=None,
+        d_width=None,
+        spectral_norm=False,
+        dropout=0.0,
+        synchronized_batch_norm=False,
+        **options,
+    ):
+        """Builds an InfoGAN and its networks for data of a given shape.
+
+        The generator and discriminator are `kgan.GAN.from_shape`'s; Q has 128 hidden units on
+        the discriminator's flat features.
+
+        Args:
+            shape: per-example shape, e.g. `(28, 28, 1)` or `(2,)`.
+            num_classes: ignored: the model learns without labels (set `num_clusters`).
+            num_clusters: the categorical code's size, 10 by default.
+            num_continuous: continuous codes, 2 by default.
+            noise_dim: the noise's size; 62 for images (the paper's), 2 for vectors when None.
+            width: the generator's width.
+            d_width: the discriminator's width.
+            spectral_norm: spectral normalization in the discriminator.
+            dropout: dropout before the discriminator's head (images only).
+            synchronized_batch_norm: see `kgan.GAN.from_shape`.
+            **options: passed to the trainer (`info_weight`, `loss`, `seed`, ...).
+
+        Returns:
+            An uncompiled InfoGAN.
+        """
+        cls.check_build_options(options)
+        shape = tuple(shape)
+        noise_dim = noise_dim or (62 if len(shape) == 3 else 2)
+        gan = GAN.from_shape(
+            shape,
+            latent_dim=noise_dim + num_clusters + num_continuous,
+            width=width,
+            d_width=d_width,
+            spectral_norm=spectral_norm,
+            dropout=dropout,
+            synchronized_batch_norm=synchronized_batch_norm,
+        )
+        layer = options.get("feature_layer") or default_feature_layer(gan.discriminator)
+        feature_dim = int(gan.discriminator.get_layer(layer).output.shape[-1])
+        head = networks.code_head(feature_dim, num_clusters + num_continuous, name="q_head")
+        return cls(
+            gan.generator,
+            gan.discriminator,
+            head,
+            num_clusters=num_clusters,
+            num_continuous=num_continuous,
+            **options,
+        )
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "q_head": keras.saving.serialize_keras_object(self.q_head),
+            "num_clusters": self.num_clusters,
+            "num_continuous": self.num_continuous,
+            "info_weight": self.info_weight,
+            "feature_layer": self.feature_layer,
+        }
+
+    # The step -----------------------------------------------------------------------------
+
+    def _read_codes(self, x, training=False):
+        codes = ops.cast(self.q_head(self._feature_model(x, training=training)), "float32")
+        return codes[:, : self.num_clusters], codes[:, self.num_clusters :], codes
+
+    def _code_network_variables(self):
+        return self._feature_model.weights + self.q_head.weights
+
+    def _information_loss(self, latents, generated):
+        """The negative lower bound of I(codes; G(z)) (up to constants): categorical
+        cross-entropy plus half the squared error of the continuous codes, batch means."""
+        _, onehot, continuous = self._split_latents(latents)
+        logits, predicted, _ = self._read_codes(generated, training=True)
+        loss = ops.mean(keras.losses.categorical_crossentropy(onehot, logits, from_logits=True))
+        if self.num_continuous:
+            loss = loss + 0.5 * ops.mean(ops.sum(ops.square(predicted - continuous), axis=1))
+        return loss
+
+    def _discriminator_variables(self):
+        return self.discriminator.trainable_variables + self.q_head.trainable_variables
+
+    def _extra_discriminator_loss(self, latents, generated):
+        return self.info_weight * self._information_loss(latents, generated)
+
+    def _extra_generator_losses(self, latents, fake):
+        return {"info_loss": (self.info_weight, self._information_loss(latents, fake))}
