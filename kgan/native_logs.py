@@ -5,8 +5,9 @@ descriptor 2, and `TF_CPP_MIN_LOG_LEVEL` does not silence those lines: every CPU
 CUDA "failed call to cuInit" error, and XLA, MLIR and the TFLite converter add their own.
 `filter_native_logs` puts a pipe in front of descriptor 2 and forwards every line but those
 (absl's `I0000 00:00:1796... 1234 file.cc:123] ...` lines and its "before
-absl::InitializeLog()" notice), so Python's own warnings and errors still show, in order. The
-`kgan` command starts it unless `--verbose` is given.
+absl::InitializeLog()" notice, LiteRT's `INFO: ` lines, the converter's quantization
+summary), so Python's own warnings and errors still show, in order. The `kgan` command starts
+it unless `--verbose` is given.
 """
 
 import atexit
@@ -18,15 +19,16 @@ import threading
 # absl's prefix: severity letter, MMDD, time, thread id, file:line]
 NATIVE_LINE = re.compile(rb"^[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ [\w./-]+:\d+\]")
 NOTICE = b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
-# The second line of TensorFlow's CPU feature notice.
-CONTINUATION = b"To enable the following instructions:"
+# The second line of TensorFlow's CPU feature notice, LiteRT's own log lines ("INFO: Created
+# TensorFlow Lite XNNPACK delegate for CPU.") and the TFLite converter's quantization summary.
+OTHER_PREFIXES = (b"To enable the following instructions:", b"INFO: ", b"fully_quantize: ")
 _END = b"\x00kgan-native-log-filter-end\x00\n"
 _filter = None
 
 
 def is_native_line(line):
     """Whether a line of standard error (bytes) is one of TensorFlow's native log lines."""
-    return bool(NATIVE_LINE.match(line)) or line.startswith((NOTICE, CONTINUATION))
+    return bool(NATIVE_LINE.match(line)) or line.startswith((NOTICE, *OTHER_PREFIXES))
 
 
 def _forward(read_end, out):
