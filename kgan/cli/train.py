@@ -407,16 +407,6 @@ def _build(options, shape, num_classes, decay_steps=None):
     if "seed" in trainer.build_options:
         given.setdefault("seed", options["seed"])
     model = trainer.from_shape(shape, num_classes=num_classes, **given)
-    optimizers = {}
-    for name in model.optimizer_names:
-        optimizer = "auto"
-        if options["lr"] is not None:
-            optimizer = model.default_optimizer(name, learning_rate=options["lr"])
-        if decay_steps is not None:
-            optimizer = model.default_optimizer(name) if optimizer == "auto" else optimizer
-            start = float(optimizer.get_config()["learning_rate"])
-            schedule = keras.optimizers.schedules.CosineDecay(start, decay_steps, alpha=0.01)
-            optimizer = kgan.models.base.with_learning_rate(optimizer, schedule)
-        optimizers[name] = optimizer
+    optimizers = model.default_optimizers(options["lr"], cosine_decay_steps=decay_steps)
     model.compile(**optimizers, jit_compile=not options["no_xla"])
     return model

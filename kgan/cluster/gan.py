@@ -100,14 +100,9 @@ class GANClustering(ClusteringEstimator):
         model = models.build_trainer(
             name, shape, num_clusters=self.n_clusters, seed=self.random_state, **options
         )
-        optimizers = {}
-        for optimizer in model.optimizer_names:
-            optimizers[optimizer] = (
-                "auto"
-                if self.learning_rate is None
-                else model.default_optimizer(optimizer, learning_rate=self.learning_rate)
-            )
-        model.compile(**optimizers, jit_compile=self.jit_compile)
+        model.compile(
+            **model.default_optimizers(self.learning_rate), jit_compile=self.jit_compile
+        )
         return model
 
     def fit(self, x, y=None):

@@ -191,6 +191,30 @@ class Trainer(PresetMixin, keras.Model):
         """
         raise NotImplementedError(f"{type(self).__name__} does not define default_optimizer")
 
+    def default_optimizers(self, learning_rate=None, cosine_decay_steps=None):
+        """`{name: optimizer}` for `compile(**...)`: `"auto"` for each optimizer argument, or
+        `default_optimizer(name, learning_rate)` when a learning rate is given; with
+        `cosine_decay_steps`, each learning rate decays along a cosine to 1% of its start over
+        that many updates (`keras.optimizers.schedules.CosineDecay`, `alpha=0.01`).
+
+        Example:
+            >>> model.compile(**model.default_optimizers(learning_rate=1e-3))
+        """
+        optimizers = {}
+        for name in self.optimizer_names:
+            optimizer = "auto"
+            if learning_rate is not None:
+                optimizer = self.default_optimizer(name, learning_rate=learning_rate)
+            if cosine_decay_steps is not None:
+                optimizer = self.default_optimizer(name) if optimizer == "auto" else optimizer
+                start = float(optimizer.get_config()["learning_rate"])
+                schedule = keras.optimizers.schedules.CosineDecay(
+                    start, cosine_decay_steps, alpha=0.01
+                )
+                optimizer = with_learning_rate(optimizer, schedule)
+            optimizers[name] = optimizer
+        return optimizers
+
     def network_map(self):
         """`{attribute: network}` of every network the trainer holds (EMA copies included)."""
         found = {}

@@ -49,12 +49,8 @@ class ClusterGAN(CodeGAN):
 
     network_names = ("discriminator", "generator", "encoder")
     loss_owners = (*GAN.loss_owners, ("latent_loss", "generator and encoder"))
-    inference_names = ("generate", "encode", "cluster")
-    # The latent size is `noise_dim + num_clusters`, so `latent_dim` is not an option.
     build_options = (
-        *(option for option in GAN.build_options if option != "latent_dim"),
-        "num_clusters",
-        "noise_dim",
+        *CodeGAN.build_options,
         "sigma",
         "beta_n",
         "beta_c",
@@ -142,14 +138,11 @@ class ClusterGAN(CodeGAN):
         """
         cls.check_build_options(options)
         shape = tuple(shape)
-        if noise_dim is None:
-            noise_dim = 30 if len(shape) == 3 else 2
-        if not isinstance(noise_dim, int) or noise_dim < 1:
-            raise ValueError(f"noise_dim must be an int >= 1; got {noise_dim!r}")
-        code_dim = noise_dim + num_clusters
-        gan = GAN.from_shape(
+        generator, discriminator, noise_dim = cls._networks(
             shape,
-            latent_dim=code_dim,
+            noise_dim,
+            30,
+            num_clusters,
             width=width,
             d_width=d_width,
             spectral_norm=spectral_norm,
@@ -157,6 +150,7 @@ class ClusterGAN(CodeGAN):
             synchronized_batch_norm=synchronized_batch_norm,
             pack=options.get("pack", 1),
         )
+        code_dim = noise_dim + num_clusters
         images = len(shape) == 3
         e_width = e_width or d_width or (width or 32 if images else 2 * (width or 128))
         encoder = networks.code_encoder(
@@ -165,7 +159,7 @@ class ClusterGAN(CodeGAN):
             width=e_width,
             hidden_units=(16 * e_width,) if images else (e_width, e_width),
         )
-        return cls(gan.generator, gan.discriminator, encoder, num_clusters=num_clusters, **options)
+        return cls(generator, discriminator, encoder, num_clusters=num_clusters, **options)
 
     def get_config(self):
         return {
@@ -183,12 +177,11 @@ class ClusterGAN(CodeGAN):
         return self.generator.trainable_variables + self.encoder.trainable_variables
 
     def _extra_generator_losses(self, latents, fake):
-        code = ops.cast(self.encoder(fake, training=True), "float32")  # [batch, latent_dim]
-        noise_error = ops.mean(ops.square(code[:, : self.noise_dim] - latents[:, : self.noise_dim]))
+        noise, onehot, _ = self._split_latents(latents)
+        logits, _, code = self._read_codes(fake, training=True)  # code: [batch, latent_dim]
+        noise_error = ops.mean(ops.square(code[:, : self.noise_dim] - noise))
         code_error = ops.mean(
-            keras.losses.categorical_crossentropy(
-                latents[:, self.noise_dim :], code[:, self.noise_dim :], from_logits=True
-            )
+            keras.losses.categorical_crossentropy(onehot, logits, from_logits=True)
         )
         return {"latent_loss": (1.0, self.beta_n * noise_error + self.beta_c * code_error)}
 

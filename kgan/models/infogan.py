@@ -51,12 +51,9 @@ class InfoGAN(CodeGAN):
 
     network_names = ("discriminator", "generator", "q_head")
     loss_owners = (*GAN.loss_owners, ("info_loss", "generator and discriminator"))
-    inference_names = ("generate", "encode", "cluster")
     build_options = (
-        *(option for option in GAN.build_options if option != "latent_dim"),
-        "num_clusters",
+        *CodeGAN.build_options,
         "num_continuous",
-        "noise_dim",
         "info_weight",
         "feature_layer",
     )
@@ -153,23 +150,23 @@ class InfoGAN(CodeGAN):
             An uncompiled InfoGAN.
         """
         cls.check_build_options(options)
-        shape = tuple(shape)
-        noise_dim = noise_dim or (62 if len(shape) == 3 else 2)
-        gan = GAN.from_shape(
+        generator, discriminator, _ = cls._networks(
             shape,
-            latent_dim=noise_dim + num_clusters + num_continuous,
+            noise_dim,
+            62,
+            num_clusters + num_continuous,
             width=width,
             d_width=d_width,
             spectral_norm=spectral_norm,
             dropout=dropout,
             synchronized_batch_norm=synchronized_batch_norm,
         )
-        layer = options.get("feature_layer") or default_feature_layer(gan.discriminator)
-        feature_dim = int(gan.discriminator.get_layer(layer).output.shape[-1])
+        layer = options.get("feature_layer") or default_feature_layer(discriminator)
+        feature_dim = int(discriminator.get_layer(layer).output.shape[-1])
         head = networks.code_head(feature_dim, num_clusters + num_continuous, name="q_head")
         return cls(
-            gan.generator,
-            gan.discriminator,
+            generator,
+            discriminator,
             head,
             num_clusters=num_clusters,
             num_continuous=num_continuous,

@@ -75,6 +75,8 @@ def test_codes_pick_what_is_generated_and_q_reads_them_back_after_training():
 def test_bad_arguments_get_clear_errors():
     with pytest.raises(ValueError, match="drop pack"):
         small(pack=2)
+    with pytest.raises(ValueError, match="noise_dim must be an int >= 1; got 0"):
+        kgan.models.build_trainer("infogan", (2,), noise_dim=0)
     with pytest.raises(ValueError, match="info_weight must be a float >= 0"):
         small(info_weight=-1.0)
     model = small()

@@ -17,7 +17,7 @@ from keras import ops
 
 from kgan import sampling
 from kgan.models.gan.inference import GANInferenceModule
-from kgan.models.gan.trainers import GAN
+from kgan.models.gan.trainers import GAN, default_networks
 
 
 class CodeGAN(GAN):
@@ -29,6 +29,28 @@ class CodeGAN(GAN):
     """
 
     latent_distribution = "codes"
+    inference_names = ("generate", "encode", "cluster")
+    # The latent size is `noise_dim` plus the codes, so `latent_dim` is not an option.
+    build_options = (
+        *(option for option in GAN.build_options if option != "latent_dim"),
+        "num_clusters",
+        "noise_dim",
+    )
+
+    @staticmethod
+    def _networks(shape, noise_dim, image_noise_dim, code_dim, **network_options):
+        """`(generator, discriminator, noise_dim)` of `GAN.from_shape`'s default networks for
+        latents of `noise_dim` (by default `image_noise_dim` for images, 2 for vectors) plus
+        `code_dim` code values."""
+        shape = tuple(shape)
+        if noise_dim is None:
+            noise_dim = image_noise_dim if len(shape) == 3 else 2
+        if isinstance(noise_dim, bool) or not isinstance(noise_dim, int) or noise_dim < 1:
+            raise ValueError(f"noise_dim must be an int >= 1; got {noise_dim!r}")
+        generator, discriminator = default_networks(
+            shape, latent_dim=noise_dim + code_dim, **network_options
+        )
+        return generator, discriminator, noise_dim
 
     def _set_codes(self, num_clusters, num_continuous=0, noise_scale=1.0):
         if isinstance(num_clusters, bool) or not isinstance(num_clusters, numbers.Integral):

@@ -25,6 +25,59 @@ _GAN_OPTIONS = (
 )
 
 
+def default_networks(
+    shape,
+    num_classes=None,
+    latent_dim=None,
+    width=None,
+    d_width=None,
+    spectral_norm=False,
+    dropout=0.0,
+    synchronized_batch_norm=False,
+    pack=1,
+):
+    """`(generator, discriminator)` of `GAN.from_shape` (see there for the arguments): the
+    DCGAN-style networks for images, the MLPs for vectors; the discriminator takes `pack`
+    samples side by side when unconditional."""
+    shape = tuple(shape)
+    # The trainer reports bad values, and a pack on a conditional model.
+    pack = pack if isinstance(pack, int) and pack >= 1 and num_classes is None else 1
+    d_shape = (*shape[:-1], shape[-1] * pack) if shape else shape
+    if len(shape) == 3:
+        # Small enough to train on two CPU cores in minutes (see benchmarks/cgan_mnist.py).
+        latent_dim = latent_dim or 64
+        width = width or 32
+        generator = networks.dcgan_generator(
+            shape,
+            latent_dim,
+            num_classes,
+            width=width,
+            synchronized_batch_norm=synchronized_batch_norm,
+        )
+        discriminator = networks.dcgan_discriminator(
+            d_shape,
+            num_classes,
+            width=d_width or width,
+            spectral_norm=spectral_norm,
+            dropout=dropout,
+        )
+    elif len(shape) == 1:
+        latent_dim = latent_dim or 2
+        width = width or 128
+        d_units = (d_width or 2 * width,) * 3
+        generator = networks.mlp_generator(
+            shape[0], latent_dim, num_classes, hidden_units=(width,) * 3
+        )
+        discriminator = networks.mlp_discriminator(
+            d_shape[0], num_classes, hidden_units=d_units, spectral_norm=spectral_norm
+        )
+    else:
+        raise ValueError(
+            f"shape must be (height, width, channels) for images or (dim,) for vectors; got {shape}"
+        )
+    return generator, discriminator
+
+
 @register_trainer("gan")
 class GAN(GANTrainingMixin, GANInferenceMixin, Trainer):
     """A generative adversarial network trained with `model.fit`.
@@ -151,44 +204,17 @@ class GAN(GANTrainingMixin, GANInferenceMixin, Trainer):
                 "(the data has no labels?)"
             )
         classes = num_classes if cls.conditional else None
-        shape = tuple(shape)
-        pack = options.get("pack", 1)
-        # The trainer reports bad values, and a pack on a conditional model.
-        pack = pack if isinstance(pack, int) and pack >= 1 and classes is None else 1
-        d_shape = (*shape[:-1], shape[-1] * pack) if shape else shape
-        if len(shape) == 3:
-            # Small enough to train on two CPU cores in minutes (see benchmarks/cgan_mnist.py).
-            latent_dim = latent_dim or 64
-            width = width or 32
-            generator = networks.dcgan_generator(
-                shape,
-                latent_dim,
-                classes,
-                width=width,
-                synchronized_batch_norm=synchronized_batch_norm,
-            )
-            discriminator = networks.dcgan_discriminator(
-                d_shape,
-                classes,
-                width=d_width or width,
-                spectral_norm=spectral_norm,
-                dropout=dropout,
-            )
-        elif len(shape) == 1:
-            latent_dim = latent_dim or 2
-            width = width or 128
-            d_units = (d_width or 2 * width,) * 3
-            generator = networks.mlp_generator(
-                shape[0], latent_dim, classes, hidden_units=(width,) * 3
-            )
-            discriminator = networks.mlp_discriminator(
-                d_shape[0], classes, hidden_units=d_units, spectral_norm=spectral_norm
-            )
-        else:
-            raise ValueError(
-                "shape must be (height, width, channels) for images or (dim,) for vectors; got "
-                f"{shape}"
-            )
+        generator, discriminator = default_networks(
+            shape,
+            classes,
+            latent_dim,
+            width,
+            d_width,
+            spectral_norm,
+            dropout,
+            synchronized_batch_norm,
+            options.get("pack", 1),
+        )
         return cls(generator, discriminator, **options)
 
     def __init__(
