@@ -21,7 +21,10 @@ Every example of --data (its --split) gets the model's cluster (`cluster(x)`); w
 clustering accuracy (best one-to-one match of clusters to classes), NMI and ARI are printed.
 --out gets clusters.csv (index, cluster, and the label when there is one), scores.json and, for
 image data, members.png (one row of real members per cluster) and, for a model that generates,
-categories.png (one row of samples drawn from each cluster).
+categories.png (one row of samples drawn from each cluster) and, for a model with continuous
+codes (InfoGAN), code_1.png, code_2.png, ...: each code swept from -1 to 1 along a row, the other
+codes at 0, one row per cluster. A BiGAN whose clusters were never fitted gets its mixture
+fitted on --data first.
 """
 
 
@@ -58,6 +61,11 @@ def run(args):
         return fail(
             f"{args.data} holds examples of shape {x.shape[1:]}; the model takes "
             f"{tuple(model.sample_shape)}"
+        )
+    if callable(getattr(model, "fit_clusters", None)) and not float(model.clusters_fitted.numpy()):
+        model.fit_clusters(x)
+        print(
+            f"  the model's clusters were not fitted: fitted its mixture on these {len(x)} examples"
         )
     clusters = np.asarray(model.cluster(x))
     counts = np.bincount(clusters, minlength=model.num_clusters)
@@ -111,4 +119,13 @@ def _write_pictures(model, x, clusters, args):
         drawn = model.generate(clusters=np.repeat(np.arange(k), per), seed=args.seed)
         path = os.path.join(args.out, "categories.png")
         written.append(save_image_grid(drawn, path, columns=per))
+    for j in range(getattr(model, "num_continuous", 0)):
+        codes = np.zeros((k * per, model.num_continuous), "float32")
+        codes[:, j] = np.tile(np.linspace(-1.0, 1.0, per), k)
+        # One noise draw per row, so a row varies in code j alone.
+        latents = model.cluster_latents(clusters=np.repeat(np.arange(k), per), codes=codes)
+        noise = model.cluster_latents(k, seed=args.seed)[:, : model.noise_dim]
+        latents[:, : model.noise_dim] = np.repeat(noise, per, axis=0)
+        path = os.path.join(args.out, f"code_{j + 1}.png")
+        written.append(save_image_grid(model.generate(latents=latents), path, columns=per))
     return written

@@ -26,9 +26,10 @@ class GANClustering(ClusteringEstimator):
     `fit` builds the registered trainer `model` for the data's shape with `n_clusters`
     categories (`kgan.models.build_trainer`), trains it with `model.fit`, and reads each
     sample's cluster from the model itself (`cluster(x)`: for ClusterGAN the argmax of its
-    encoder's cluster logits). `transform` gives the model's continuous features
-    (`encode(x)`), for pipelines, 1-NN or a mixture. A trained model may be passed instead of a
-    name: it is used as it is.
+    encoder's cluster logits; for BiGAN, whose `fit_clusters` is called on `x` after training,
+    the most probable component of a Gaussian mixture of its encoder's features). `transform`
+    gives the model's continuous features (`encode(x)`), for pipelines, 1-NN or a mixture. A
+    trained model may be passed instead of a name: it is used as it is.
 
     Args:
         model: a registered name (`clustering_trainers()`, e.g. `"clustergan"`) or a trained
@@ -100,9 +101,7 @@ class GANClustering(ClusteringEstimator):
         model = models.build_trainer(
             name, shape, num_clusters=self.n_clusters, seed=self.random_state, **options
         )
-        model.compile(
-            **model.default_optimizers(self.learning_rate), jit_compile=self.jit_compile
-        )
+        model.compile(**model.default_optimizers(self.learning_rate), jit_compile=self.jit_compile)
         return model
 
     def fit(self, x, y=None):
@@ -134,6 +133,9 @@ class GANClustering(ClusteringEstimator):
                 .prefetch(tf.data.AUTOTUNE)
             )
             model.fit(data, epochs=self.epochs, verbose=self.verbose)
+            if callable(getattr(model, "fit_clusters", None)):
+                # BiGAN: its clusters are a mixture of its features, fitted after training.
+                model.fit_clusters(x)
         else:
             model = self.model
             if not all(callable(getattr(model, m, None)) for m in ("encode", "cluster")):

@@ -12,6 +12,7 @@ from kgan.models.base import (
     register_trainer,
     unregister_trainer,
 )
+from kgan.models.bigan import BiGAN
 from kgan.models.clustergan import ClusterGAN
 from kgan.models.encoder_decoder import EncoderDecoderTrainer
 from kgan.models.factory import build_trainer, build_vae, build_vaegan
@@ -26,6 +27,7 @@ __all__ = [
     "GAN",
     "TRAINERS",
     "InfoGAN",
+    "BiGAN",
     "ClusterGAN",
     "VAE",
     "VAEGAN",

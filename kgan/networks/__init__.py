@@ -2,6 +2,7 @@
 
 from kgan.networks.dcgan import dcgan_discriminator, dcgan_generator
 from kgan.networks.encoder import code_encoder, code_head
+from kgan.networks.joint import joint_discriminator
 from kgan.networks.mlp import mlp_discriminator, mlp_generator
 from kgan.networks.vae import vae_decoder, vae_encoder
 
@@ -10,6 +11,7 @@ __all__ = [
     "code_head",
     "dcgan_discriminator",
     "dcgan_generator",
+    "joint_discriminator",
     "mlp_discriminator",
     "mlp_generator",
     "vae_decoder",

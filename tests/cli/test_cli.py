@@ -225,4 +225,34 @@ def test_cluster_prints_scores_and_writes_assignments_and_pictures(tmp_path, cap
     gan = kgan.models.build_trainer("gan", (28, 28, 1), width=4)
     gan.save(tmp_path / "gan.keras")
     status, text = run(["cluster", str(tmp_path / "gan.keras")], capsys)
-    assert status == 2 and "does not cluster; train one of ['clustergan', 'infogan']" in text
+    assert status == 2
+    assert "does not cluster; train one of ['bigan', 'clustergan', 'infogan']" in text
+
+
+def test_cluster_fits_a_bigans_mixture_and_draws_infogans_code_traversals(tmp_path, capsys):
+    x, _ = kgan.data.load_arrays("mnist_5k", split="test", num_examples=40)
+    bigan = kgan.models.build_trainer(
+        "bigan", (28, 28, 1), num_clusters=3, latent_dim=4, width=4, seed=0
+    )
+    bigan.save(tmp_path / "bigan.keras")
+    argv = ["cluster", str(tmp_path / "bigan.keras"), "--split", "test", "--num-examples", "40"]
+    status, text = run([*argv, "--out", str(tmp_path / "bigan")], capsys)
+    assert status == 0, text
+    assert "fitted its mixture on these 40 examples" in text
+    rows = (tmp_path / "bigan" / "clusters.csv").read_text().splitlines()
+    expected = bigan.fit_clusters(x).cluster(x)
+    assert [int(r.split(",")[1]) for r in rows[1:]] == expected.tolist()
+    assert (tmp_path / "bigan" / "categories.png").exists()
+
+    infogan = kgan.models.build_trainer(
+        "infogan", (28, 28, 1), num_clusters=3, num_continuous=2, noise_dim=2, width=4, seed=0
+    )
+    infogan.save(tmp_path / "infogan.keras")
+    argv = ["cluster", str(tmp_path / "infogan.keras"), "--split", "test", "--num-examples", "40"]
+    status, text = run([*argv, "--out", str(tmp_path / "infogan"), "--per-cluster", "5"], capsys)
+    assert status == 0, text
+    for j in (1, 2):
+        grid = Image.open(tmp_path / "infogan" / f"code_{j}.png")
+        # One row per cluster, the code swept over --per-cluster columns.
+        assert grid.size[0] * 3 == pytest.approx(grid.size[1] * 5, rel=0.05)
+    assert not (tmp_path / "bigan" / "code_1.png").exists()

@@ -12,7 +12,7 @@ def ring8_subset(n=4000):
 
 
 def test_clustering_trainers_come_from_the_registry():
-    assert "clustergan" in kgan.cluster.clustering_trainers()
+    assert {"bigan", "clustergan", "infogan"} <= set(kgan.cluster.clustering_trainers())
     assert "gan" not in kgan.cluster.clustering_trainers()
 
 
@@ -37,6 +37,20 @@ def test_it_trains_a_clustergan_and_clusters_ring8():
     again = GANClustering(clustering.model_, n_clusters=8).fit(x)
     np.testing.assert_array_equal(again.labels_, labels)
     assert clone(clustering).get_params()["n_clusters"] == 8
+
+
+def test_a_bigans_clusters_are_fitted_on_the_training_data():
+    x, y = ring8_subset(1000)
+    clustering = GANClustering("bigan", n_clusters=8, epochs=1, batch_size=250, random_state=0).fit(
+        x
+    )
+    model = clustering.model_
+    features = model.encode(x)
+    mixture = kgan.mixture.GaussianMixture(
+        8, covariance_type="full", reg_covar=1e-4, n_init=3, random_state=0
+    ).fit(features)
+    np.testing.assert_array_equal(clustering.labels_, mixture.predict(features))
+    np.testing.assert_allclose(clustering.transform(x[:5]), features[:5], rtol=1e-6)
 
 
 def test_bad_inputs_get_clear_errors():

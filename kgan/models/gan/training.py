@@ -175,7 +175,7 @@ class GANTrainingMixin:
                 real, labels, latents, alpha, weight
             )
             distribute.apply_gradients(self.d_optimizer, grads, d_vars)
-        g_loss, grads, extra = self._xla.part(self._g_gradients)(labels, g_latents, weight)
+        g_loss, grads, extra = self._xla.part(self._g_gradients)(real, labels, g_latents, weight)
         distribute.apply_gradients(self.g_optimizer, grads, g_vars)
         if self.ema_generator is not None:
             # Moving statistics (batch norm) are averaged along with the weights.
@@ -216,8 +216,11 @@ class GANTrainingMixin:
         generated samples (before augmentation and packing); None here."""
         return None
 
-    def _g_gradients(self, labels, latents, weight):
+    def _g_gradients(self, real, labels, latents, weight):
         """The generator's loss, gradients and extra losses; `weight` as for `_d_gradients`.
+
+        `real` (this replica's samples) is unused here; a subclass whose generator-side
+        networks read data (BiGAN's encoder) takes it.
 
         Returns:
             `(g_loss, gradients of _generator_variables(), [extra losses])`; the extra losses
