@@ -29,7 +29,7 @@ NUM_EXAMPLES = 21
 WORKER_EXAMPLES = 16
 # The cases whose steps run XLA-compiled (the pieces between updates, under a strategy).
 XLA_CASES = ("vae",)  # compiled in pieces between the updates under a strategy
-CASES = ("gan", "gan_gp", "cgan", "vae", "vaegan")
+CASES = ("gan", "gan_gp", "cgan", "vae", "vaegan", "clustergan", "infogan", "bigan")
 
 
 def data(case, num_examples=NUM_EXAMPLES):
@@ -37,7 +37,7 @@ def data(case, num_examples=NUM_EXAMPLES):
     import numpy as np
 
     rng = np.random.default_rng(0)
-    if case in ("gan", "gan_gp", "vae"):
+    if case in ("gan", "gan_gp", "vae", "clustergan", "infogan", "bigan"):
         return ((rng.normal(size=(num_examples, DATA_DIM)) * 0.5 + 1.0).astype("float32"),)
     images = np.tanh(rng.normal(size=(num_examples, *IMAGE_SHAPE))).astype("float32")
     if case == "cgan":
@@ -87,6 +87,14 @@ def build(case, jit=None):
         model.compile(
             e_optimizer=sgd(0.01), g_optimizer=sgd(0.01), d_optimizer=sgd(0.01), jit_compile=jit
         )
+    elif case in ("clustergan", "infogan", "bigan"):
+        # The code GANs' draws (one-hot and continuous codes) and BiGAN's encoder update; no
+        # dropout, whose draws are per replica.
+        options = {"noise_dim": 2} if case != "bigan" else {"latent_dim": 2, "dropout": 0.0}
+        model = kgan.models.build_trainer(
+            case, (DATA_DIM,), num_clusters=3, width=8, seed=0, **options
+        )
+        model.compile(d_optimizer=sgd(0.05), g_optimizer=sgd(0.05), jit_compile=jit)
     else:
         raise ValueError(f"unknown case {case!r}; choose one of {CASES}")
     return model

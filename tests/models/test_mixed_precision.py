@@ -34,6 +34,11 @@ def _trainer(name):
     if name == "cgan":
         model = kgan.models.build_trainer("cgan", SHAPE, num_classes=3, **small)
         return model, [model.generator, model.discriminator]
+    if name in ("clustergan", "infogan", "bigan"):
+        options = {"latent_dim": 4} if name == "bigan" else {"noise_dim": 2, "num_clusters": 3}
+        model = kgan.models.build_trainer(name, SHAPE, width=4, seed=0, **options)
+        third = model.encoder if name != "infogan" else model.q_head
+        return model, [model.generator, model.discriminator, third]
     if name == "vae":
         model = kgan.models.build_vae(SHAPE, **small)
         return model, [model.encoder, model.decoder]
@@ -47,7 +52,9 @@ def _optimizers(model):
 
 
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"], indirect=True)
-@pytest.mark.parametrize("name", ["gan_gp", "cgan", "vae", "vaegan"])
+@pytest.mark.parametrize(
+    "name", ["gan_gp", "cgan", "vae", "vaegan", "clustergan", "infogan", "bigan"]
+)
 def test_a_few_steps_under_a_mixed_policy(policy, name):
     model, networks = _trainer(name)
     compute = "float16" if policy == "mixed_float16" else "bfloat16"
