@@ -39,9 +39,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.cluster import KMeans  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
-from sklearn.neighbors import KNeighborsClassifier  # noqa: E402
 
 import kgan  # noqa: E402
+
+one_nn = kgan.cluster.nearest_neighbor_accuracy
 
 DATASETS = ("mnist_5k", "digits")
 METHODS = ("clustergan", "infogan")
@@ -71,12 +72,6 @@ RECIPES = {
         "batch_size": 64,
     },
 }
-
-
-def one_nn(train_features, train_labels, test_features, test_labels):
-    """Accuracy of a 1-nearest-neighbour classifier (Euclidean) on the held-out features."""
-    knn = KNeighborsClassifier(n_neighbors=1).fit(train_features, train_labels)
-    return float(np.mean(knn.predict(test_features) == test_labels))
 
 
 def flat(x):

@@ -46,6 +46,12 @@ def add_parser(commands):
     cluster.add_argument("--out", help="the folder to write the assignments and pictures to")
     cluster.add_argument("--per-cluster", type=positive_int, default=10, help="images per row")
     cluster.add_argument("--seed", type=int, default=0, help="seed of the drawn samples (0)")
+    cluster.add_argument(
+        "--one-nn",
+        action="store_true",
+        help="also the 1-NN accuracy of the model's features (encode): fitted on the train "
+        "split of --data, scored on its test split",
+    )
 
 
 def run(args):
@@ -79,6 +85,15 @@ def run(args):
         scores.update(kgan.cluster.clustering_scores(y, clusters))
         for key in ("acc", "nmi", "ari"):
             print(f"  {key:10s}{scores[key]:8.4f}")
+    if args.one_nn:
+        splits = [kgan.data.load_arrays(args.data, split=s) for s in ("train", "test")]
+        if any(labels is None for _, labels in splits):
+            return fail(f"--one-nn needs labels; {args.data} has none")
+        (x_train, y_train), (x_test, y_test) = splits
+        scores["one_nn"] = kgan.cluster.nearest_neighbor_accuracy(
+            model.encode(x_train), y_train, model.encode(x_test), y_test
+        )
+        print(f"  {'one_nn':10s}{scores['one_nn']:8.4f}  ({len(x_train)} train, {len(x_test)} test)")
     if args.out:
         os.makedirs(args.out, exist_ok=True)
         written = [_write_assignments(os.path.join(args.out, "clusters.csv"), clusters, y)]

@@ -1,7 +1,8 @@
 """Clustering of learned features, and its scores against known classes.
 
 Scores: `clustering_accuracy` (best one-to-one cluster-to-class mapping), `normalized_mutual_info`,
-`adjusted_rand_index` and `clustering_scores` (all three). Estimators with scikit-learn's
+`adjusted_rand_index` and `clustering_scores` (all three); `nearest_neighbor_accuracy` of
+learned features. Estimators with scikit-learn's
 interface: `GANClustering` (a generative model that discovers its categories, e.g.
 ClusterGAN), `LatentClustering` (encoder, optional UMAP embedding, Gaussian mixture; N2D when
 the embedding is UMAP), `VaDEClustering` (a VAE with a mixture prior, trained end to end) and
@@ -22,6 +23,7 @@ from kgan.cluster.scores import (
     clustering_accuracy,
     clustering_scores,
     contingency_matrix,
+    nearest_neighbor_accuracy,
     normalized_mutual_info,
 )
 from kgan.cluster.self_labeling import (
@@ -44,6 +46,7 @@ __all__ = [
     "confident_members",
     "contingency_matrix",
     "encode_features",
+    "nearest_neighbor_accuracy",
     "normalized_mutual_info",
     "self_labeling_classifier",
     "umap_embedding",

@@ -159,3 +159,36 @@ def clustering_scores(y_true, y_pred):
         "nmi": normalized_mutual_info(y_true, y_pred),
         "ari": adjusted_rand_index(y_true, y_pred),
     }
+
+
+def nearest_neighbor_accuracy(train_features, train_labels, test_features, test_labels):
+    """Accuracy of a 1-nearest-neighbour classifier (Euclidean) fitted on the training features:
+    how well features learned without labels separate the classes (BiGAN's Table 1 protocol,
+    Donahue et al. 2017).
+
+    Args:
+        train_features: `[n, d]` features of the labelled reference examples.
+        train_labels: `[n]` their integer classes.
+        test_features: `[m, d]` features of the held-out examples.
+        test_labels: `[m]` their integer classes.
+
+    Returns:
+        A float in [0, 1].
+
+    Example:
+        >>> kgan.cluster.nearest_neighbor_accuracy(
+        ...     model.encode(x_train), y_train, model.encode(x_test), y_test)
+    """
+    from sklearn.neighbors import KNeighborsClassifier
+
+    train_features = np.asarray(train_features).reshape(len(train_features), -1)
+    test_features = np.asarray(test_features).reshape(len(test_features), -1)
+    if train_features.shape[1] != test_features.shape[1]:
+        raise ValueError(
+            f"the training and test features differ in size: {train_features.shape[1]} and "
+            f"{test_features.shape[1]}"
+        )
+    train_labels, _ = _check_labels(train_labels, np.zeros(len(train_features), np.int64))
+    test_labels, _ = _check_labels(test_labels, np.zeros(len(test_features), np.int64))
+    knn = KNeighborsClassifier(n_neighbors=1).fit(train_features, train_labels)
+    return float(np.mean(knn.predict(test_features) == test_labels))

@@ -236,9 +236,18 @@ def test_cluster_fits_a_bigans_mixture_and_draws_infogans_code_traversals(tmp_pa
     )
     bigan.save(tmp_path / "bigan.keras")
     argv = ["cluster", str(tmp_path / "bigan.keras"), "--split", "test", "--num-examples", "40"]
-    status, text = run([*argv, "--out", str(tmp_path / "bigan")], capsys)
+    status, text = run([*argv, "--out", str(tmp_path / "bigan"), "--one-nn"], capsys)
     assert status == 0, text
     assert "fitted its mixture on these 40 examples" in text
+    (x_train, y_train), (x_test, y_test) = (
+        kgan.data.load_arrays("mnist_5k", split=s) for s in ("train", "test")
+    )
+    one_nn = kgan.cluster.nearest_neighbor_accuracy(
+        bigan.encode(x_train), y_train, bigan.encode(x_test), y_test
+    )
+    assert re.search(rf"one_nn\s+{one_nn:.4f}  \(4000 train, 1000 test\)", text), text
+    scores = json.loads((tmp_path / "bigan" / "scores.json").read_text())
+    assert scores["one_nn"] == pytest.approx(one_nn)
     rows = (tmp_path / "bigan" / "clusters.csv").read_text().splitlines()
     expected = bigan.fit_clusters(x).cluster(x)
     assert [int(r.split(",")[1]) for r in rows[1:]] == expected.tolist()

@@ -99,6 +99,19 @@ def test_bad_label_inputs_raise(score):
 # LatentClustering ---------------------------------------------------------------------------
 
 
+def test_nearest_neighbor_accuracy_on_a_hand_checked_case():
+    train = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    test = np.array([[1.0, 0.0], [9.0, 1.0], [1.0, 8.0], [6.0, 0.0]])
+    # Nearest training points: 0, 1, 2 and 1.
+    score = kgan.cluster.nearest_neighbor_accuracy(train, [0, 1, 2], test, [0, 1, 0, 1])
+    assert score == pytest.approx(0.75)
+    images = np.zeros((3, 2, 2, 1))
+    images[1] += 1.0
+    assert kgan.cluster.nearest_neighbor_accuracy(images, [0, 1, 1], images[:2], [0, 1]) == 1.0
+    with pytest.raises(ValueError, match="differ in size: 2 and 3"):
+        kgan.cluster.nearest_neighbor_accuracy(train, [0, 1, 2], np.zeros((1, 3)), [0])
+
+
 def test_raw_features_cluster_separated_blobs():
     x, y = _blobs()
     clustering = LatentClustering(None, n_clusters=4, random_state=0)
