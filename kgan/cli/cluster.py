@@ -93,7 +93,8 @@ def run(args):
         scores["one_nn"] = kgan.cluster.nearest_neighbor_accuracy(
             model.encode(x_train), y_train, model.encode(x_test), y_test
         )
-        print(f"  {'one_nn':10s}{scores['one_nn']:8.4f}  ({len(x_train)} train, {len(x_test)} test)")
+        sizes = f"({len(x_train)} train, {len(x_test)} test)"
+        print(f"  {'one_nn':10s}{scores['one_nn']:8.4f}  {sizes}")
     if args.out:
         os.makedirs(args.out, exist_ok=True)
         written = [_write_assignments(os.path.join(args.out, "clusters.csv"), clusters, y)]
