@@ -24,7 +24,10 @@ image data, members.png (one row of real members per cluster) and, for a model t
 categories.png (one row of samples drawn from each cluster) and, for a model with continuous
 codes (InfoGAN), code_1.png, code_2.png, ...: each code swept from -1 to 1 along a row, the other
 codes at 0, one row per cluster. A BiGAN whose clusters were never fitted gets its mixture
-fitted on --data first.
+fitted on --data first; --save-model keeps it:
+
+  kgan train bigan --data mnist_5k --epochs 30 --out runs/bigan_mnist
+  kgan cluster runs/bigan_mnist --data mnist_5k --save-model runs/bigan_mnist/clustered.keras
 """
 
 
@@ -47,6 +50,12 @@ def add_parser(commands):
     cluster.add_argument("--per-cluster", type=positive_int, default=10, help="images per row")
     cluster.add_argument("--seed", type=int, default=0, help="seed of the drawn samples (0)")
     cluster.add_argument(
+        "--save-model",
+        metavar="PATH.keras",
+        help="write the model, with the clusters it was given here (a BiGAN's fitted mixture), "
+        "to this .keras file",
+    )
+    cluster.add_argument(
         "--one-nn",
         action="store_true",
         help="also the 1-NN accuracy of the model's features (encode): fitted on the train "
@@ -56,6 +65,8 @@ def add_parser(commands):
 
 def run(args):
     """Runs `kgan cluster`; returns the exit status."""
+    if args.save_model and not args.save_model.endswith(".keras"):
+        return fail(f"--save-model must name a .keras file; got {args.save_model!r}")
     model = load_source(args.source)
     if not callable(getattr(model, "cluster", None)):
         return fail(
@@ -95,6 +106,9 @@ def run(args):
         )
         sizes = f"({len(x_train)} train, {len(x_test)} test)"
         print(f"  {'one_nn':10s}{scores['one_nn']:8.4f}  {sizes}")
+    if args.save_model:
+        atomic_write(args.save_model, model.save)
+        print(f"wrote {args.save_model}")
     if args.out:
         os.makedirs(args.out, exist_ok=True)
         written = [_write_assignments(os.path.join(args.out, "clusters.csv"), clusters, y)]

@@ -236,7 +236,10 @@ def test_cluster_fits_a_bigans_mixture_and_draws_infogans_code_traversals(tmp_pa
     )
     bigan.save(tmp_path / "bigan.keras")
     argv = ["cluster", str(tmp_path / "bigan.keras"), "--split", "test", "--num-examples", "40"]
-    status, text = run([*argv, "--out", str(tmp_path / "bigan"), "--one-nn"], capsys)
+    saved = tmp_path / "clustered.keras"
+    status, text = run(
+        [*argv, "--out", str(tmp_path / "bigan"), "--one-nn", "--save-model", str(saved)], capsys
+    )
     assert status == 0, text
     assert "fitted its mixture on these 40 examples" in text
     (x_train, y_train), (x_test, y_test) = (
@@ -248,9 +251,14 @@ def test_cluster_fits_a_bigans_mixture_and_draws_infogans_code_traversals(tmp_pa
     assert re.search(rf"one_nn\s+{one_nn:.4f}  \(4000 train, 1000 test\)", text), text
     scores = json.loads((tmp_path / "bigan" / "scores.json").read_text())
     assert scores["one_nn"] == pytest.approx(one_nn)
+    status, text = run([*argv], capsys)
+    assert status == 0 and "fitted its mixture" in text  # the source itself is left as it was
+    status, text = run(["cluster", str(saved), "--split", "test", "--num-examples", "40"], capsys)
+    assert status == 0 and "fitted its mixture" not in text
     rows = (tmp_path / "bigan" / "clusters.csv").read_text().splitlines()
     expected = bigan.fit_clusters(x).cluster(x)
     assert [int(r.split(",")[1]) for r in rows[1:]] == expected.tolist()
+    np.testing.assert_array_equal(keras.saving.load_model(saved).cluster(x), expected)
     assert (tmp_path / "bigan" / "categories.png").exists()
 
     infogan = kgan.models.build_trainer(
