@@ -37,6 +37,12 @@ class InfoGAN(CodeGAN):
         num_clusters: `K`, the categorical code's size (>= 2).
         num_continuous: `C`, the number of continuous codes (>= 0).
         info_weight: lambda, the weight of the mutual-information term.
+        im_weight: weight of an information-maximization term on real data, added to the
+            discriminator's objective (which trains Q and the body): the mean entropy of Q's
+            categorical distribution on each real sample minus the entropy of its batch mean,
+            so Q's categories are confident and balanced on the data as well as on generated
+            samples (regularized information maximization, Krause et al. 2010). 0 (the
+            default) is the paper's InfoGAN.
         feature_layer: the discriminator layer Q reads; None picks the input of the logit head
             (`"features"` for `kgan.networks.dcgan_discriminator`).
         **kwargs: passed to `kgan.GAN` (`loss`, `d_steps`, `r1`, `seed`, `ema_decay`, ...).
@@ -55,6 +61,7 @@ class InfoGAN(CodeGAN):
         *CodeGAN.build_options,
         "num_continuous",
         "info_weight",
+        "im_weight",
         "feature_layer",
     )
 
@@ -66,6 +73,7 @@ class InfoGAN(CodeGAN):
         num_clusters=10,
         num_continuous=2,
         info_weight=1.0,
+        im_weight=0.0,
         feature_layer=None,
         **kwargs,
     ):
@@ -81,6 +89,12 @@ class InfoGAN(CodeGAN):
             raise ValueError(f"info_weight must be a float >= 0; got {info_weight!r}")
         if not info_weight >= 0:
             raise ValueError(f"info_weight must be a float >= 0; got {info_weight!r}")
+        if (
+            isinstance(im_weight, bool)
+            or not isinstance(im_weight, numbers.Real)
+            or not im_weight >= 0
+        ):
+            raise ValueError(f"im_weight must be a float >= 0; got {im_weight!r}")
         self._set_codes(num_clusters, num_continuous)
         names = [layer.name for layer in discriminator.layers]
         self.feature_layer = feature_layer or default_feature_layer(discriminator)
@@ -103,6 +117,7 @@ class InfoGAN(CodeGAN):
             )
         self.q_head = q_head
         self.info_weight = float(info_weight)
+        self.im_weight = float(im_weight)
         # The discriminator's body up to Q's features; its weights are saved once, under the
         # discriminator.
         object.__setattr__(
@@ -180,6 +195,7 @@ class InfoGAN(CodeGAN):
             "num_clusters": self.num_clusters,
             "num_continuous": self.num_continuous,
             "info_weight": self.info_weight,
+            "im_weight": self.im_weight,
             "feature_layer": self.feature_layer,
         }
 
@@ -205,8 +221,20 @@ class InfoGAN(CodeGAN):
     def _discriminator_variables(self):
         return self.discriminator.trainable_variables + self.q_head.trainable_variables
 
-    def _extra_discriminator_loss(self, latents, generated):
-        return self.info_weight * self._information_loss(latents, generated)
+    def _extra_discriminator_loss(self, real, latents, generated):
+        loss = self.info_weight * self._information_loss(latents, generated)
+        if self.im_weight:
+            loss = loss + self.im_weight * self._real_information_loss(real)
+        return loss
+
+    def _real_information_loss(self, real):
+        """Minus the mutual information between real samples and Q's category, batch
+        estimate: the mean entropy of q(c|x) minus the entropy of its batch mean."""
+        logits = self._read_codes(real, training=True)[0]
+        probabilities = ops.softmax(logits, axis=1)
+        conditional = -ops.mean(ops.sum(probabilities * ops.log_softmax(logits, axis=1), axis=1))
+        marginal = ops.mean(probabilities, axis=0)
+        return conditional + ops.sum(marginal * ops.log(marginal + 1e-8))
 
     def _extra_generator_losses(self, latents, fake):
         return {"info_loss": (self.info_weight, self._information_loss(latents, fake))}

@@ -48,6 +48,27 @@ def test_the_information_loss_is_cross_entropy_plus_half_the_squared_error():
     assert got == pytest.approx(expected, rel=1e-5)
 
 
+def test_the_real_information_term_is_conditional_minus_marginal_entropy():
+    model = small(im_weight=0.5)
+    x = np.random.default_rng(0).standard_normal((8, 2)).astype("float32")
+    logits = np.asarray(model._read_codes(x)[0], "float64")
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    conditional = -np.mean(np.sum(p * np.log(p), axis=1))
+    marginal = -np.sum(p.mean(axis=0) * np.log(p.mean(axis=0)))
+    got = float(model._real_information_loss(tf.constant(x)))
+    assert got == pytest.approx(conditional - marginal, rel=1e-4, abs=1e-6)
+    latents = model.cluster_latents(8, seed=0)
+    generated = model.generate(latents=latents)
+    # Added to the discriminator's objective with its weight; absent at the default 0.
+    with_im = float(model._extra_discriminator_loss(x, latents, generated))
+    model.im_weight = 0.0
+    without = float(model._extra_discriminator_loss(x, latents, generated))
+    model.im_weight = 0.5
+    assert with_im == pytest.approx(without + 0.5 * got, rel=1e-5)
+    assert type(model).from_config(model.get_config()).im_weight == 0.5
+
+
 def test_codes_pick_what_is_generated_and_q_reads_them_back_after_training():
     model = small(num_clusters=4, num_continuous=1)
     optimizer = {"learning_rate": 1e-3, "beta_1": 0.5}
@@ -73,6 +94,8 @@ def test_codes_pick_what_is_generated_and_q_reads_them_back_after_training():
 
 
 def test_bad_arguments_get_clear_errors():
+    with pytest.raises(ValueError, match="im_weight must be a float >= 0"):
+        small(im_weight=-1.0)
     with pytest.raises(ValueError, match="drop pack"):
         small(pack=2)
     with pytest.raises(ValueError, match="noise_dim must be an int >= 1; got 0"):

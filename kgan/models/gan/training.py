@@ -201,7 +201,7 @@ class GANTrainingMixin:
             if self.penalty_tracker is not None:
                 penalty = self._d_penalty(real_seen, fake, labels, alpha)
                 total = total + penalty
-            extra = self._extra_discriminator_loss(latents, generated)
+            extra = self._extra_discriminator_loss(real, latents, generated)
             if extra is not None:
                 total = total + extra
             scaled = self.d_optimizer.scale_loss(total * weight)
@@ -211,9 +211,9 @@ class GANTrainingMixin:
         """The variables the discriminator update trains."""
         return self.discriminator.trainable_variables
 
-    def _extra_discriminator_loss(self, latents, generated):
-        """A loss added to the discriminator's objective from the update's latents and its
-        generated samples (before augmentation and packing); None here."""
+    def _extra_discriminator_loss(self, real, latents, generated):
+        """A loss added to the discriminator's objective from the update's real samples,
+        latents and generated samples (before augmentation and packing); None here."""
         return None
 
     def _g_gradients(self, real, labels, latents, weight):
