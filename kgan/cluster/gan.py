@@ -8,6 +8,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from kgan import models
 from kgan.cluster.base import ClusteringEstimator
+from kgan.models.base import check_samples
 
 
 def clustering_trainers():
@@ -77,19 +78,6 @@ class GANClustering(ClusteringEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _check_x(self, x, shape=None):
-        x = np.asarray(x)
-        if x.ndim < 2 or not np.issubdtype(x.dtype, np.floating):
-            raise ValueError(
-                "x must be float samples [n, ...] (images in [-1, 1], as kgan.data gives them); "
-                f"got {x.dtype} {x.shape}"
-            )
-        if not np.isfinite(x).all():
-            raise ValueError("x holds NaN or infinite values")
-        if shape is not None and tuple(x.shape[1:]) != tuple(shape):
-            raise ValueError(f"x has samples of shape {x.shape[1:]}; the model takes {shape}")
-        return x.astype("float32")
-
     def _build(self, shape):
         name = self.model
         if name not in clustering_trainers():
@@ -120,7 +108,7 @@ class GANClustering(ClusteringEstimator):
             or self.n_clusters < 2
         ):
             raise ValueError(f"n_clusters must be an int >= 2; got {self.n_clusters!r}")
-        x = self._check_x(x)
+        x = check_samples(x)
         if len(x) < self.n_clusters:
             raise ValueError(f"x has {len(x)} samples, fewer than n_clusters={self.n_clusters}")
         if isinstance(self.model, str):
@@ -159,15 +147,15 @@ class GANClustering(ClusteringEstimator):
         """`[n]` the cluster of each sample (the model's `cluster`)."""
         check_is_fitted(self, "model_")
         return np.asarray(
-            self.model_.cluster(self._check_x(x, self.model_.sample_shape)), dtype=np.int64
+            self.model_.cluster(check_samples(x, self.model_.sample_shape)), dtype=np.int64
         )
 
     def predict_proba(self, x):
         """`[n, n_clusters]` the probability of every cluster for each sample."""
         check_is_fitted(self, "model_")
-        return self.model_.cluster_probabilities(self._check_x(x, self.model_.sample_shape))
+        return self.model_.cluster_probabilities(check_samples(x, self.model_.sample_shape))
 
     def transform(self, x):
         """`[n, d]` the model's continuous features of each sample (its `encode`)."""
         check_is_fitted(self, "model_")
-        return np.asarray(self.model_.encode(self._check_x(x, self.model_.sample_shape)))
+        return np.asarray(self.model_.encode(check_samples(x, self.model_.sample_shape)))

@@ -133,6 +133,39 @@ def with_learning_rate(optimizer, learning_rate):
     return type(optimizer).from_config(config)
 
 
+def check_samples(x, shape=None):
+    """`x` as a float32 numpy array of samples, after the checks every public method that reads
+    data makes: floats (images in [-1, 1]), finite, and of `shape` per sample when given.
+
+    Args:
+        x: array-like `[n, *shape]`.
+        shape: the per-sample shape a model takes, or None for any (rank >= 1).
+
+    Returns:
+        A float32 numpy array.
+
+    Raises:
+        ValueError: naming what is wrong.
+    """
+    x = np.asarray(x)
+    if shape is not None:
+        shape = tuple(shape)
+        if x.ndim != len(shape) + 1 or tuple(x.shape[1:]) != shape:
+            raise ValueError(
+                f"x must have shape (n, {', '.join(map(str, shape))}): samples of shape "
+                f"{shape}, as the model takes; got {x.shape}"
+            )
+    elif x.ndim < 2:
+        raise ValueError(f"x must be samples [n, ...] (rank >= 2); got shape {x.shape}")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise ValueError(
+            f"x must be float samples (images in [-1, 1], as kgan.data gives them); got {x.dtype}"
+        )
+    if not np.isfinite(x).all():
+        raise ValueError("x holds NaN or infinite values; x must hold finite floats")
+    return x.astype("float32")
+
+
 class Trainer(PresetMixin, keras.Model):
     """The base of every kgan trainer; see the module's docstring for the protocol.
 
@@ -340,6 +373,37 @@ class Trainer(PresetMixin, keras.Model):
         super().load_own_variables({k: store[k] for k in keys if k not in own})
 
     # Generation -------------------------------------------------------------------------
+
+    # Reading data outside the step -------------------------------------------------------
+
+    def _check_samples(self, x):
+        """`x` as float32 numpy samples of this model's shape (see `check_samples`)."""
+        return check_samples(x, self.sample_shape)
+
+    def _traced(self, name, function):
+        """`function` traced once per model (kept outside Keras's attribute tracking)."""
+        traced = self.__dict__.get(name)
+        if traced is None:
+            traced = tf.function(function, reduce_retracing=True)
+            object.__setattr__(self, name, traced)
+        return traced
+
+    def _map_batches(self, name, function, x, batch_size, empty):
+        """`function` (traced once as `name`) over checked samples `x` in batches of
+        `batch_size`; its outputs (a tensor or a tuple of them) as numpy arrays concatenated
+        along the batch, `empty` (the same structure of numpy arrays) when `x` is empty."""
+        x = self._check_samples(x)
+        if not isinstance(batch_size, int | np.integer) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
+        traced = self._traced(name, function)
+        parts = [traced(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+        if not parts:
+            return empty
+        if isinstance(parts[0], tuple | list):
+            return tuple(
+                np.concatenate([np.asarray(p[i]) for p in parts]) for i in range(len(parts[0]))
+            )
+        return np.concatenate([np.asarray(p) for p in parts])
 
     def _draw_latents(self, num_samples, seed):
         """Latents of `generate` when none are given: N(0, I) by the sampling contract."""

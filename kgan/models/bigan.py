@@ -253,40 +253,14 @@ class BiGAN(GAN):
 
     # Encoding and clusters ----------------------------------------------------------------
 
-    def _check_x(self, x):
-        x = np.asarray(x)
-        if x.ndim != len(self.sample_shape) + 1 or tuple(x.shape[1:]) != self.sample_shape:
-            raise ValueError(
-                f"x must have shape (n, {', '.join(map(str, self.sample_shape))}); got {x.shape}"
-            )
-        if not np.issubdtype(x.dtype, np.floating) or not np.isfinite(x).all():
-            raise ValueError(
-                f"x must hold finite floats (images in [-1, 1], as kgan.data gives them); got "
-                f"{x.dtype}"
-            )
-        return x.astype("float32")
-
-    def _traced(self, key, function):
-        traced = self.__dict__.get(key)
-        if traced is None:
-            traced = tf.function(function, reduce_retracing=True)
-            object.__setattr__(self, key, traced)
-        return traced
-
-    def _batched(self, key, function, x, batch_size):
-        x = self._check_x(x)
-        traced = self._traced(key, function)
-        parts = [np.asarray(traced(x[i : i + batch_size])) for i in range(0, len(x), batch_size)]
-        return parts
-
     def encode(self, x, batch_size=256):
         """`[n, latent_dim]` float32: the encoder's code of each example.
 
         Example:
             >>> features = model.encode(x_test)
         """
-        parts = self._batched("_encode_traced", self._encode_graph, x, batch_size)
-        return np.concatenate(parts) if parts else np.zeros((0, self.latent_dim), "float32")
+        empty = np.zeros((0, self.latent_dim), "float32")
+        return self._map_batches("_encode_traced", self._encode_graph, x, batch_size, empty)
 
     def _encode_graph(self, x):
         return ops.cast(self.encoder(x, training=False), "float32")
@@ -364,17 +338,19 @@ class BiGAN(GAN):
         def probabilities(v):
             return ops.softmax(self._cluster_log_joint(self._encode_graph(v)), axis=1)
 
-        parts = self._batched("_probabilities_traced", probabilities, x, batch_size)
-        if not parts:
-            return np.zeros((0, self.num_clusters), "float64")
-        probabilities = np.concatenate(parts).astype("float64")
+        empty = np.zeros((0, self.num_clusters), "float32")
+        probabilities = self._map_batches(
+            "_probabilities_traced", probabilities, x, batch_size, empty
+        ).astype("float64")
         return probabilities / probabilities.sum(axis=1, keepdims=True)
 
     def cluster(self, x, batch_size=256):
         """`[n]` int64 cluster ids: the most probable component of the fitted mixture."""
         self._require_clusters("cluster")
-        parts = self._batched("_cluster_traced", self._cluster_graph, x, batch_size)
-        return np.concatenate(parts).astype("int64") if parts else np.zeros(0, "int64")
+        empty = np.zeros(0, "int32")
+        return self._map_batches(
+            "_cluster_traced", self._cluster_graph, x, batch_size, empty
+        ).astype("int64")
 
     def cluster_latents(self, num_samples=None, clusters=None, seed=None):
         """Latents `[n, latent_dim]` drawn from chosen components of the fitted mixture.

@@ -90,34 +90,9 @@ class EncoderDecoderTrainer(Trainer):
 
     # Inference --------------------------------------------------------------------------
 
-    def _check_data(self, x):
-        x = np.asarray(x)
-        if x.ndim != len(self.data_shape) + 1 or tuple(x.shape[1:]) != self.data_shape:
-            raise ValueError(
-                f"x must have shape (n, {', '.join(map(str, self.data_shape))}); got {x.shape}"
-            )
-        if not np.issubdtype(x.dtype, np.floating):
-            raise ValueError(
-                f"x must be floats (images in [-1, 1], as kgan.data gives them); got {x.dtype}"
-            )
-        return x.astype("float32")
-
-    def _traced(self, name, function):
-        """`function` traced once per model and kept outside Keras's attribute tracking."""
-        traced = self.__dict__.get(name)
-        if traced is None:
-            traced = tf.function(function, reduce_retracing=True)
-            object.__setattr__(self, name, traced)
-        return traced
-
     def _posterior_arrays(self, x, batch_size):
-        encode = self._traced("_encode_traced", self._posterior_params)
-        locs, scales = [], []
-        for start in range(0, x.shape[0], batch_size):
-            loc, scale = encode(x[start : start + batch_size])
-            locs.append(np.asarray(loc))
-            scales.append(np.asarray(scale))
-        return np.concatenate(locs), np.concatenate(scales)
+        empty = (np.zeros((0, self.latent_dim), "float32"),) * 2
+        return self._map_batches("_encode_traced", self._posterior_params, x, batch_size, empty)
 
     def encode(self, x, sample=False, seed=None, batch_size=256):
         """Maps data to latents: the posterior mean, or one sample of q(z|x).
@@ -134,7 +109,7 @@ class EncoderDecoderTrainer(Trainer):
         Example:
             >>> z = vae.encode(x_test)  # posterior means
         """
-        loc, scale = self._posterior_arrays(self._check_data(x), batch_size)
+        loc, scale = self._posterior_arrays(x, batch_size)
         if not sample:
             return loc
         return loc + scale * sampling.draw_latents(loc.shape[0], loc.shape[1], seed)
@@ -147,7 +122,7 @@ class EncoderDecoderTrainer(Trainer):
             >>> q.stddev().shape
             TensorShape([8, 16])
         """
-        loc, scale = self._posterior_arrays(self._check_data(x), batch_size)
+        loc, scale = self._posterior_arrays(x, batch_size)
         return tfd.MultivariateNormalDiag(loc=loc, scale_diag=scale)
 
     def decode(self, z, batch_size=256):

@@ -70,5 +70,5 @@ def test_bad_inputs_get_clear_errors():
     with pytest.raises(ValueError, match="the model has 3 clusters but n_clusters=4"):
         GANClustering(model, n_clusters=4).fit(x)
     fitted = GANClustering(model, n_clusters=3).fit(x)
-    with pytest.raises(ValueError, match=r"samples of shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"x must have shape \(n, 2\).*got \(4, 3\)"):
         fitted.predict(np.zeros((4, 3), "float32"))

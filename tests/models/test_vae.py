@@ -350,7 +350,7 @@ def test_data_errors_say_what_is_wrong():
         vae.fit(np.zeros((8, 3), "float32"), epochs=1, verbose=0)
     with pytest.raises(ValueError, match=r"x must have shape \(n, 2\)"):
         vae.encode(np.zeros((2,), "float32"))
-    with pytest.raises(ValueError, match="must be floats"):
+    with pytest.raises(ValueError, match="must be float samples"):
         vae.log_likelihood(np.zeros((2, 2), "uint8"))
     with pytest.raises(ValueError, match=r"latents must have shape \(n, 2\)"):
         vae.decode(np.zeros((2, 3)))

@@ -172,29 +172,12 @@ class CodeGAN(GAN):
 
     def _read(self, x, batch_size):
         """`(cluster logits, continuous codes, features)` of `x` as numpy arrays."""
-        x = np.asarray(x)
-        if x.ndim != len(self.sample_shape) + 1 or tuple(x.shape[1:]) != self.sample_shape:
-            raise ValueError(
-                f"x must have shape (n, {', '.join(map(str, self.sample_shape))}); got {x.shape}"
-            )
-        if not np.issubdtype(x.dtype, np.floating) or not np.isfinite(x).all():
-            raise ValueError(
-                f"x must hold finite floats (images in [-1, 1], as kgan.data gives them); got "
-                f"{x.dtype}"
-            )
-        read = self.__dict__.get("_read_traced")
-        if read is None:
-            read = tf.function(lambda v: self._read_codes(v), reduce_retracing=True)
-            object.__setattr__(self, "_read_traced", read)
-        x = x.astype("float32")
-        parts = [read(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
-        if not parts:
-            return (
-                np.zeros((0, self.num_clusters), "float32"),
-                np.zeros((0, self.num_continuous), "float32"),
-                np.zeros((0, 0), "float32"),
-            )
-        return tuple(np.concatenate([np.asarray(p[i]) for p in parts]) for i in range(3))
+        empty = (
+            np.zeros((0, self.num_clusters), "float32"),
+            np.zeros((0, self.num_continuous), "float32"),
+            np.zeros((0, 0), "float32"),
+        )
+        return self._map_batches("_read_traced", self._read_codes, x, batch_size, empty)
 
     def encode(self, x, batch_size=256):
         """`[n, d]` float32 continuous features of each example (the code network's output;

@@ -63,7 +63,7 @@ class VAEInferenceMixin:
             >>> x, _ = kgan.data.load_arrays("mnist_5k", split="test")
             >>> vae.log_likelihood(np.where(x > 0, 1.0, -1.0), num_samples=5000).mean()
         """
-        x = self._check_data(x)
+        x = self._check_samples(x)
         if not isinstance(num_samples, int | np.integer) or num_samples < 1:
             raise ValueError(f"num_samples must be a positive int; got {num_samples!r}")
         if not isinstance(batch_size, int | np.integer) or batch_size < 1:
