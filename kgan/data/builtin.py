@@ -1,22 +1,25 @@
-"""The built-in datasets: mnist_5k, digits and the 2-D Gaussian mixtures ring8 and grid25."""
+"""The built-in datasets: mnist_5k, digits, stacked_mnist_5k and the 2-D Gaussian mixtures ring8
+and grid25."""
 
 import dataclasses
 import functools
 
 import numpy as np
 
-IMAGE_NAMES = ("digits", "mnist_5k")
+IMAGE_NAMES = ("digits", "mnist_5k", "stacked_mnist_5k")
 MIXTURE_NAMES = ("grid25", "ring8")
 MIXTURE_DEFAULT_COUNTS = {"train": 100_000, "test": 10_000}
 _MIXTURE_SEEDS = {"train": 1, "test": 2}
 _TEST_FRACTION = 0.2
+STACKED_COUNTS = {"train": 20_000, "test": 2_000}
+_STACKED_SEEDS = {"train": 3, "test": 4}
 
 
 def names() -> list[str]:
     """Returns the sorted built-in dataset names.
 
     Returns:
-        A list such as `["digits", "grid25", "mnist_5k", "ring8"]`.
+        A list such as `["digits", "grid25", "mnist_5k", "ring8", "stacked_mnist_5k"]`.
 
     Example:
         >>> "mnist_5k" in kgan.data.names()
@@ -138,3 +141,23 @@ def mixture_arrays(name, split, num_examples):
         xs.append(spec.means[y] + spec.std * rng.standard_normal((n, 2)))  # [n, 2]
         ys.append(y)
     return np.concatenate(xs).astype(np.float32), np.concatenate(ys).astype(np.int32)
+
+
+@functools.lru_cache(maxsize=2)
+def stacked_mnist_raw(split):
+    """Stacked MNIST built from `mnist_5k`: `(x [n, 28, 28, 3] float32 in 0..255, y [n] int32)`.
+
+    Each example stacks three digits of the split, drawn independently and uniformly (with
+    replacement; a fixed seed per split, so the data are the same on every machine), as its
+    three channels; its label `100 * first + 10 * second + third` is one of the 1,000 modes of
+    the mode-collapse benchmark (VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al. 2018).
+    `STACKED_COUNTS` examples per split; the test split stacks test digits only.
+    """
+    x, y = mnist_5k_raw()
+    idx = split_indices(y, split)
+    rng = np.random.default_rng(_STACKED_SEEDS[split])
+    picks = idx[rng.integers(0, len(idx), size=(STACKED_COUNTS[split], 3))]  # [n, 3]
+    images = np.concatenate([x[picks[:, c]] for c in range(3)], axis=-1)
+    labels = (100 * y[picks[:, 0]] + 10 * y[picks[:, 1]] + y[picks[:, 2]]).astype(np.int32)
+    images.setflags(write=False)
+    return images, labels

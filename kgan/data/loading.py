@@ -10,11 +10,13 @@ from kgan.data.builtin import (
     IMAGE_NAMES,
     MIXTURE_DEFAULT_COUNTS,
     MIXTURE_NAMES,
+    STACKED_COUNTS,
     digits_raw,
     mixture_arrays,
     mixture_spec,
     mnist_5k_raw,
     split_indices,
+    stacked_mnist_raw,
     unknown_dataset_error,
 )
 from kgan.data.epochs import attach_counter, new_counter, shuffled_indices, stream_seed
@@ -75,6 +77,8 @@ def info(name_or_path, data_dir=None) -> DatasetInfo:
     source, target = _resolve(name_or_path)
     if source == "mnist_5k":
         return DatasetInfo(target, (28, 28, 1), 10, "image", {"train": 4000, "test": 1000})
+    if source == "stacked_mnist_5k":
+        return DatasetInfo(target, (28, 28, 3), 1000, "image", dict(STACKED_COUNTS))
     if source == "digits":
         counts = {s: len(split_indices(digits_raw()[1], s)) for s in ("train", "test")}
         return DatasetInfo(target, (8, 8, 1), 10, "image", counts)
@@ -173,6 +177,11 @@ def load_arrays(
             x = x.astype(np.float32)
         else:
             x = images_to_unit(x, value_range, target)
+    elif source == "stacked_mnist_5k":
+        splits = ("train", "test") if split == "all" else (split,)
+        parts = [stacked_mnist_raw(s) for s in splits]
+        x = np.concatenate([p[0] for p in parts]) / np.float32(127.5) - 1
+        y = np.concatenate([p[1] for p in parts])
     else:
         x, y = mnist_5k_raw() if source == "mnist_5k" else digits_raw()
         idx = (

@@ -24,7 +24,7 @@ from kgan.metrics.features import (
     domain_extractor,
     inception_extractor,
 )
-from kgan.metrics.mode_coverage import mode_coverage
+from kgan.metrics.mode_coverage import mode_coverage, stacked_mnist_modes
 from kgan.metrics.streaming import FID, KID
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "inception_score",
     "kid",
     "mode_coverage",
+    "stacked_mnist_modes",
     "precision_recall",
     "cached_reference_classifier",
     "reference_classifier",

@@ -25,7 +25,7 @@ def _write_png(path, array, mode):
 
 
 def test_names_sorted_builtins():
-    assert data.names() == ["digits", "grid25", "mnist_5k", "ring8"]
+    assert data.names() == ["digits", "grid25", "mnist_5k", "ring8", "stacked_mnist_5k"]
 
 
 def test_mnist_5k_split_sizes_balance_and_disjoint():
@@ -367,7 +367,7 @@ def test_tfds_info_without_download(tmp_path):
 def test_tfds_unknown_name():
     import tensorflow_datasets  # noqa: F401
 
-    builtins = r"built-in name \(digits, grid25, mnist_5k, ring8\)"
+    builtins = r"built-in name \(digits, grid25, mnist_5k, ring8, stacked_mnist_5k\)"
     with pytest.raises(ValueError, match=builtins + ".*not a TFDS"):
         data.load("definitely_not_a_dataset_kgan")
 
