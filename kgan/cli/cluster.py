@@ -79,7 +79,7 @@ def run(args):
             f"{args.data} holds examples of shape {x.shape[1:]}; the model takes "
             f"{tuple(model.sample_shape)}"
         )
-    if callable(getattr(model, "fit_clusters", None)) and not float(model.clusters_fitted.numpy()):
+    if callable(getattr(model, "fit_clusters", None)) and not model.ex_post_is_fitted:
         model.fit_clusters(x)
         print(
             f"  the model's clusters were not fitted: fitted its mixture on these {len(x)} examples"

@@ -10,6 +10,7 @@ from keras import ops
 
 from kgan import networks, sampling
 from kgan.models.base import register_trainer
+from kgan.models.ex_post import ExPostDensityMixin, stateless_ex_post_latents
 from kgan.models.gan import GAN
 from kgan.models.gan.inference import GANInferenceModule
 from kgan.models.gan.trainers import default_networks
@@ -26,7 +27,7 @@ _UNSUPPORTED = {
 
 
 @register_trainer("bigan")
-class BiGAN(GAN):
+class BiGAN(ExPostDensityMixin, GAN):
     """BiGAN: a generator `G(z)`, an encoder `E(x)` and a discriminator of pairs.
 
     The discriminator tells data paired with its code, `(x, E(x))`, from samples paired with
@@ -48,6 +49,9 @@ class BiGAN(GAN):
         encoder: a `keras.Model` from samples to `[batch, latent_dim]` (see
             `kgan.networks.code_encoder`).
         num_clusters: components of the mixture `fit_clusters` fits (>= 2).
+        sampling: where `generate` draws latents from when none are given: `"prior"`
+            (N(0, I)) or `"ex_post"` (the fitted mixture of the encoder's codes, see
+            `kgan.models.ex_post`; `fit_ex_post(x)` fits it and sets this).
         **kwargs: passed to `kgan.GAN` (`loss`, `d_steps`, `seed`, `ema_decay`, `name`).
 
     Example:
@@ -71,7 +75,9 @@ class BiGAN(GAN):
         "e_width",
     )
 
-    def __init__(self, generator, discriminator, encoder, num_clusters=10, **kwargs):
+    def __init__(
+        self, generator, discriminator, encoder, num_clusters=10, sampling="prior", **kwargs
+    ):
         for option, default in _UNSUPPORTED.items():
             if kwargs.get(option, default) != default and kwargs.get(option) is not None:
                 raise ValueError(
@@ -107,24 +113,8 @@ class BiGAN(GAN):
             raise ValueError(f"num_clusters must be an int >= 2; got {num_clusters!r}")
         self.encoder = encoder
         self.num_clusters = int(num_clusters)
-        k, d = self.num_clusters, self.latent_dim
-        # The fitted mixture of `fit_clusters` (sklearn's parameterization: precisions'
-        # Cholesky factors), kept as weights so that saving and export carry it.
-        self.cluster_log_weights = self.add_weight(
-            shape=(k,), initializer="zeros", trainable=False, name="cluster_log_weights"
-        )
-        self.cluster_means = self.add_weight(
-            shape=(k, d), initializer="zeros", trainable=False, name="cluster_means"
-        )
-        self.cluster_precisions_cholesky = self.add_weight(
-            shape=(k, d, d),
-            initializer=lambda shape, dtype=None: ops.broadcast_to(ops.eye(d), shape),
-            trainable=False,
-            name="cluster_precisions_cholesky",
-        )
-        self.clusters_fitted = self.add_weight(
-            shape=(), initializer="zeros", trainable=False, name="clusters_fitted"
-        )
+        # The clusters are the components of the ex-post mixture of the encoder's codes.
+        self._init_ex_post(self.num_clusters, sampling)
 
     def _check_conditioning(self, generator, discriminator):
         g_in, d_in = len(generator.inputs), len(discriminator.inputs)
@@ -207,6 +197,7 @@ class BiGAN(GAN):
             **super().get_config(),
             "encoder": keras.saving.serialize_keras_object(self.encoder),
             "num_clusters": self.num_clusters,
+            "sampling": self.sampling,
         }
         for option in (*_UNSUPPORTED, "r1_interval", "top_k_decay"):
             config.pop(option, None)
@@ -265,36 +256,18 @@ class BiGAN(GAN):
     def _encode_graph(self, x):
         return ops.cast(self.encoder(x, training=False), "float32")
 
-    def _cluster_log_joint(self, features):
-        """`[n, K]` log(weight_k N(features; mean_k, cov_k)) of the fitted mixture."""
-        diff = features[:, None, :] - self.cluster_means[None]  # [n, K, d]
-        y = tf.einsum("nkd,kde->nke", diff, self.cluster_precisions_cholesky)
-        log_det = ops.sum(
-            ops.log(tf.linalg.diag_part(self.cluster_precisions_cholesky)), axis=-1
-        )  # [K]
-        log_normal = (
-            -0.5 * ops.sum(ops.square(y), axis=-1)
-            + log_det[None]
-            - 0.5 * self.latent_dim * np.log(2.0 * np.pi)
-        )
-        return log_normal + ops.log_softmax(self.cluster_log_weights)[None]
-
     def _cluster_graph(self, x):
         """Cluster ids of `x` in the graph; -1 everywhere before `fit_clusters`."""
         # tf.argmax, not keras.ops.argmax: the latter's NaN handling has no TFLite kernel.
-        log_joint = self._cluster_log_joint(self._encode_graph(x))
+        log_joint = self._ex_post_log_joint(self._encode_graph(x))
         ids = tf.argmax(log_joint, axis=1, output_type=tf.int32)
-        return tf.where(self.clusters_fitted > 0.5, ids, -tf.ones_like(ids))
+        return tf.where(self.ex_post_fitted > 0.5, ids, -tf.ones_like(ids))
 
-    def _require_clusters(self, method):
-        if float(self.clusters_fitted.numpy()) < 0.5:
-            raise ValueError(
-                f"{method} needs the model's clusters: call model.fit_clusters(x) on the data "
-                "first (it fits a Gaussian mixture on the encoder's features)"
-            )
+    _ex_post_fit_name = "fit_clusters"
 
     def fit_clusters(self, x, batch_size=256, **mixture_options):
-        """Fits the mixture that `cluster` uses on the encoder's features of `x`.
+        """Fits the mixture that `cluster` uses on the encoder's features of `x` (the
+        model's ex-post mixture, see `kgan.models.ex_post`; `sampling` is left as it is).
 
         Args:
             x: `[n, *shape]` float data (images in [-1, 1]), n >= `num_clusters`.
@@ -308,35 +281,16 @@ class BiGAN(GAN):
         Example:
             >>> clusters = model.fit_clusters(x).cluster(x)
         """
-        from kgan.mixture import GaussianMixture
-
-        features = self.encode(x, batch_size)
-        if len(features) < self.num_clusters:
-            raise ValueError(
-                f"x has {len(features)} examples, fewer than num_clusters={self.num_clusters}"
-            )
-        options = {
-            "covariance_type": "full",
-            "reg_covar": 1e-4,
-            "n_init": 3,
-            "random_state": self.seed,
-            **mixture_options,
-        }
-        if options["covariance_type"] != "full":
-            raise ValueError("fit_clusters keeps a full-covariance mixture: drop covariance_type")
-        mixture = GaussianMixture(self.num_clusters, **options).fit(features)
-        self.cluster_log_weights.assign(np.log(mixture.weights_).astype("float32"))
-        self.cluster_means.assign(np.asarray(mixture.means_, "float32"))
-        self.cluster_precisions_cholesky.assign(np.asarray(mixture.precisions_cholesky_, "float32"))
-        self.clusters_fitted.assign(1.0)
-        return self
+        return self.fit_ex_post(
+            x, self.num_clusters, sampling=self.sampling, batch_size=batch_size, **mixture_options
+        )
 
     def cluster_probabilities(self, x, batch_size=256):
         """`[n, num_clusters]`: each component's responsibility for the example's features."""
-        self._require_clusters("cluster_probabilities")
+        self._require_ex_post("cluster_probabilities")
 
         def probabilities(v):
-            return ops.softmax(self._cluster_log_joint(self._encode_graph(v)), axis=1)
+            return ops.softmax(self._ex_post_log_joint(self._encode_graph(v)), axis=1)
 
         empty = np.zeros((0, self.num_clusters), "float32")
         probabilities = self._map_batches(
@@ -346,7 +300,7 @@ class BiGAN(GAN):
 
     def cluster(self, x, batch_size=256):
         """`[n]` int64 cluster ids: the most probable component of the fitted mixture."""
-        self._require_clusters("cluster")
+        self._require_ex_post("cluster")
         empty = np.zeros(0, "int32")
         return self._map_batches(
             "_cluster_traced", self._cluster_graph, x, batch_size, empty
@@ -369,7 +323,7 @@ class BiGAN(GAN):
         Returns:
             A float32 numpy array.
         """
-        self._require_clusters("cluster_latents")
+        self._require_ex_post("cluster_latents")
         noise, clusters = sampling.generation_inputs(
             num_samples,
             None,
@@ -380,11 +334,7 @@ class BiGAN(GAN):
             who=type(self).__name__,
             labels_name="clusters",
         )
-        means = self.cluster_means.numpy().astype("float64")[clusters]
-        factors = self.cluster_precisions_cholesky.numpy().astype("float64")[clusters]
-        # x = mean + P^-T e has covariance (P P^T)^-1, the component's covariance.
-        offsets = np.linalg.solve(np.swapaxes(factors, 1, 2), noise[..., None])[..., 0]
-        return (means + offsets).astype("float32")
+        return self._ex_post_transform(noise.astype("float64"), clusters)
 
     def generate(
         self, num_samples=None, latents=None, labels=None, seed=None, batch_size=256, clusters=None
@@ -393,7 +343,8 @@ class BiGAN(GAN):
 
         Args:
             num_samples: how many samples; inferred from `latents` or `clusters` when omitted.
-            latents: `[n, latent_dim]` latents; N(0, I) by the sampling contract when omitted.
+            latents: `[n, latent_dim]` latents; drawn as `sampling` says when omitted (N(0, I)
+                by the sampling contract, or from the ex-post mixture).
             labels: not taken (the model is unconditional); use `clusters`.
             seed: int seed of the latents.
             batch_size: samples per generator call.
@@ -419,26 +370,40 @@ class BiGAN(GAN):
 class BiGANInferenceModule(GANInferenceModule):
     """A trained BiGAN's generator, encoder and mixture, and the functions that export them.
 
-    `generate(z)` and `sample(num_samples, seed)` as for `kgan.GAN`; `encode(x)` (`[None,
-    *shape]` float32 -> `[None, latent_dim]`) and `cluster(x)` (-> int32 `[None]`, -1 before
-    `fit_clusters`).
+    `generate(z)` and `sample(num_samples, seed)` as for `kgan.GAN` (with `sampling="ex_post"`,
+    `sample` draws its latents from the mixture: `stateless_ex_post_latents`); `encode(x)`
+    (`[None, *shape]` float32 -> `[None, latent_dim]`) and `cluster(x)` (-> int32 `[None]`, -1
+    before `fit_clusters`).
     """
 
     def __init__(self, model):
         super().__init__(model)
         self.encoder_variables = [v.value for v in model.encoder.weights]
-        self.cluster_variables = [
+        self.mixture_variables = [
             v.value
             for v in (
-                model.cluster_log_weights,
-                model.cluster_means,
-                model.cluster_precisions_cholesky,
-                model.clusters_fitted,
+                model.ex_post_log_weights,
+                model.ex_post_means,
+                model.ex_post_precisions_cholesky,
+                model.ex_post_fitted,
             )
         ]
+        self._ex_post = None
+        if model.sampling == "ex_post":
+            # The covariances' square roots, computed once here: the graph draws with them.
+            _, _, roots = model._ex_post_arrays()
+            self.ex_post_roots = tf.Variable(roots.astype("float32"), trainable=False)
+            self._ex_post = (model.ex_post_log_weights.value, model.ex_post_means.value)
         x_spec = tf.TensorSpec([None, *model.sample_shape], tf.float32, name="x")
         self.encode = tf.function(model._encode_graph, input_signature=[x_spec])
         self.cluster = tf.function(model._cluster_graph, input_signature=[x_spec])
+
+    def _sample(self, num_samples, seed):
+        if self._ex_post is None:
+            return super()._sample(num_samples, seed)
+        log_weights, means = self._ex_post
+        z = stateless_ex_post_latents(num_samples, seed, log_weights, means, self.ex_post_roots)
+        return self._outputs(z, None)
 
     def signatures(self):
         """`{"generate", "sample", "encode", "cluster"}` -> traced functions."""

@@ -14,6 +14,7 @@ from keras import ops
 
 from kgan import distribute, sampling
 from kgan.models.base import Trainer
+from kgan.models.ex_post import ExPostDensityMixin
 
 tfd = tfp.distributions
 
@@ -21,12 +22,14 @@ tfd = tfp.distributions
 POSTERIOR_MIN_SCALE = 1e-4
 
 
-class EncoderDecoderTrainer(Trainer):
+class EncoderDecoderTrainer(ExPostDensityMixin, Trainer):
     """A trainer with an `encoder` (data -> `[batch, 2 * latent_dim]`: the posterior's location
     and its scale before a softplus) and a `decoder` (latents -> data).
 
     A subclass sets `encoder`, `decoder`, `data_shape` and `latent_dim` in `__init__` and
-    implements `_decode_mean` and its step's math.
+    implements `_decode_mean` and its step's math. Every one can draw `generate`'s latents from
+    a mixture of its codes instead of the prior (`fit_ex_post(x)`, then `sampling="ex_post"`,
+    saved with the model; `kgan.models.ex_post`).
     """
 
     inference_names = ("encode", "decode", "generate")

@@ -83,10 +83,10 @@ def test_cluster_latents_draw_from_the_chosen_components():
     x, _ = blobs()
     model.fit_clusters(x)
     latents = model.cluster_latents(clusters=np.repeat(np.arange(3), 4000), seed=0)
-    covariances = model.cluster_precisions_cholesky.numpy().astype("float64")
+    covariances = model.ex_post_precisions_cholesky.numpy().astype("float64")
     for k in range(3):
         drawn = latents[k * 4000 : (k + 1) * 4000]
-        np.testing.assert_allclose(drawn.mean(axis=0), model.cluster_means.numpy()[k], atol=0.01)
+        np.testing.assert_allclose(drawn.mean(axis=0), model.ex_post_means.numpy()[k], atol=0.01)
         precision = covariances[k] @ covariances[k].T
         np.testing.assert_allclose(np.cov(drawn.T), np.linalg.inv(precision), rtol=0.1, atol=1e-4)
     np.testing.assert_array_equal(
@@ -132,7 +132,7 @@ def test_bad_arguments_get_clear_errors():
         model.cluster(x)
     with pytest.raises(ValueError, match=r"call model.fit_clusters\(x\)"):
         model.generate(clusters=[0])
-    with pytest.raises(ValueError, match="fewer than num_clusters=3"):
+    with pytest.raises(ValueError, match="fewer than the mixture's 3 components"):
         model.fit_clusters(x[:2])
     with pytest.raises(ValueError, match=r"x must have shape \(n, 2\)"):
         model.encode(np.zeros((3, 3), "float32"))

@@ -21,7 +21,10 @@ class VAEInferenceMixin:
 
     def _draw_latents(self, num_samples, seed):
         """`generate`'s latents from the prior: N(0, I) by the sampling contract; for the
-        mixture prior, the components drawn by weight from the same generator after them."""
+        mixture prior, the components drawn by weight from the same generator after them;
+        with `sampling="ex_post"`, from the ex-post mixture (`kgan.models.ex_post`)."""
+        if self._ex_post_active():
+            return self.ex_post_latents(num_samples, seed)
         if self.prior != "mixture":
             return sampling.draw_latents(num_samples, self.latent_dim, seed)
         rng = np.random.default_rng(seed)

@@ -59,6 +59,10 @@ class VAE(
         kl: `"analytic"` (closed form, normal prior only), `"monte_carlo"`
             (`log q(z|x) - log p(z)` at the sampled z) or `"auto"` (analytic when it exists).
         seed: int seed of the noise the steps draw and of the mixture prior's initial means.
+        ex_post_components: components of the ex-post mixture of the encoder's codes (see
+            `kgan.models.ex_post`); None until `fit_ex_post` fits one.
+        sampling: where `generate` draws latents from: `"prior"` or `"ex_post"` (the fitted
+            mixture; Ghosh et al. 2020). Saved with the model.
         **kwargs: passed to `keras.Model` (e.g. `name`).
 
     Under a `tf.distribute` strategy (build and compile inside its scope) each replica trains
@@ -97,8 +101,9 @@ class VAE(
 
     @property
     def latent_distribution(self):
-        """`"normal"` for the N(0, I) prior, `"mixture"` for the learned mixture prior."""
-        return "normal" if self.prior == "normal" else "mixture"
+        """`"normal"` for the N(0, I) prior, `"mixture"` for the learned mixture prior or
+        ex-post sampling (`sampling="ex_post"`)."""
+        return "normal" if self.prior == "normal" and not self._ex_post_active() else "mixture"
 
     @classmethod
     def from_shape(
@@ -163,6 +168,8 @@ class VAE(
         beta=1.0,
         kl="auto",
         seed=None,
+        ex_post_components=None,
+        sampling="prior",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -223,6 +230,7 @@ class VAE(
         self._iwae_fn = None
         # The networks arrive built, so the trainer is too; this lets Keras save its own weights
         # (prior, log-scale) and the seed generator.
+        self._init_ex_post(ex_post_components, sampling)
         self.built = True
 
     # Construction helpers -----------------------------------------------------------------
@@ -307,6 +315,7 @@ class VAE(
             "beta": self.beta,
             "kl": self.kl,
             "seed": self.seed,
+            **self._ex_post_config(),
         }
 
     # Compilation ----------------------------------------------------------------------------

@@ -64,6 +64,10 @@ class VAEGAN(VAEGANTrainingMixin, EncoderDecoderTrainer):
             (test pixel MSE 0.38, 0.37, 0.32); lower it for sharper, less faithful images.
         beta: weight of the KL term in the encoder's objective; >= 0.
         seed: int seed of the posterior noise and prior latents the steps draw.
+        ex_post_components: components of the ex-post mixture of the encoder's codes (see
+            `kgan.models.ex_post`); None until `fit_ex_post` fits one.
+        sampling: where `generate` draws latents from: `"prior"` or `"ex_post"` (the fitted
+            mixture; Ghosh et al. 2020). Saved with the model.
         **kwargs: passed to `keras.Model` (e.g. `name`).
 
     Under a `tf.distribute` strategy each replica trains on its share of the global batch and
@@ -166,6 +170,8 @@ class VAEGAN(VAEGANTrainingMixin, EncoderDecoderTrainer):
         gamma=1.0,
         beta=1.0,
         seed=None,
+        ex_post_components=None,
+        sampling="prior",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -223,6 +229,7 @@ class VAEGAN(VAEGANTrainingMixin, EncoderDecoderTrainer):
         self.pixel_mse_tracker = keras.metrics.Mean(name="pixel_mse")
         # The networks arrive built, so the trainer is too; this lets Keras save its own state
         # (the seed generator) with the weights.
+        self._init_ex_post(ex_post_components, sampling)
         self.built = True
 
     # Construction helpers -----------------------------------------------------------------
@@ -297,6 +304,7 @@ class VAEGAN(VAEGANTrainingMixin, EncoderDecoderTrainer):
             "gamma": self.gamma,
             "beta": self.beta,
             "seed": self.seed,
+            **self._ex_post_config(),
         }
 
     # Compilation ----------------------------------------------------------------------------
