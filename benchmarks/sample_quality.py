@@ -10,6 +10,12 @@ digits, scored the same way, are the ceiling a perfect generator would reach wit
     python benchmarks/sample_quality.py --runs cgan=runs/cgan_mnist vae=runs/vae_mnist
     python benchmarks/sample_quality.py --presets gan_mnist cgan_mnist wgan_gp_mnist vae_mnist \
         vaegan_mnist                                         # the zoo's MNIST presets
+    python benchmarks/sample_quality.py --presets vae_mnist vaegan_mnist bigan_mnist \
+        infogan_mnist clustergan_mnist --ex-post --out benchmarks/results/sample_quality_ex_post.json
+
+Every row also shows the class balance of the samples (the reference classifier's histogram
+against uniform: `class_kl`, `smallest_class`), so an unconditional model that drops a digit
+shows it; with --ex-post, the models with an encoder get a second row sampling ex post.
 
 Targets: conditional GAN >= 98% class consistency, domain FID within 2x of the held-out real FID.
 
@@ -41,8 +47,10 @@ from kgan.callbacks import RunCheckpoint, load_run  # noqa: E402
 from kgan.metrics.evaluate import score_features  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
-METRICS = ("fid", "kid", "pr", "dc", "is", "consistency")
+METRICS = ("fid", "kid", "pr", "dc", "is", "consistency", "balance")
 COLUMNS = (
+    "class_kl",
+    "smallest_class",
     "fid",
     "kid",
     "precision",
@@ -74,6 +82,12 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=40, help="epochs of the default cGAN")
     parser.add_argument("--run-dir", default="runs/sample_quality_cgan", help="its run folder")
     parser.add_argument("--num-samples", type=int, default=1000)
+    parser.add_argument(
+        "--ex-post",
+        action="store_true",
+        help="also score every model with an encoder (VAE, VAE-GAN, BiGAN) sampling ex post: "
+        "latents from a Gaussian mixture of its codes of the training digits (fit_ex_post)",
+    )
     parser.add_argument("--out", default=os.path.join(RESULTS, "sample_quality.json"))
     args = parser.parse_args(argv)
 
@@ -113,18 +127,26 @@ def main(argv=None):
         rows[name] = kgan.metrics.evaluate_model(
             model, "mnist_5k", metrics, num_samples=args.num_samples, extractor=extractor
         )
+        if args.ex_post and callable(getattr(model, "fit_ex_post", None)):
+            # Ghosh et al. 2020: the mixture of the training digits' codes (a BiGAN's has its
+            # num_clusters components, the others 10).
+            model.fit_ex_post(train_images, getattr(model, "num_clusters", 10))
+            rows[f"{name} ex post"] = kgan.metrics.evaluate_model(
+                model, "mnist_5k", metrics, num_samples=args.num_samples, extractor=extractor
+            )
+            training[f"{name} ex post"] = {**training.get(name, {}), "sampling": "ex_post"}
 
     ceiling = rows["held-out real digits"]["fid"]
     print(
         f"\nfeatures: {extractor.name} (reference classifier test accuracy "
         f"{extractor.accuracy:.4f}); real reference: {len(train_images)} training digits"
     )
-    print(f"{'model':28s}" + "".join(f"{c[:11]:>12s}" for c in COLUMNS) + f"{'FID/ceiling':>12s}")
+    print(f"{'model':32s}" + "".join(f"{c[:11]:>12s}" for c in COLUMNS) + f"{'FID/ceiling':>12s}")
     for name, row in rows.items():
         cells = "".join(
             f"{row[c]:12.4f}" if isinstance(row.get(c), float) else f"{'-':>12s}" for c in COLUMNS
         )
-        print(f"{name[:28]:28s}{cells}{row['fid'] / ceiling:12.2f}")
+        print(f"{name[:32]:32s}{cells}{row['fid'] / ceiling:12.2f}")
 
     targets = {}
     for name, row in rows.items():

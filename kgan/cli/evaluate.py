@@ -18,12 +18,14 @@ Samples (a conditional model's labels cycle through the classes) are compared wi
 split of --data in the feature space of its reference classifier (trained and cached on first
 use): domain FID and KID (lower is better), improved precision/recall (pr) and density/coverage
 (dc), the Inception Score of the classifier's logits (is) and, for conditional models only,
-class consistency. Scores in this feature space are not comparable with published Inception
+class consistency; balance is the class histogram of the samples against the uniform one
+(class_kl, smallest_class). Scores in this feature space are not comparable with published Inception
 FIDs. For a 2-D generator, --metrics modes --data ring8|grid25 --num-samples 2500 scores mode
 coverage (modes captured, share of high-quality samples, reverse KL).
 """
 
-EVALUATE_METRICS = ("fid", "kid", "pr", "dc", "is", "consistency", "modes")
+# The names of kgan.metrics.evaluate.METRICS (not imported: the parser stays light).
+EVALUATE_METRICS = ("fid", "kid", "pr", "dc", "is", "consistency", "balance", "modes")
 
 
 def add_parser(commands):
@@ -44,7 +46,7 @@ def add_parser(commands):
         "--metrics",
         type=choices(EVALUATE_METRICS, "--metrics"),
         default=["fid", "kid", "pr", "consistency"],
-        help="comma-separated: fid, kid, pr, dc, is, consistency, or modes alone "
+        help="comma-separated: fid, kid, pr, dc, is, consistency, balance, or modes alone "
         "(fid,kid,pr,consistency)",
     )
     evaluate.add_argument(

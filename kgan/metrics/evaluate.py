@@ -15,6 +15,7 @@ METRICS = {
     "dc": ("density", "coverage"),
     "is": ("inception_score", "inception_score_std"),
     "consistency": ("consistency",),
+    "balance": ("class_kl", "smallest_class"),
     # high_quality on the 2-D mixtures, confidence on stacked_mnist_5k.
     "modes": ("modes_captured", "num_modes", "high_quality", "reverse_kl", "confidence"),
 }
@@ -59,8 +60,12 @@ def score_features(
 
     Returns:
         A dict from result keys (`fid`, `kid`, `kid_std_error`, `precision`, `recall`,
-        `density`, `coverage`, `inception_score`, `inception_score_std`, `consistency`) to
-        floats.
+        `density`, `coverage`, `inception_score`, `inception_score_std`, `consistency`,
+        `class_kl`, `smallest_class`) to floats. `balance` (needs `fake_logits`): the
+        classifier's class histogram of the scored images against the uniform one, as
+        `class_kl` (KL(histogram || uniform), nats; 0 when balanced, log K when one class) and
+        `smallest_class` (the rarest class's share times the number of classes: 1 when
+        balanced, 0 when a class is missing), so a model that drops a class shows it.
 
     Example:
         >>> kgan.metrics.score_features(real_features, fake_features, ["fid", "pr"])
@@ -91,6 +96,16 @@ def score_features(
         if labels.shape != (len(fake_logits),):
             raise ValueError(f"got {labels.shape} labels for {len(fake_logits)} logits")
         results["consistency"] = float(np.mean(np.argmax(fake_logits, axis=1) == labels))
+    if "balance" in metrics:
+        from kgan.metrics.mode_coverage import reverse_kl_to_uniform
+
+        if fake_logits is None:
+            raise ValueError("balance needs fake_logits")
+        num_classes = np.shape(fake_logits)[1]
+        classes = np.argmax(fake_logits, axis=1)
+        results["class_kl"] = reverse_kl_to_uniform(classes, num_classes)
+        histogram = np.bincount(classes, minlength=num_classes) / len(classes)
+        results["smallest_class"] = float(histogram.min() * num_classes)
     return results
 
 
@@ -165,9 +180,11 @@ def evaluate_model(
         metrics.remove("consistency")
         skipped.append("consistency")
     extractor = extractor if extractor is not None else domain_extractor(data)
-    needs_logits = "consistency" in metrics or "is" in metrics
+    needs_logits = {"consistency", "is", "balance"} & set(metrics)
     if needs_logits and not hasattr(extractor, "features_and_logits"):
-        raise ValueError("consistency and is need an extractor with logits (domain_extractor)")
+        raise ValueError(
+            "consistency, is and balance need an extractor with logits (domain_extractor)"
+        )
     real = real_images(data) if real is None else np.asarray(real, "float32")
     fake, labels = generate_for_evaluation(model, num_samples, seed)
     if hasattr(extractor, "features_and_logits"):

@@ -107,3 +107,22 @@ def test_density_and_coverage():
     assert far["density"] < 0.01 and far["coverage"] < 0.01
     with pytest.raises(ValueError, match="2-D"):
         kgan.metrics.density_coverage(real[0], real)
+
+
+def test_balance_shows_a_dropped_class():
+    from kgan.cli.evaluate import EVALUATE_METRICS
+    from kgan.metrics.evaluate import METRICS, score_features
+
+    assert set(EVALUATE_METRICS) == set(METRICS)
+    features = np.random.default_rng(0).normal(size=(40, 3))
+    balanced = np.eye(4)[np.arange(40) % 4] * 5.0
+    scores = score_features(features, features, ["balance"], fake_logits=balanced)
+    assert scores == {"class_kl": pytest.approx(0.0), "smallest_class": pytest.approx(1.0)}
+    # Class 3 dropped: its samples go to class 0, so the histogram is (1/2, 1/4, 1/4, 0).
+    dropped = np.eye(4)[np.where(np.arange(40) % 4 == 3, 0, np.arange(40) % 4)] * 5.0
+    scores = score_features(features, features, ["balance"], fake_logits=dropped)
+    expected = 0.5 * np.log(0.5 * 4) + 2 * 0.25 * np.log(0.25 * 4)
+    assert scores["class_kl"] == pytest.approx(expected)
+    assert scores["smallest_class"] == 0.0
+    with pytest.raises(ValueError, match="balance needs fake_logits"):
+        score_features(features, features, ["balance"])
