@@ -11,7 +11,8 @@ digits, scored the same way, are the ceiling a perfect generator would reach wit
     python benchmarks/sample_quality.py --presets gan_mnist cgan_mnist wgan_gp_mnist vae_mnist \
         vaegan_mnist                                         # the zoo's MNIST presets
     python benchmarks/sample_quality.py --presets vae_mnist vaegan_mnist bigan_mnist \
-        infogan_mnist clustergan_mnist --ex-post --out benchmarks/results/sample_quality_ex_post.json
+        infogan_mnist clustergan_mnist --ex-post \
+        --out benchmarks/results/sample_quality_ex_post.json
 
 Every row also shows the class balance of the samples (the reference classifier's histogram
 against uniform: `class_kl`, `smallest_class`), so an unconditional model that drops a digit
