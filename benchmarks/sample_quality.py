@@ -11,12 +11,13 @@ digits, scored the same way, are the ceiling a perfect generator would reach wit
     python benchmarks/sample_quality.py --presets gan_mnist cgan_mnist wgan_gp_mnist vae_mnist \
         vaegan_mnist                                         # the zoo's MNIST presets
     python benchmarks/sample_quality.py --presets vae_mnist vaegan_mnist bigan_mnist \
-        infogan_mnist clustergan_mnist --ex-post \
-        --out benchmarks/results/sample_quality_ex_post.json
+        infogan_mnist clustergan_mnist --learned-sampling \
+        --out benchmarks/results/sample_quality_learned_sampling.json
 
 Every row also shows the class balance of the samples (the reference classifier's histogram
 against uniform: `class_kl`, `smallest_class`), so an unconditional model that drops a digit
-shows it; with --ex-post, the models with an encoder get a second row sampling ex post.
+shows it; with --learned-sampling, the models with an encoder get a second row sampling ex post
+and the code GANs one drawing their clusters in the data's proportions.
 
 Targets: conditional GAN >= 98% class consistency, domain FID within 2x of the held-out real FID.
 
@@ -84,10 +85,12 @@ def main(argv=None):
     parser.add_argument("--run-dir", default="runs/sample_quality_cgan", help="its run folder")
     parser.add_argument("--num-samples", type=int, default=1000)
     parser.add_argument(
-        "--ex-post",
+        "--learned-sampling",
         action="store_true",
-        help="also score every model with an encoder (VAE, VAE-GAN, BiGAN) sampling ex post: "
-        "latents from a Gaussian mixture of its codes of the training digits (fit_ex_post)",
+        help="also score every model with an encoder (VAE, VAE-GAN, BiGAN) sampling ex post "
+        "(latents from a Gaussian mixture of its codes of the training digits, fit_ex_post) and "
+        "every code GAN (InfoGAN, ClusterGAN) drawing its clusters in the proportions found in "
+        "the training digits (fit_cluster_proportions)",
     )
     parser.add_argument("--out", default=os.path.join(RESULTS, "sample_quality.json"))
     args = parser.parse_args(argv)
@@ -128,14 +131,20 @@ def main(argv=None):
         rows[name] = kgan.metrics.evaluate_model(
             model, "mnist_5k", metrics, num_samples=args.num_samples, extractor=extractor
         )
-        if args.ex_post and callable(getattr(model, "fit_ex_post", None)):
+        learned = None
+        if args.learned_sampling and callable(getattr(model, "fit_ex_post", None)):
             # Ghosh et al. 2020: the mixture of the training digits' codes (a BiGAN's has its
             # num_clusters components, the others 10).
             model.fit_ex_post(train_images, getattr(model, "num_clusters", 10))
-            rows[f"{name} ex post"] = kgan.metrics.evaluate_model(
+            learned = "ex_post"
+        elif args.learned_sampling and callable(getattr(model, "fit_cluster_proportions", None)):
+            model.fit_cluster_proportions(train_images)
+            learned = "proportional"
+        if learned:
+            rows[f"{name} {learned}"] = kgan.metrics.evaluate_model(
                 model, "mnist_5k", metrics, num_samples=args.num_samples, extractor=extractor
             )
-            training[f"{name} ex post"] = {**training.get(name, {}), "sampling": "ex_post"}
+            training[f"{name} {learned}"] = {**training.get(name, {}), "sampling": learned}
 
     ceiling = rows["held-out real digits"]["fid"]
     print(

@@ -95,3 +95,44 @@ def test_bad_arguments_get_clear_errors():
         model.encode(np.full((3, 2), np.nan, "float32"))
     with pytest.raises(ValueError, match="latent_dim: not options of clustergan"):
         kgan.models.build_trainer("clustergan", (2,), latent_dim=4)
+
+
+def test_generate_can_draw_clusters_in_the_proportions_found_in_the_data(tmp_path):
+    model = small(num_clusters=3)
+    x = np.random.default_rng(0).standard_normal((300, 2)).astype("float32")
+    found = np.bincount(model.cluster(x), minlength=3) / 300
+    uniform = model.generate(6, seed=2)
+    model.fit_cluster_proportions(x)
+    assert model.sampling == "proportional"
+    np.testing.assert_allclose(model.cluster_proportions, found)
+    drawn = model._draw_latents(30000, seed=1)[:, 2:].argmax(axis=1)
+    np.testing.assert_allclose(np.bincount(drawn, minlength=3) / 30000, found, atol=0.01)
+    # The noise is the uniform draw's; only the clusters change.
+    np.testing.assert_array_equal(
+        model._draw_latents(6, seed=2)[:, :2], model.cluster_latents(6, seed=2)[:, :2]
+    )
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.sampling == "proportional"
+    np.testing.assert_array_equal(loaded.generate(6, seed=2), model.generate(6, seed=2))
+    model.fit_cluster_proportions(x, sampling="uniform")
+    np.testing.assert_array_equal(model.generate(6, seed=2), uniform)
+    with pytest.raises(ValueError, match="sampling must be one of"):
+        model.fit_cluster_proportions(x, sampling="ex_post")
+    with pytest.raises(ValueError, match="needs the clusters' proportions"):
+        kgan.models.ClusterGAN(
+            model.generator,
+            model.discriminator,
+            model.encoder,
+            num_clusters=3,
+            sampling="proportional",
+        )
+    with pytest.raises(ValueError, match="3 non-negative numbers"):
+        kgan.models.ClusterGAN(
+            model.generator,
+            model.discriminator,
+            model.encoder,
+            num_clusters=3,
+            cluster_proportions=[1.0, -1.0, 1.0],
+        )

@@ -26,7 +26,29 @@ class CodeGAN(GAN):
     A subclass sets, after `GAN.__init__`, `self._set_codes(num_clusters, num_continuous,
     noise_scale)` and implements `_read_codes(x, training)` -> `(cluster logits [n, K],
     continuous codes [n, C], features [n, d])`.
+
+    Sampling: `generate` without latents draws its clusters uniformly (cycled), as the step
+    does; after `fit_cluster_proportions(x)`, with `sampling="proportional"` (saved with the
+    model), it draws them in proportion to the sizes of the discovered clusters in `x`, so a
+    category the model found rare in the data stays rare in its samples.
     """
+
+    # How `generate` draws clusters when no latents are given.
+    samplings = ("uniform", "proportional")
+
+    def __init__(
+        self, generator, discriminator, cluster_proportions=None, sampling="uniform", **kwargs
+    ):
+        super().__init__(generator, discriminator, **kwargs)
+        if sampling not in self.samplings:
+            raise ValueError(f"sampling must be one of {self.samplings}; got {sampling!r}")
+        if sampling == "proportional" and cluster_proportions is None:
+            raise ValueError(
+                "sampling='proportional' needs the clusters' proportions: call "
+                "model.fit_cluster_proportions(x) (or pass cluster_proportions)"
+            )
+        self._pending_proportions = cluster_proportions
+        self.sampling = sampling
 
     latent_distribution = "codes"
     inference_names = ("generate", "encode", "cluster")
@@ -67,6 +89,56 @@ class CodeGAN(GAN):
         self.num_continuous = int(num_continuous)
         self.noise_dim = self.latent_dim - self.num_clusters - self.num_continuous
         self._noise_scale = float(noise_scale)
+        self.cluster_proportions = None
+        if self._pending_proportions is not None:
+            self._set_proportions(self._pending_proportions)
+
+    def _set_proportions(self, proportions):
+        proportions = np.asarray(proportions, "float64")
+        if (
+            proportions.shape != (self.num_clusters,)
+            or not np.isfinite(proportions).all()
+            or np.any(proportions < 0)
+            or proportions.sum() <= 0
+        ):
+            raise ValueError(
+                f"cluster_proportions must be {self.num_clusters} non-negative numbers with a "
+                f"positive sum; got {proportions.tolist()}"
+            )
+        self.cluster_proportions = (proportions / proportions.sum()).tolist()
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "cluster_proportions": self.cluster_proportions,
+            "sampling": self.sampling,
+        }
+
+    def fit_cluster_proportions(self, x, sampling="proportional", batch_size=256):
+        """Counts the discovered clusters of `x` (`cluster(x)`) and keeps their proportions
+        (in the config, saved with the model).
+
+        Args:
+            x: `[n, *shape]` float data (images in [-1, 1]), typically the training data.
+            sampling: what `generate` draws clusters from afterwards: `"proportional"` (the
+                default) or `"uniform"` (count only).
+            batch_size: examples per code-network call.
+
+        Returns:
+            self.
+
+        Example:
+            >>> model.fit_cluster_proportions(x_train)
+            >>> images = model.generate(100, seed=0)   # clusters in the data's proportions
+        """
+        if sampling not in self.samplings:
+            raise ValueError(f"sampling must be one of {self.samplings}; got {sampling!r}")
+        clusters = self.cluster(x, batch_size)
+        if len(clusters) == 0:
+            raise ValueError("x holds no examples")
+        self._set_proportions(np.bincount(clusters, minlength=self.num_clusters))
+        self.sampling = sampling
+        return self
 
     def _split_latents(self, latents):
         """`(noise, one-hot codes, continuous codes)` of `[n, latent_dim]` latents."""
@@ -131,7 +203,13 @@ class CodeGAN(GAN):
         return np.concatenate(parts, axis=1).astype("float32")
 
     def _draw_latents(self, num_samples, seed):
-        return self.cluster_latents(num_samples, None, seed)
+        """`generate`'s latents: clusters cycled, or drawn by the fitted proportions (from
+        `default_rng([seed, 1])`, so the noise is the one the uniform draw has)."""
+        if self.sampling != "proportional":
+            return self.cluster_latents(num_samples, None, seed)
+        rng = np.random.default_rng(None if seed is None else [seed, 1])
+        clusters = rng.choice(self.num_clusters, size=num_samples, p=self.cluster_proportions)
+        return self.cluster_latents(num_samples, clusters, seed)
 
     def generate(
         self,
