@@ -166,6 +166,26 @@ def check_samples(x, shape=None):
     return x.astype("float32")
 
 
+def check_encoder(encoder, sample_shape, code_dim):
+    """Raises a clear `ValueError` unless `encoder` is a `keras.Model` from samples of
+    `sample_shape` to codes `[batch, code_dim]` (the generator's latent size)."""
+    if not isinstance(encoder, keras.Model):
+        raise ValueError(
+            "encoder must be a keras.Model (build one with kgan.networks.code_encoder); got "
+            f"{type(encoder).__name__}"
+        )
+    if tuple(encoder.inputs[0].shape[1:]) != tuple(sample_shape):
+        raise ValueError(
+            f"the generator makes samples of shape {tuple(sample_shape)} but the encoder takes "
+            f"{tuple(encoder.inputs[0].shape[1:])}; build them for the same data"
+        )
+    if tuple(encoder.outputs[0].shape[1:]) != (code_dim,):
+        raise ValueError(
+            f"the encoder must return codes of the generator's latent size, (batch, {code_dim}); "
+            f"it returns {tuple(encoder.outputs[0].shape)}"
+        )
+
+
 class Trainer(PresetMixin, keras.Model):
     """The base of every kgan trainer; see the module's docstring for the protocol.
 

@@ -9,7 +9,7 @@ import tensorflow as tf
 from keras import ops
 
 from kgan import networks, sampling
-from kgan.models.base import register_trainer
+from kgan.models.base import check_encoder, register_trainer
 from kgan.models.ex_post import ExPostDensityMixin, stateless_ex_post_latents
 from kgan.models.gan import GAN
 from kgan.models.gan.inference import GANInferenceModule
@@ -85,21 +85,7 @@ class BiGAN(ExPostDensityMixin, GAN):
                     f"supported; drop it (got {kwargs[option]!r})"
                 )
         super().__init__(generator, discriminator, **kwargs)
-        if not isinstance(encoder, keras.Model):
-            raise ValueError(
-                "encoder must be a keras.Model (build one with kgan.networks.code_encoder); got "
-                f"{type(encoder).__name__}"
-            )
-        if tuple(encoder.inputs[0].shape[1:]) != self.sample_shape:
-            raise ValueError(
-                f"the generator makes samples of shape {self.sample_shape} but the encoder takes "
-                f"{tuple(encoder.inputs[0].shape[1:])}; build them for the same data"
-            )
-        if tuple(encoder.outputs[0].shape[1:]) != (self.latent_dim,):
-            raise ValueError(
-                f"the encoder must return codes of the generator's latent size, "
-                f"(batch, {self.latent_dim}); it returns {tuple(encoder.outputs[0].shape)}"
-            )
+        check_encoder(encoder, self.sample_shape, self.latent_dim)
         if tuple(discriminator.inputs[1].shape[1:]) != (self.latent_dim,):
             raise ValueError(
                 f"the discriminator's second input must take latents (batch, {self.latent_dim}); "

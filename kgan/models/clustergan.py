@@ -8,7 +8,7 @@ import keras
 from keras import ops
 
 from kgan import networks
-from kgan.models.base import register_trainer
+from kgan.models.base import check_encoder, register_trainer
 from kgan.models.gan import GAN
 from kgan.models.gan.codes import CodeGAN
 
@@ -69,24 +69,10 @@ class ClusterGAN(CodeGAN):
         **kwargs,
     ):
         super().__init__(generator, discriminator, **kwargs)
-        if not isinstance(encoder, keras.Model):
-            raise ValueError(
-                "encoder must be a keras.Model (build one with kgan.networks.code_encoder); got "
-                f"{type(encoder).__name__}"
-            )
+        check_encoder(encoder, self.sample_shape, self.latent_dim)
         for argument, value in (("sigma", sigma), ("beta_n", beta_n), ("beta_c", beta_c)):
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
                 raise ValueError(f"{argument} must be a float >= 0; got {value!r}")
-        if tuple(encoder.inputs[0].shape[1:]) != self.sample_shape:
-            raise ValueError(
-                f"the generator makes samples of shape {self.sample_shape} but the encoder takes "
-                f"{tuple(encoder.inputs[0].shape[1:])}; build them for the same data"
-            )
-        if tuple(encoder.outputs[0].shape[1:]) != (self.latent_dim,):
-            raise ValueError(
-                f"the encoder must return codes of the generator's latent size, "
-                f"(batch, {self.latent_dim}); it returns {tuple(encoder.outputs[0].shape)}"
-            )
         self._set_codes(num_clusters, 0, noise_scale=sigma)
         self.encoder = encoder
         self.sigma = float(sigma)
