@@ -25,6 +25,9 @@ REQUIRED = {
     "wgan_gp_ring8",
     "gan_grid25",
     "mnist_classifier",
+    "infogan_mnist",
+    "clustergan_mnist",
+    "bigan_mnist",
 }
 
 
