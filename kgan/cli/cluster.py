@@ -79,17 +79,19 @@ def run(args):
             f"{args.data} holds examples of shape {x.shape[1:]}; the model takes "
             f"{tuple(model.sample_shape)}"
         )
-    if callable(getattr(model, "fit_clusters", None)) and not model.ex_post_is_fitted:
+    fitted_here = callable(getattr(model, "fit_clusters", None)) and not model.ex_post_is_fitted
+    if fitted_here:
         model.fit_clusters(x)
-        print(
-            f"  the model's clusters were not fitted: fitted its mixture on these {len(x)} examples"
-        )
     clusters = np.asarray(model.cluster(x))
     counts = np.bincount(clusters, minlength=model.num_clusters)
     print(
         f"{args.source}: {len(x)} examples of {args.data} ({args.split}), "
         f"{model.num_clusters} clusters"
     )
+    if fitted_here:
+        print(
+            f"  the model's clusters were not fitted: fitted its mixture on these {len(x)} examples"
+        )
     print(f"  clusters of sizes {counts.tolist()}")
     scores = {"num_examples": len(x), "cluster_sizes": counts.tolist()}
     if y is not None:
