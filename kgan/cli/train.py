@@ -179,6 +179,14 @@ def add_parser(commands):
     train.add_argument(
         "--grid-every", type=int, default=1, help="write a sample grid every N epochs (0: never)"
     )
+    train.add_argument(
+        "--ex-post",
+        type=positive_int,
+        metavar="N",
+        help="after training, fit an N-component Gaussian mixture on the encoder's codes of the "
+        "training data and generate from it (ex-post sampling, saved with the model; trainers "
+        "with an encoder: vae, vaegan, bigan; a BiGAN's has its num_clusters components)",
+    )
     train.add_argument("--quiet", action="store_true", help="one line per epoch, no bar")
     train.add_argument(
         "--no-divergence-guard",
@@ -220,6 +228,14 @@ def _train_in_scope(args, strategy):
     if isinstance(started, int):
         return started
     model, options, initial_epoch = started
+    if options.get("ex_post") and not hasattr(
+        kgan.models.get_trainer(options["model"]), "fit_ex_post"
+    ):
+        samplers = sorted(n for n, c in kgan.models.TRAINERS.items() if hasattr(c, "fit_ex_post"))
+        return fail(
+            f"--ex-post needs a trainer with an encoder ({', '.join(samplers)}); "
+            f"{options['model']} has none"
+        )
     keras.utils.set_random_seed(options["seed"])
     info = kgan.data.info(options["data"], data_dir=options["data_dir"])
     image_size = tuple(options["image_size"]) if options["image_size"] else None
@@ -260,6 +276,8 @@ def _train_in_scope(args, strategy):
     if guard is not None and guard.message:
         return _diverged(guard.message, args.out)
     checkpoint = os.path.join(args.out, runs.MODEL_FILE)
+    if options.get("ex_post"):
+        _fit_ex_post(model, options, image_size, checkpoint)
     if len(model.sample_shape) == 3:
         grid = os.path.join(args.out, runs.SAMPLES_FILE)
         path = write_sample_grid(model, grid, 100, None, 0, 2)
@@ -267,6 +285,21 @@ def _train_in_scope(args, strategy):
     else:
         print(f"wrote {checkpoint}")
     return 0
+
+
+def _fit_ex_post(model, options, image_size, checkpoint):
+    """Fits the ex-post mixture on the training split's codes and saves the model with it."""
+    x, _ = kgan.data.load_arrays(
+        options["data"], split="train", image_size=image_size, data_dir=options["data_dir"]
+    )
+    # A BiGAN's mixture is its clusters': it keeps num_clusters components.
+    components = getattr(model, "num_clusters", None) or options["ex_post"]
+    model.fit_ex_post(x, components)
+    atomic_write(checkpoint, model.save)
+    print(
+        f"fitted the ex-post mixture ({components} components) on {len(x)} training examples; "
+        "generate draws its latents from it"
+    )
 
 
 def _start_or_resume(args):

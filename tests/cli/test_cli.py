@@ -152,6 +152,34 @@ def test_train_and_sample_the_vae_family(name, tmp_path, small_npz, capsys):
     assert status == 2 and f"--r1, --pack: not options of {name}" in text
 
 
+def test_train_ex_post_fits_the_mixture_of_the_training_codes(tmp_path, small_npz, capsys):
+    out = tmp_path / "vae"
+    argv = ["train", "vae", "--data", str(small_npz), "--out", str(out), "--quiet", "--epochs", "1"]
+    small = ["--batch-size", "16", "--width", "4", "--latent-dim", "3", "--ex-post", "2"]
+    status, text = run([*argv, *small], capsys)
+    assert status == 0, text
+    assert re.search(r"fitted the ex-post mixture \(2 components\) on \d+ training examples", text)
+    model = keras.saving.load_model(out / "model.keras")
+    assert model.sampling == "ex_post" and model.ex_post_components == 2
+    x, _ = kgan.data.load_arrays(str(small_npz), split="train")
+    expected = kgan.mixture.GaussianMixture(
+        2, covariance_type="full", reg_covar=1e-4, n_init=3, random_state=0
+    ).fit(model.encode(x))
+    np.testing.assert_allclose(model.ex_post_means.numpy(), expected.means_, rtol=1e-4, atol=1e-5)
+    gan = [
+        "train",
+        "gan",
+        "--data",
+        str(small_npz),
+        "--out",
+        str(tmp_path / "gan"),
+        "--epochs",
+        "1",
+    ]
+    status, text = run([*gan, "--ex-post", "2"], capsys)
+    assert status == 2 and "--ex-post needs a trainer with an encoder (bigan, vae, vaegan)" in text
+
+
 def test_resume_trims_history_rows_of_epochs_it_runs_again(tmp_path):
     from kgan.cli.train import _trim_history
 

@@ -102,11 +102,16 @@ def test_generate_can_draw_clusters_in_the_proportions_found_in_the_data(tmp_pat
     x = np.random.default_rng(0).standard_normal((300, 2)).astype("float32")
     found = np.bincount(model.cluster(x), minlength=3) / 300
     uniform = model.generate(6, seed=2)
+    uniform_300 = model.generate(300, seed=4)
     model.fit_cluster_proportions(x)
     assert model.sampling == "proportional"
     np.testing.assert_allclose(model.cluster_proportions, found)
     drawn = model._draw_latents(30000, seed=1)[:, 2:].argmax(axis=1)
     np.testing.assert_allclose(np.bincount(drawn, minlength=3) / 30000, found, atol=0.01)
+    np.testing.assert_array_equal(
+        model.generate(5, seed=4), model.generate(latents=model._draw_latents(5, seed=4))
+    )
+    assert not np.array_equal(model.generate(300, seed=4), uniform_300)
     # The noise is the uniform draw's; only the clusters change.
     np.testing.assert_array_equal(
         model._draw_latents(6, seed=2)[:, :2], model.cluster_latents(6, seed=2)[:, :2]

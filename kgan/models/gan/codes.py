@@ -240,10 +240,9 @@ class CodeGAN(GAN):
         """
         if latents is not None and (clusters is not None or codes is not None):
             raise ValueError("pass clusters (and codes) or latents, not both")
-        if latents is None and (
-            clusters is not None or codes is not None or num_samples is not None
-        ):
+        if latents is None and (clusters is not None or codes is not None):
             latents = self.cluster_latents(num_samples, clusters, seed, codes)
+        # Otherwise the latents are `_draw_latents`' (the clusters as `sampling` says).
         return super().generate(num_samples, latents, labels, seed, batch_size)
 
     # Inference ----------------------------------------------------------------------------
