@@ -128,6 +128,9 @@ def main(argv=None):
 
     for name, model in models.items():
         metrics = [m for m in METRICS if m != "consistency" or model.conditional]
+        if args.learned_sampling and callable(getattr(model, "set_sampling", None)):
+            # The plain row samples as the model was trained to: the prior, clusters uniform.
+            model.set_sampling(model.samplings[0] if hasattr(model, "samplings") else "prior")
         rows[name] = kgan.metrics.evaluate_model(
             model, "mnist_5k", metrics, num_samples=args.num_samples, extractor=extractor
         )

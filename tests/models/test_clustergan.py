@@ -99,6 +99,8 @@ def test_bad_arguments_get_clear_errors():
 
 def test_generate_can_draw_clusters_in_the_proportions_found_in_the_data(tmp_path):
     model = small(num_clusters=3)
+    with pytest.raises(ValueError, match=r"call model.fit_cluster_proportions\(x\) first"):
+        model.set_sampling("proportional")
     x = np.random.default_rng(0).standard_normal((300, 2)).astype("float32")
     found = np.bincount(model.cluster(x), minlength=3) / 300
     uniform = model.generate(6, seed=2)
@@ -121,7 +123,7 @@ def test_generate_can_draw_clusters_in_the_proportions_found_in_the_data(tmp_pat
     loaded = keras.saving.load_model(path)
     assert loaded.sampling == "proportional"
     np.testing.assert_array_equal(loaded.generate(6, seed=2), model.generate(6, seed=2))
-    model.fit_cluster_proportions(x, sampling="uniform")
+    model.set_sampling("uniform")
     np.testing.assert_array_equal(model.generate(6, seed=2), uniform)
     with pytest.raises(ValueError, match="sampling must be one of"):
         model.fit_cluster_proportions(x, sampling="ex_post")

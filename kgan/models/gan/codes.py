@@ -93,6 +93,19 @@ class CodeGAN(GAN):
         if self._pending_proportions is not None:
             self._set_proportions(self._pending_proportions)
 
+    def set_sampling(self, sampling):
+        """Sets how `generate` draws clusters: `"uniform"` or `"proportional"` (needs
+        `fit_cluster_proportions`). Saved with the model; returns self."""
+        if sampling not in self.samplings:
+            raise ValueError(f"sampling must be one of {self.samplings}; got {sampling!r}")
+        if sampling == "proportional" and self.cluster_proportions is None:
+            raise ValueError(
+                "sampling='proportional' needs the clusters' proportions: call "
+                "model.fit_cluster_proportions(x) first"
+            )
+        self.sampling = sampling
+        return self
+
     def _set_proportions(self, proportions):
         proportions = np.asarray(proportions, "float64")
         if (
