@@ -175,9 +175,10 @@ class ExPostDensityMixin:
         roots = np.linalg.inv(np.swapaxes(factors, 1, 2))
         return weights / weights.sum(), self.ex_post_means.numpy().astype("float64"), roots
 
-    def _ex_post_transform(self, noise, components):
-        """Latents of mixture components from N(0, I) noise: `mean_c + A_c noise`."""
-        _, means, roots = self._ex_post_arrays()
+    def _ex_post_transform(self, noise, components, arrays=None):
+        """Latents of mixture components from N(0, I) noise: `mean_c + A_c noise`; `arrays`
+        are `_ex_post_arrays()` when the caller has them already."""
+        _, means, roots = self._ex_post_arrays() if arrays is None else arrays
         latents = means[components] + np.einsum("nij,nj->ni", roots[components], noise)
         return latents.astype("float32")
 
@@ -188,9 +189,9 @@ class ExPostDensityMixin:
         self._require_ex_post("ex_post_latents")
         rng = np.random.default_rng(seed)
         noise = sampling.draw_latents(num_samples, self.latent_dim, rng=rng)
-        weights, _, _ = self._ex_post_arrays()
-        components = rng.choice(self.ex_post_components, size=num_samples, p=weights)
-        return self._ex_post_transform(noise.astype("float64"), components)
+        arrays = self._ex_post_arrays()
+        components = rng.choice(self.ex_post_components, size=num_samples, p=arrays[0])
+        return self._ex_post_transform(noise.astype("float64"), components, arrays)
 
     def _draw_latents(self, num_samples, seed):
         if self._ex_post_active():
