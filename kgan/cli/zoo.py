@@ -3,6 +3,7 @@
 import argparse
 import json
 import os
+import pathlib
 
 import kgan.export
 import kgan.zoo
@@ -13,12 +14,18 @@ examples:
   kgan zoo list '*mnist'
   kgan zoo pull cgan_mnist
   kgan zoo info cgan_mnist
+  kgan zoo info cgan_mnist --json       # includes the source it resolves to, and why
   kgan zoo publish runs/cgan_mnist --name cgan_mnist --dataset mnist_5k \\
       --metrics metrics.json --recipe zoo/recipes/cgan_mnist.sh --zoo zoo
+  HF_TOKEN=... kgan zoo publish zoo/cgan_mnist --to hf://OWNER/cgan_mnist
+  kgan zoo publish zoo/cgan_mnist --to hf://OWNER/cgan_mnist --dry-run
+  kgan zoo mirror /media/usb/kgan-zoo cgan_mnist vae_mnist
 
-Built-in names resolve against $KGAN_ZOO_URL (default: the zoo/ folder of a source checkout);
-files are cached under $KGAN_HOME (default ~/.cache/kgan) and checked against the SHA-256
-sums shipped with kgan. KGAN_OFFLINE=1 uses the cache only.
+Built-in names resolve against $KGAN_ZOO_URL (a mirror), else the zoo/ folder of a source
+checkout, else the Hugging Face Hub at the revision pinned in kgan's registry. Every file is
+checked against the SHA-256 sums shipped with kgan. Mirrored files are cached under $KGAN_HOME
+(default ~/.cache/kgan), Hub files in the Hugging Face cache ($HF_HOME; $HF_ENDPOINT, $HF_TOKEN
+apply). KGAN_OFFLINE=1 or HF_HUB_OFFLINE=1 uses the caches only.
 """
 
 
@@ -40,11 +47,36 @@ def add_parser(commands):
     details = actions.add_parser("info", help="a preset's metadata and model card")
     details.add_argument("preset", metavar="PRESET", help="a name, folder or URL")
     details.add_argument("--json", action="store_true", help="print the metadata as JSON")
-    publish = actions.add_parser(
-        "publish", help="write a trained model as a preset into a zoo folder and index it"
+    mirror = actions.add_parser(
+        "mirror", help="write a verified copy of presets into a folder that KGAN_ZOO_URL can serve"
     )
-    publish.add_argument("source", help="run folder, .keras file or GaussianMixture .npz")
-    publish.add_argument("--name", required=True, help="the preset's name, e.g. cgan_mnist")
+    mirror.add_argument("directory", metavar="DIR", help="the mirror folder (created)")
+    mirror.add_argument("names", nargs="*", metavar="NAME", help="built-in presets (all)")
+    publish = actions.add_parser(
+        "publish",
+        help="write a trained model as a preset into a zoo folder and index it, and/or upload "
+        "a preset to the Hugging Face Hub (--to)",
+    )
+    publish.add_argument(
+        "source", help="run folder, .keras file or GaussianMixture .npz; with --to also a preset"
+    )
+    publish.add_argument(
+        "--name",
+        help="the preset's name, e.g. cgan_mnist (needed unless SOURCE is a preset folder)",
+    )
+    publish.add_argument(
+        "--to",
+        metavar="hf://OWNER/REPO[/FOLDER]",
+        help="upload the preset to the Hugging Face Hub in one commit (token: $HF_TOKEN or the "
+        "saved login) and pin that commit in the zoo's index (and kgan's registry for the "
+        "checkout's own zoo)",
+    )
+    publish.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="with --to: print what would be uploaded, upload nothing",
+    )
+    publish.add_argument("--private", action="store_true", help="with --to: a private repository")
     publish.add_argument("--zoo", default="zoo", help="the zoo folder (zoo)")
     publish.add_argument("--description", help="one line on what the model is")
     publish.add_argument("--dataset", help="the training data, e.g. mnist_5k")
@@ -92,6 +124,10 @@ def _info(args):
         if metadata.get(key) is not None:
             print(f"{key:16s}{metadata[key]}")
     print(f"{'cached':16s}{metadata.get('cached', 'n/a')}")
+    source = metadata.get("source")
+    if source:
+        print(f"{'source':16s}{source['kind'] or 'none'}: {source['location'] or ''}")
+        print(f"{'':16s}({source['reason']})")
     metrics = metadata.get("metrics") or {}
     for key, value in metrics.items():
         if key != "command":
@@ -107,7 +143,67 @@ def _info(args):
     return 0
 
 
+def _is_preset(folder):
+    return os.path.isfile(os.path.join(folder, kgan.zoo.format.METADATA_FILE))
+
+
 def _publish(args):
+    if args.dry_run and not args.to:
+        raise ValueError("--dry-run previews an upload: give --to hf://OWNER/REPO")
+    if args.to and _is_preset(args.source) and args.name is None:
+        return _upload(args.source, args)
+    if args.name is None:
+        raise ValueError(
+            f"{args.source} is not a preset folder: give --name to write it as a preset first"
+        )
+    if args.dry_run:
+        raise ValueError("--dry-run previews the upload of a preset folder, not of a run")
+    folder = _write_preset(args)
+    return _upload(folder, args) if args.to else 0
+
+
+def _upload(folder, args):
+    plan = kgan.zoo.hub.plan(folder, args.to)
+    total = sum(plan["files"].values())
+    print(
+        f"{'would upload' if args.dry_run else 'uploading'} {folder} to "
+        f"hf://{plan['repo_id']}{'/' + plan['subfolder'] if plan['subfolder'] else ''} "
+        f"({len(plan['files'])} files, {total:,} bytes, one commit):"
+    )
+    for path, size in plan["files"].items():
+        print(f"  {path:40s}{size:>12,d} bytes")
+    if args.dry_run:
+        return 0
+    location = kgan.zoo.hub.publish(folder, args.to, private=args.private or None)
+    print(f"published {plan['name']} at {kgan.zoo.hub.handle(location)}")
+    zoo_dir = os.path.dirname(os.path.abspath(os.path.normpath(folder)))
+    name = os.path.basename(os.path.normpath(folder))
+    index = os.path.join(zoo_dir, kgan.zoo.registry.INDEX_FILE)
+    if not os.path.isfile(index):
+        print(f"{zoo_dir} has no index.json: record the revision by hand")
+        return 0
+    source_zoo = kgan.zoo.registry.source_zoo_folder()
+    own = source_zoo is not None and os.path.samefile(zoo_dir, source_zoo)
+    kgan.zoo.record_hub(
+        zoo_dir, name, location, registry_file=kgan.zoo.registry.REGISTRY_FILE if own else None
+    )
+    print(
+        f"pinned revision {location['revision']} in {index}"
+        + (" and kgan's registry" if own else "")
+    )
+    return 0
+
+
+def _mirror(args):
+    names = kgan.zoo.write_mirror(args.directory, args.names or None)
+    print(
+        f"{args.directory}: {len(names)} verified presets ({', '.join(names)}); serve it and "
+        f"set KGAN_ZOO_URL, or set KGAN_ZOO_URL={pathlib.Path(args.directory).resolve().as_uri()}"
+    )
+    return 0
+
+
+def _write_preset(args):
     from kgan.export import load_model
 
     model = load_model(args.source)
@@ -144,10 +240,16 @@ def _publish(args):
     own = source_zoo is not None and os.path.samefile(args.zoo, source_zoo)
     kgan.zoo.build_index(args.zoo, registry_file=kgan.zoo.registry.REGISTRY_FILE if own else None)
     print(f"wrote {folder} and {os.path.join(args.zoo, 'index.json')}")
-    return 0
+    return folder
 
 
 def run(args):
     """Runs `kgan zoo ACTION`."""
-    handlers = {"list": _list, "pull": _pull, "info": _info, "publish": _publish}
+    handlers = {
+        "list": _list,
+        "pull": _pull,
+        "info": _info,
+        "publish": _publish,
+        "mirror": _mirror,
+    }
     return handlers[args.zoo_command](args)

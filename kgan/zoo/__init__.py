@@ -1,9 +1,11 @@
 """Presets: pretrained models that download, verify, cache and load in one call.
 
 A preset is a folder (`config.json`, `model.weights.h5`, `golden.npz`, `metadata.json`,
-`README.md`; see `kgan.zoo.format`). Built-in names resolve against a mirror (`$KGAN_ZOO_URL`,
-or the repository's `zoo/` folder in a source checkout) and are checked against the registry
-shipped with kgan; files are cached under `$KGAN_HOME` (default `~/.cache/kgan`).
+`README.md`; see `kgan.zoo.format`). Built-in names resolve against a mirror (`$KGAN_ZOO_URL`),
+else the repository's `zoo/` folder in a source checkout, else the Hugging Face Hub at the
+revision pinned in the registry shipped with kgan (`kgan.zoo.resolve` says which), and every file
+is checked against that registry's SHA-256 before anything is loaded. Mirrored files are cached
+under `$KGAN_HOME` (default `~/.cache/kgan`), Hub files in the Hugging Face cache (`HF_HOME`).
 
 Example:
     >>> import kgan
@@ -12,7 +14,7 @@ Example:
     >>> images = cgan.generate(10, labels=list(range(10)), seed=0)
 """
 
-from kgan.zoo import download, golden, registry
+from kgan.zoo import download, golden, hub, registry
 from kgan.zoo.download import kgan_home, offline_mode
 from kgan.zoo.format import ChecksumError, PresetError, read_metadata, save_to_preset
 from kgan.zoo.registry import (
@@ -24,6 +26,9 @@ from kgan.zoo.registry import (
     load,
     mirror_url,
     pull,
+    record_hub,
+    resolve,
+    write_mirror,
 )
 
 __all__ = [
@@ -33,6 +38,7 @@ __all__ = [
     "builtin_presets",
     "download",
     "golden",
+    "hub",
     "info",
     "is_cached",
     "kgan_home",
@@ -42,6 +48,9 @@ __all__ = [
     "offline_mode",
     "pull",
     "read_metadata",
+    "record_hub",
     "registry",
+    "resolve",
     "save_to_preset",
+    "write_mirror",
 ]

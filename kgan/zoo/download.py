@@ -26,8 +26,12 @@ def kgan_home():
 
 
 def offline_mode():
-    """True when `$KGAN_OFFLINE` is set to 1/true/yes: presets come from the cache only."""
-    return os.environ.get("KGAN_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+    """True when `$KGAN_OFFLINE` or `$HF_HUB_OFFLINE` is set to 1/true/yes: presets come from
+    the caches only (kgan's and the Hugging Face Hub's)."""
+    return any(
+        os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+        for name in ("KGAN_OFFLINE", "HF_HUB_OFFLINE")
+    )
 
 
 @contextlib.contextmanager

@@ -1,9 +1,20 @@
 """Where presets come from: the built-in registry, the mirror, URLs, hubs and local folders.
 
 The registry (`presets.json`, shipped inside the package) lists every built-in preset with the
-SHA-256 and size of each of its files. It is the trust anchor: a built-in preset downloaded from
-any mirror is accepted only if every file matches it. For a URL or hub handle, the preset's own
-`metadata.json` is the manifest of its other files.
+SHA-256 and size of each of its files, and where it lives on the Hugging Face Hub (repository and
+pinned commit). It is the trust anchor: a built-in preset downloaded from any source is accepted
+only if every file matches it. For a URL or hub handle, the preset's own `metadata.json` is the
+manifest of its other files.
+
+A built-in name resolves, in this order, against:
+
+1. `$KGAN_ZOO_URL`, a mirror (http(s):// or file://; `kgan zoo mirror` writes one);
+2. the `zoo/` folder of the source checkout kgan runs from, when it holds the preset;
+3. the Hugging Face Hub at the registry's pinned revision (through `huggingface_hub`).
+
+`resolve(name)` says which and why (`kgan zoo info NAME --json`). Whatever the source, a copy
+already in kgan's cache (`$KGAN_HOME/presets`, filled from mirrors) or in the Hub cache that
+matches the registry is used without a request.
 """
 
 import fnmatch
@@ -13,7 +24,7 @@ import os
 import pathlib
 import re
 
-from kgan.zoo import download
+from kgan.zoo import download, hub
 from kgan.zoo.format import (
     METADATA_FILE,
     PresetError,
@@ -61,6 +72,48 @@ def mirror_url():
     return folder.as_uri() + "/"
 
 
+def resolve(name):
+    """Where the built-in preset `name` comes from, and why.
+
+    Returns:
+        `{"kind": "mirror" | "checkout" | "hub", "location": URL or hf:// handle, "reason"}`.
+
+    Raises:
+        PresetError: `name` is not built in, or no source holds it (not published on the Hub by
+            this release and no mirror set).
+    """
+    entry = builtin_presets().get(name)
+    if entry is None:
+        raise PresetError(f"{name!r} is not a built-in preset ({', '.join(builtin_presets())})")
+    url = os.environ.get("KGAN_ZOO_URL")
+    if url:
+        return {
+            "kind": "mirror",
+            "location": download.join_url(url, name),
+            "reason": "KGAN_ZOO_URL is set, and a mirror takes precedence over every other source",
+        }
+    folder = source_zoo_folder()
+    if folder is not None and (folder / name / METADATA_FILE).is_file():
+        return {
+            "kind": "checkout",
+            "location": (folder / name).as_uri(),
+            "reason": f"kgan runs from a source checkout whose {folder} holds {name}",
+        }
+    location = entry.get("hub") or {}
+    if hub.COMMIT.match(location.get("revision") or ""):
+        return {
+            "kind": "hub",
+            "location": hub.handle(location),
+            "reason": "no mirror is set and no checkout holds it: the registry shipped with kgan "
+            "pins this Hugging Face Hub revision",
+        }
+    raise PresetError(
+        f"preset {name!r} has no source: KGAN_ZOO_URL is not set, kgan does not run from a "
+        "checkout that holds it, and this kgan's registry pins no Hugging Face Hub revision of "
+        "it; set KGAN_ZOO_URL to a mirror (see `kgan zoo mirror`)"
+    )
+
+
 def _cache_root(cache_dir):
     return os.path.join(cache_dir or download.kgan_home(), "presets")
 
@@ -84,17 +137,37 @@ def _cached_ok(folder, files):
     return True
 
 
+def _hub_cached(name, entry, cache_dir):
+    if not hub.COMMIT.match((entry.get("hub") or {}).get("revision") or ""):
+        return None
+    try:
+        return hub.cached_folder(name, entry, cache_dir)
+    except PresetError:  # huggingface_hub is not installed
+        return None
+
+
 def _pull_builtin(name, entry, offline, cache_dir, verbose):
     folder = os.path.join(_cache_root(cache_dir), name)
     with download.file_lock(os.path.join(_cache_root(cache_dir), f".{name}.lock")):
         if _cached_ok(folder, entry["files"]):
             return folder
+        cached = _hub_cached(name, entry, cache_dir)
+        if cached is not None:
+            return cached
         if offline:
+            if hub.COMMIT.match((entry.get("hub") or {}).get("revision") or ""):
+                return hub.pull_pinned(
+                    name, entry, True, cache_dir, verbose
+                )  # says what is missing
             raise PresetError(
-                f"preset {name!r} is not in the cache ({folder}) and offline mode is on; run "
-                f"`kgan zoo pull {name}` with network access, or unset KGAN_OFFLINE"
+                f"preset {name!r} is not in the cache ({folder}) and offline mode is on "
+                f"(KGAN_OFFLINE or HF_HUB_OFFLINE); run `kgan zoo pull {name}` with network "
+                "access, or unset offline mode"
             )
-        download.install(entry["files"], download.join_url(mirror_url(), name), folder, verbose)
+        source = resolve(name)
+        if source["kind"] == "hub":
+            return hub.pull_pinned(name, entry, False, cache_dir, verbose)
+        download.install(entry["files"], source["location"], folder, verbose)
     return folder
 
 
@@ -127,29 +200,16 @@ def _pull_url(url, offline, cache_dir, verbose):
     return folder
 
 
-def _pull_hub(preset):
-    scheme, handle = preset.split("://", 1)
-    if scheme == "hf":
-        try:
-            import huggingface_hub
-        except ImportError:
-            raise PresetError(
-                f"{preset}: hf:// presets need huggingface_hub: pip install huggingface_hub"
-            ) from None
-        parts = handle.strip("/").split("/")
-        if len(parts) < 2:
-            raise PresetError(f"{preset}: write hf://OWNER/REPO or hf://OWNER/REPO/FOLDER")
-        repo_id, subfolder = "/".join(parts[:2]), "/".join(parts[2:])
-        patterns = [f"{subfolder}/*"] if subfolder else None
-        root = huggingface_hub.snapshot_download(repo_id=repo_id, allow_patterns=patterns)
-        return os.path.join(root, subfolder) if subfolder else root
+def _pull_hub(preset, offline):
+    if preset.startswith(hub.SCHEME):
+        return hub.pull_handle(preset, offline)
     try:
         import kagglehub
     except ImportError:
         raise PresetError(
             f"{preset}: kaggle:// presets need kagglehub: pip install kagglehub"
         ) from None
-    return kagglehub.model_download(handle.strip("/"))
+    return kagglehub.model_download(preset.split("://", 1)[1].strip("/"))
 
 
 def _check_preset(preset):
@@ -166,9 +226,10 @@ def pull(preset, offline=None, cache_dir=None, verbose=True):
 
     Args:
         preset: a built-in name (see `list_presets`), a local preset folder, an `http(s)://` or
-            `file://` URL of a preset folder, or an `hf://OWNER/REPO[/FOLDER]` or
-            `kaggle://HANDLE` handle (needs `huggingface_hub` or `kagglehub`).
-        offline: use the cache only; None reads `$KGAN_OFFLINE`.
+            `file://` URL of a preset folder, or an `hf://OWNER/REPO[/FOLDER][@REVISION]` or
+            `kaggle://HANDLE` handle (needs `kagglehub`). Built-in names resolve as `resolve`
+            says.
+        offline: use the caches only; None reads `$KGAN_OFFLINE` and `$HF_HUB_OFFLINE`.
         cache_dir: the cache root; None uses `$KGAN_HOME` (default `~/.cache/kgan`).
         verbose: show a progress bar for large files.
 
@@ -190,7 +251,7 @@ def pull(preset, offline=None, cache_dir=None, verbose=True):
     if _is_url(preset):
         return _pull_url(preset, offline, cache_dir, verbose)
     if preset.startswith(("hf://", "kaggle://")):
-        folder = _pull_hub(preset)
+        folder = _pull_hub(preset, offline)
         verify_folder(folder)
         return folder
     if os.path.isdir(preset):
@@ -231,11 +292,20 @@ def load(
     return load_folder(folder, load_weights=load_weights, expected_class=expected_class)
 
 
-def is_cached(name, cache_dir=None):
-    """True when the built-in preset `name` is in the cache with every file intact."""
+def _cached_folder(name, cache_dir=None):
     entry = builtin_presets().get(name)
+    if entry is None:
+        return None
     folder = os.path.join(_cache_root(cache_dir), name)
-    return entry is not None and _cached_ok(folder, entry["files"])
+    if _cached_ok(folder, entry["files"]):
+        return folder
+    return _hub_cached(name, entry, cache_dir)
+
+
+def is_cached(name, cache_dir=None):
+    """True when the built-in preset `name` is in kgan's cache or the Hub cache with every file
+    matching the registry."""
+    return _cached_folder(name, cache_dir) is not None
 
 
 def list_presets(pattern=None, cache_dir=None):
@@ -273,14 +343,19 @@ def list_presets(pattern=None, cache_dir=None):
 
 def info(preset, cache_dir=None):
     """The metadata of a preset: the registry's entry for a built-in name (its cached
-    `metadata.json` when present), else the `metadata.json` of a folder or URL."""
+    `metadata.json` when present) with `source` (see `resolve`), else the `metadata.json` of a
+    folder or URL."""
     preset = _check_preset(preset)
     known = builtin_presets()
     if preset in known:
-        folder = os.path.join(_cache_root(cache_dir), preset)
-        if is_cached(preset, cache_dir):
-            return {**read_metadata(folder), "cached": True}
-        return {"name": preset, **known[preset], "cached": False}
+        try:
+            source = resolve(preset)
+        except PresetError as error:
+            source = {"kind": None, "location": None, "reason": str(error)}
+        folder = _cached_folder(preset, cache_dir)
+        if folder is not None:
+            return {**read_metadata(folder), "cached": True, "source": source}
+        return {"name": preset, **known[preset], "cached": False, "source": source}
     if os.path.isdir(preset):
         return read_metadata(preset)
     if _is_url(preset):
@@ -293,7 +368,8 @@ def info(preset, cache_dir=None):
 
 def build_index(zoo_dir, registry_file=REGISTRY_FILE):
     """Scans `zoo_dir/*/metadata.json`, checks each folder, and writes `zoo_dir/index.json` and
-    the package's registry (the same content).
+    the package's registry (the same content). A preset's pinned Hub location is kept while its
+    files are unchanged and dropped when they change (that revision no longer holds them).
 
     Returns:
         The index.
@@ -309,6 +385,10 @@ def build_index(zoo_dir, registry_file=REGISTRY_FILE):
 
         atomic_write(path, write)
 
+    previous = {}
+    if os.path.isfile(os.path.join(zoo_dir, INDEX_FILE)):
+        with open(os.path.join(zoo_dir, INDEX_FILE)) as f:
+            previous = json.load(f).get("presets", {})
     presets = {}
     for entry in sorted(os.scandir(zoo_dir), key=lambda e: e.name):
         if not entry.is_dir() or not os.path.isfile(os.path.join(entry.path, METADATA_FILE)):
@@ -328,12 +408,90 @@ def build_index(zoo_dir, registry_file=REGISTRY_FILE):
             "metrics": metadata.get("metrics", {}),
             "files": files,
         }
+        # A Hub revision stays pinned only while it holds exactly these files.
+        old = previous.get(entry.name, {})
+        if old.get("hub") and old.get("files") == files:
+            presets[entry.name]["hub"] = old["hub"]
     index = {"format": FORMAT, "presets": presets}
     atomic_write_json(os.path.join(zoo_dir, INDEX_FILE), index)
     atomic_write_text(os.path.join(zoo_dir, "README.md"), zoo_readme(index))
     if registry_file:
         atomic_write_json(registry_file, index)
     return index
+
+
+def _write_registry(path, index):
+    from kgan.atomic import atomic_write_json
+
+    atomic_write_json(path, index)
+
+
+def record_hub(zoo_dir, name, location, registry_file=None):
+    """Pins a published preset's Hub location (`kgan.zoo.hub.publish`'s result) in
+    `zoo_dir/index.json` and, when given, the package's registry.
+
+    Raises:
+        PresetError: the index has no preset `name`, or its files differ from the folder's (the
+            index is stale: run `build_index` first).
+    """
+    path = os.path.join(zoo_dir, INDEX_FILE)
+    if not os.path.isfile(path):
+        raise PresetError(f"{zoo_dir} has no {INDEX_FILE}: publish the preset into it first")
+    with open(path) as f:
+        index = json.load(f)
+    entry = index["presets"].get(name)
+    if entry is None:
+        raise PresetError(f"{path} lists no preset {name!r}")
+    metadata = verify_folder(os.path.join(zoo_dir, name))
+    if {k: v for k, v in entry["files"].items() if k != METADATA_FILE} != metadata["files"]:
+        raise PresetError(f"{path} is stale for {name!r}: rebuild it with build_index first")
+    entry["hub"] = {k: location[k] for k in ("repo_id", "revision", "subfolder")}
+    _write_registry(path, index)
+    if registry_file:
+        _write_registry(registry_file, index)
+    return index
+
+
+def write_mirror(directory, names=None, cache_dir=None, verbose=True):
+    """Writes a verified copy of built-in presets into `directory`, in the layout that
+    `$KGAN_ZOO_URL` reads (`NAME/<files>` and `index.json`), for machines without network.
+
+    Each preset comes from wherever `pull` finds it (cache first), is checked against the
+    registry, and is renamed into place only once complete; presets already there intact are
+    kept.
+
+    Returns:
+        The names written or kept.
+    """
+    import shutil
+
+    from kgan.atomic import atomic_folder
+
+    known = builtin_presets()
+    names = list(names) if names else sorted(known)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise PresetError(
+            f"not built-in presets: {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+        )
+    os.makedirs(directory, exist_ok=True)
+    for name in names:
+        target = os.path.join(directory, name)
+        if _cached_ok(target, known[name]["files"]):
+            continue
+        source = pull(name, cache_dir=cache_dir, verbose=verbose)
+        with atomic_folder(target, prefix=".staging-") as staging:
+            for file, expected in known[name]["files"].items():
+                shutil.copyfile(os.path.join(source, file), os.path.join(staging, file))
+                verify_file(os.path.join(staging, file), expected)
+    index_path = os.path.join(directory, INDEX_FILE)
+    presets = {}
+    if os.path.isfile(index_path):
+        with open(index_path) as f:
+            presets = json.load(f).get("presets", {})
+    presets.update({name: known[name] for name in names})
+    _write_registry(index_path, {"format": FORMAT, "presets": dict(sorted(presets.items()))})
+    return names
 
 
 def _figure(value):

@@ -151,20 +151,10 @@ def test_unknown_names_and_missing_mirrors_are_explained(toy_zoo, monkeypatch):
         kgan.zoo.load("toy_gan")
 
 
-def test_hub_handles(toy_zoo, monkeypatch):
-    monkeypatch.setitem(sys.modules, "huggingface_hub", None)
-    with pytest.raises(kgan.zoo.PresetError, match="pip install huggingface_hub"):
-        kgan.zoo.load("hf://someone/toy_gan")
-    calls = []
-
-    def snapshot_download(repo_id, allow_patterns=None):
-        calls.append((repo_id, allow_patterns))
-        return str(toy_zoo)
-
-    hub = types.SimpleNamespace(snapshot_download=snapshot_download)
-    monkeypatch.setitem(sys.modules, "huggingface_hub", hub)
-    assert isinstance(kgan.zoo.load("hf://someone/zoo/toy_gan"), kgan.GAN)
-    assert calls == [("someone/zoo", ["toy_gan/*"])]
+def test_kaggle_handles(toy_zoo, monkeypatch):
+    monkeypatch.setitem(sys.modules, "kagglehub", None)
+    with pytest.raises(kgan.zoo.PresetError, match="pip install kagglehub"):
+        kgan.zoo.load("kaggle://someone/toy/keras/gmm")
     kaggle = types.SimpleNamespace(model_download=lambda handle: str(toy_zoo / "toy_gmm"))
     monkeypatch.setitem(sys.modules, "kagglehub", kaggle)
     assert kgan.zoo.load("kaggle://someone/toy/keras/gmm").means_.shape == (2, 2)
