@@ -6,7 +6,8 @@ from kgan.data.builtin import names, unknown_dataset_error
 from kgan.data.epochs import shuffled_stream
 
 
-def tfds_builder(name, data_dir):
+def _tfds(name):
+    """`tensorflow_datasets`, or an ImportError saying why `name` needs it."""
     try:
         import tensorflow_datasets as tfds
     except ImportError as e:
@@ -15,6 +16,11 @@ def tfds_builder(name, data_dir):
             "existing file or folder, so it is read as a TFDS dataset, which "
             "needs tensorflow-datasets: pip install kgan[datasets]"
         ) from e
+    return tfds
+
+
+def tfds_builder(name, data_dir):
+    tfds = _tfds(name)
     try:
         builder = tfds.builder(name, data_dir=data_dir)
     except tfds.core.DatasetNotFoundError as e:
@@ -34,8 +40,7 @@ def tfds_dataset(name, split, data_dir, image_size, num_examples, shuffle, seed,
     Shuffled, the files are read in one order fixed by `seed` and the examples pass through a
     buffer seeded by `(seed, epoch)`, the epoch read from `counter` at the start of each pass.
     """
-    import tensorflow_datasets as tfds
-
+    tfds = _tfds(name)
     builder, image_key, _ = tfds_builder(name, data_dir)
     shape = builder.info.features[image_key].shape
     if len(shape) != 3 or tf.as_dtype(builder.info.features[image_key].dtype) != tf.uint8:
