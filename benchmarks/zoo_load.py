@@ -1,9 +1,18 @@
-"""Time to a first sample from a preset, and the model card's metrics reproduced.
+"""Time to a first sample from a preset, and the model card's metrics reproduced, from each
+source a user meets: a mirror and the Hugging Face Hub.
 
-Serves the repository's `zoo/` folder from a loopback HTTP server, then in fresh Python
-processes with an empty `$KGAN_HOME`: (1) `kgan.zoo.load(name)` + `generate` (download,
-checksums, build), (2) the same again (cache hit), and (3) `kgan evaluate` with the command on
-the preset's model card, compared with the card's figures.
+- `mirror`: the repository's `zoo/` folder served by a loopback HTTP server as `$KGAN_ZOO_URL`,
+  kgan run from the checkout;
+- `hub`: a release as a `pip install kgan` user gets it: every preset of `zoo/` published with
+  `kgan zoo publish --to hf://...` to a loopback emulator of the Hugging Face Hub's API
+  (`tests/zoo/hub_emulator.py`), a wheel built with that pinned registry, installed alone in a
+  fresh virtual environment, run outside the checkout with `HF_ENDPOINT` at the emulator and no
+  `$KGAN_ZOO_URL`.
+
+For each, in fresh Python processes with empty caches: (1) `kgan.zoo.load(name)` + 100 samples
+(download, checksums, build), (2) the same again (cache hit), and (3) `kgan evaluate` with the
+command on the preset's model card (its `kgan` command), compared with the card's figures. Both
+sources are measured in one run, alternating, `--repeats` times; medians are reported.
 
     python benchmarks/zoo_load.py --preset cgan_mnist
 """
@@ -14,6 +23,7 @@ import http.server
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,6 +32,12 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
+sys.path.insert(0, os.path.join(ROOT, "tests", "zoo"))
+
+from hub_emulator import HubEmulator  # noqa: E402
+from release import build_release, install_wheel, user_env  # noqa: E402
+
+TOKEN = "hf_benchmark"
 
 CHILD = """
 import time
@@ -63,11 +79,12 @@ def child_env(home, url):
     return env
 
 
-def timed_load(name, env):
+def timed_load(name, env, python=sys.executable, cwd=None):
     start = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-c", CHILD.format(name=name)],
+        [python, "-c", CHILD.format(name=name)],
         env=env,
+        cwd=cwd,
         capture_output=True,
         text=True,
         check=True,
@@ -84,14 +101,14 @@ def timed_load(name, env):
     }
 
 
-def evaluate(name, metadata, env, home):
+def evaluate(name, metadata, env, home, python=sys.executable):
     command = metadata["metrics"].get("command", "")
     if not command.startswith("kgan evaluate"):
         return None
     out_file = os.path.join(home, "metrics.json")
-    argv = [os.path.join(os.path.dirname(sys.executable), "kgan"), *command.split()[1:]]
+    argv = [os.path.join(os.path.dirname(python), "kgan"), *command.split()[1:]]
     start = time.perf_counter()
-    subprocess.run([*argv, "--out", out_file], env=env, check=True, capture_output=True)
+    subprocess.run([*argv, "--out", out_file], env=env, cwd=home, check=True, capture_output=True)
     seconds = time.perf_counter() - start
     with open(out_file) as f:
         measured = json.load(f)
@@ -105,52 +122,109 @@ def evaluate(name, metadata, env, home):
     }
 
 
+def measure(name, metadata, source, url, hub, python, evaluate_card):
+    """Fresh cache, cache hit and (optionally) the card's evaluation from one source."""
+    home = tempfile.mkdtemp(prefix="kgan-home-")
+    try:
+        if source == "mirror":
+            env, python, cwd, requests = (
+                child_env(home, url),
+                sys.executable,
+                None,
+                QuietHandler.requests,
+            )
+        else:
+            env, cwd, requests = user_env(hub, home), home, hub.requests
+        requests.clear()
+        first = timed_load(name, env, python, cwd)
+        first["requests"] = len(requests)
+        requests.clear()
+        second = timed_load(name, env, python, cwd)
+        second["requests"] = len(requests)
+        result = {"fresh_cache": first, "cache_hit": second}
+        if evaluate_card:
+            result["metrics"] = evaluate(name, metadata, env, home, python)
+        return result
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _median(runs, *keys):
+    values = []
+    for run in runs:
+        for key in keys:
+            run = run[key]
+        values.append(run)
+    return float(statistics.median(values))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--preset", nargs="+", default=["cgan_mnist"])
+    parser.add_argument(
+        "--sources", nargs="+", default=["mirror", "hub"], choices=["mirror", "hub"]
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="alternating runs per source")
     parser.add_argument("--no-evaluate", action="store_true")
     parser.add_argument("--out", default=os.path.join(RESULTS, "zoo_load.json"))
     args = parser.parse_args(argv)
     server, url = serve(os.path.join(ROOT, "zoo"))
+    work = tempfile.mkdtemp(prefix="kgan-release-")
+    hub = python = None
+    if "hub" in args.sources:
+        hub = HubEmulator(token=TOKEN)
+        _, wheel = build_release(work, hub, "kgan-benchmark", TOKEN)
+        python = str(install_wheel(wheel, os.path.join(work, "venv")))
     report = {
         "setup": {
             "command": "python benchmarks/zoo_load.py " + " ".join(sys.argv[1:]),
             "cpu_threads": os.cpu_count(),
-            "mirror": "loopback http.server serving zoo/",
-            "target_s": 10.0,
+            "mirror": "loopback http.server serving zoo/ as KGAN_ZOO_URL, kgan from the checkout",
+            "hub": "loopback Hugging Face Hub emulator; the release wheel in a fresh virtual "
+            "environment, outside the checkout, no KGAN_ZOO_URL",
+            "repeats": args.repeats,
         },
         "results": {},
     }
     with open(os.path.join(ROOT, "zoo", "index.json")) as f:
         index = json.load(f)["presets"]
-    for name in args.preset:
-        home = tempfile.mkdtemp(prefix="kgan-home-")
-        try:
-            env = child_env(home, url)
-            QuietHandler.requests.clear()
-            first = timed_load(name, env)
-            first["requests"] = len(QuietHandler.requests)
-            QuietHandler.requests.clear()
-            second = timed_load(name, env)
-            second["requests"] = len(QuietHandler.requests)
-            result = {"fresh_cache": first, "cache_hit": second}
-            if not args.no_evaluate:
-                result["metrics"] = evaluate(name, index[name], env, home)
-            report["results"][name] = result
-        finally:
-            shutil.rmtree(home, ignore_errors=True)
-        f, s = result["fresh_cache"], result["cache_hit"]
-        print(
-            f"{name}: fresh cache {f['process_wall_s']:.1f} s in all (import {f['import_s']:.1f}, "
-            f"download+check+build {f['load_s']:.2f}, generate 100 {f['generate_100_s']:.2f}; "
-            f"{f['requests']} requests); cache hit {s['process_wall_s']:.1f} s "
-            f"({s['requests']} requests)"
-        )
-        if result.get("metrics"):
-            m = result["metrics"]
-            print(f"  card:       {m['card']}")
-            print(f"  reproduced: {m['reproduced']} ({m['seconds']:.0f} s)")
-    server.shutdown()
+    try:
+        for name in args.preset:
+            runs = {source: [] for source in args.sources}
+            for repeat in range(args.repeats):
+                for source in args.sources:
+                    card = not args.no_evaluate and repeat == 0
+                    runs[source].append(measure(name, index[name], source, url, hub, python, card))
+            rows = report["results"][name] = {}
+            for source, measured in runs.items():
+                rows[source] = {
+                    "runs": measured,
+                    "median_fresh_cache_s": _median(measured, "fresh_cache", "process_wall_s"),
+                    "median_cache_hit_s": _median(measured, "cache_hit", "process_wall_s"),
+                    "median_load_s": _median(measured, "fresh_cache", "load_s"),
+                    "metrics": measured[0].get("metrics"),
+                }
+                r, f = rows[source], measured[0]["fresh_cache"]
+                print(
+                    f"{name} from the {source}: fresh cache {r['median_fresh_cache_s']:.1f} s "
+                    f"in all (median of {len(measured)}; download+check+build "
+                    f"{r['median_load_s']:.2f} s, {f['requests']} requests); cache hit "
+                    f"{r['median_cache_hit_s']:.1f} s ({measured[0]['cache_hit']['requests']} "
+                    "requests)"
+                )
+                if r["metrics"]:
+                    m = r["metrics"]
+                    print(f"  card:       {m['card']}")
+                    print(f"  reproduced: {m['reproduced']} ({m['seconds']:.0f} s)")
+            if {"mirror", "hub"} <= set(rows):
+                ratio = rows["hub"]["median_fresh_cache_s"] / rows["mirror"]["median_fresh_cache_s"]
+                rows["hub_over_mirror_fresh_cache"] = ratio
+                print(f"  hub / mirror, fresh cache to 100 images: {ratio:.2f}x (target <= 1.5x)")
+    finally:
+        server.shutdown()
+        if hub is not None:
+            hub.close()
+        shutil.rmtree(work, ignore_errors=True)
     from kgan.atomic import atomic_write_json
 
     atomic_write_json(args.out, report)

@@ -5,34 +5,17 @@ environment, and every built-in preset loaded from the Hub with nothing but the 
 import ast
 import importlib.metadata
 import json
-import os
-import pathlib
 import re
-import shutil
 import subprocess
 import sys
-import sysconfig
 import zipfile
 
 import pytest
 from hub_emulator import HubEmulator
+from release import ROOT, build_release, install_wheel, user_env
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 OWNER = "kgan-release-test"
 TOKEN = "hf_release"
-
-# The release step, in one process: `kgan zoo publish zoo/NAME --to hf://OWNER/NAME` for every
-# preset of the checkout's zoo, which pins each commit in zoo/index.json and kgan's registry.
-PUBLISH = """
-import os, sys
-import kgan.cli
-zoo = sys.argv[1]
-for name in sorted(os.listdir(zoo)):
-    if os.path.isfile(os.path.join(zoo, name, "metadata.json")):
-        status = kgan.cli.main(["zoo", "publish", os.path.join(zoo, name), "--to",
-                                f"hf://{sys.argv[2]}/{name}"])
-        assert status == 0, name
-"""
 
 # In the fresh environment: every built-in preset from the Hub, checked against its golden values.
 CHECK = r"""
@@ -125,41 +108,13 @@ def test_every_import_of_kgan_is_a_declared_dependency(release):
     assert undeclared == {}
 
 
-def _python(venv):
-    return venv / ("Scripts" if os.name == "nt" else "bin") / "python"
-
-
 @pytest.fixture(scope="module")
 def release(tmp_path_factory):
     """An emulated Hub holding every preset of the checkout, and a wheel whose registry pins
-    them (built from a copy of the tree, so the checkout is untouched)."""
+    them."""
     work = tmp_path_factory.mktemp("release")
-    tree = work / "tree"
-    for item in ("kgan", "zoo", "pyproject.toml", "README.md"):
-        source = ROOT / item
-        if source.is_dir():
-            shutil.copytree(source, tree / item, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, tree / item)
     hub = HubEmulator(token=TOKEN)
-    env = dict(os.environ, HF_ENDPOINT=hub.url, HF_TOKEN=TOKEN, PYTHONPATH=str(tree))
-    env.update(HF_HOME=str(work / "hf-publisher"), HF_HUB_DISABLE_TELEMETRY="1")
-    env.pop("KGAN_ZOO_URL", None)
-    subprocess.run(
-        [sys.executable, "-c", PUBLISH, str(tree / "zoo"), OWNER],
-        env=env,
-        cwd=work,
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
-        + ["-w", str(work / "dist"), str(tree)],
-        cwd=work,
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = (work / "dist").glob("kgan-*.whl")
+    tree, wheel = build_release(work, hub, OWNER, TOKEN)
     yield {"hub": hub, "wheel": wheel, "tree": tree, "work": work}
     hub.close()
 
@@ -192,28 +147,9 @@ def test_the_wheel_holds_the_package_and_nothing_of_the_repository(release):
 
 def test_an_installed_wheel_loads_every_preset_from_the_hub(release, tmp_path):
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = _python(venv)
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index"]
-        + ["--disable-pip-version-check", str(release["wheel"])],
-        check=True,
-        capture_output=True,
-    )
-    # The dependencies (TensorFlow and the rest) come from this environment, appended after the
-    # fresh one's own site-packages: a plain path entry, so this environment's editable kgan
-    # (a .pth hook) is not installed there.
-    site = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    pathlib.Path(site, "_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    python = install_wheel(release["wheel"], venv)
     hub = release["hub"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KGAN_", "HF_", "PYTHON"))}
-    env.update(HF_ENDPOINT=hub.url, HF_HOME=str(tmp_path / "hf"), KGAN_HOME=str(tmp_path / "kh"))
-    env.update(HF_HUB_DISABLE_TELEMETRY="1", TF_CPP_MIN_LOG_LEVEL="3")
+    env = user_env(hub, tmp_path)
     hub.requests.clear()
     out = subprocess.run(
         [str(python), "-c", CHECK],
@@ -231,7 +167,7 @@ def test_an_installed_wheel_loads_every_preset_from_the_hub(release, tmp_path):
     for name, row in report["presets"].items():
         revision = registry["presets"][name]["hub"]["revision"]
         assert row["source"] == "hub" and row["location"].endswith(f"@{revision}"), name
-        assert row["folder"].startswith(str(tmp_path / "hf")) and row["checked"] > 0, name
+        assert row["folder"].startswith(env["HF_HOME"]) and row["checked"] > 0, name
     gets = [p for m, p in hub.requests if m == "GET"]
     assert len(gets) == sum(len(e["files"]) for e in registry["presets"].values())
     assert all("/resolve/" in p and "/main/" not in p for p in gets)
