@@ -26,3 +26,17 @@ def tiny_trainer():
         return kgan.models.build_trainer(name, shape, num_classes=num_classes, **small, **options)
 
     return build
+
+
+@pytest.fixture
+def cli(capsys):
+    """Runs the `kgan` command in this process: `status, output = cli(["zoo", "list"])`, the
+    output being standard output and error together."""
+    import kgan.cli
+
+    def run(argv):
+        status = kgan.cli.main(argv)
+        captured = capsys.readouterr()
+        return status, captured.out + captured.err
+
+    return run

@@ -7,13 +7,8 @@ import pytest
 from PIL import Image
 
 import kgan
-from kgan import cli, models
-
-
-def run(argv, capsys):
-    status = cli.main(argv)
-    captured = capsys.readouterr()
-    return status, captured.out + captured.err
+import kgan.cli
+from kgan import models
 
 
 @pytest.fixture()
@@ -29,7 +24,7 @@ def small_npz(tmp_path):
 
 
 def test_the_parser_takes_every_trainer_and_refuses_others(capsys):
-    parser = cli.build_parser()
+    parser = kgan.cli.build_parser()
     for name in models.list_trainers():
         assert parser.parse_args(["train", name, "--out", "r"]).model == name
     with pytest.raises(SystemExit):
@@ -38,36 +33,36 @@ def test_the_parser_takes_every_trainer_and_refuses_others(capsys):
 
 
 def test_labels_parser():
-    assert cli.parse_labels("0-3") == [0, 1, 2, 3]
-    assert cli.parse_labels("1,4-5,9") == [1, 4, 5, 9]
+    assert kgan.cli.parse_labels("0-3") == [0, 1, 2, 3]
+    assert kgan.cli.parse_labels("1,4-5,9") == [1, 4, 5, 9]
     for bad in ("a", "3-1", "1,,2"):
         with pytest.raises(Exception, match="--labels"):
-            cli.parse_labels(bad)
+            kgan.cli.parse_labels(bad)
 
 
 def test_help_reads_well(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        cli.main(["train", "--help"])
+        kgan.cli.main(["train", "--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
     assert "--resume" in text and "examples:" in text and "kgan train cgan" in text
 
 
-def test_train_resume_and_sample(tmp_path, small_npz, capsys):
+def test_train_resume_and_sample(tmp_path, small_npz, cli):
     out = tmp_path / "run"
     common = ["train", "cgan", "--data", str(small_npz), "--out", str(out), "--quiet"]
     small = ["--batch-size", "16", "--width", "4", "--latent-dim", "4"]
-    status, text = run([*common, *small, "--epochs", "1"], capsys)
+    status, text = cli([*common, *small, "--epochs", "1"])
     assert status == 0, text
     assert {"model.keras", "state.json", "history.csv", "samples.png", "grids"} <= {
         p.name for p in out.iterdir()
     }
     assert json.loads((out / "state.json").read_text())["epoch"] == 1
 
-    status, text = run([*common, "--epochs", "1"], capsys)
+    status, text = cli([*common, "--epochs", "1"])
     assert status == 2 and "already holds a run" in text
 
-    status, text = run([*common, "--epochs", "3", "--resume"], capsys)
+    status, text = cli([*common, "--epochs", "3", "--resume"])
     assert status == 0, text
     assert "resuming" in text
     state = json.loads((out / "state.json").read_text())
@@ -75,88 +70,82 @@ def test_train_resume_and_sample(tmp_path, small_npz, capsys):
     assert len((out / "history.csv").read_text().strip().splitlines()) == 1 + 3
 
     grid = tmp_path / "grid.png"
-    status, text = run(
-        ["sample", str(out), "--num", "4", "--labels", "1-2", "--out", str(grid)], capsys
-    )
+    status, text = cli(["sample", str(out), "--num", "4", "--labels", "1-2", "--out", str(grid)])
     assert status == 0, text
     with Image.open(grid) as picture:
         assert picture.size == (2 * (2 + 2 * 10), 2 * (2 + 2 * 10))  # 2 rows x 2, scale 2
 
-    status, text = run(["sample", str(out), "--labels", "7", "--out", str(grid)], capsys)
+    status, text = cli(["sample", str(out), "--labels", "7", "--out", str(grid)])
     assert status == 2 and "outside the model's classes 0-2" in text
 
     refined = tmp_path / "refined.png"
     argv = ["sample", str(out), "--num", "4", "--labels", "1-2", "--refine", "3"]
-    status, text = run([*argv, "--out", str(refined)], capsys)
+    status, text = cli([*argv, "--out", str(refined)])
     assert status == 0, text
     with Image.open(grid) as plain, Image.open(refined) as moved:
-        run(["sample", str(out), "--num", "4", "--labels", "1-2", "--out", str(grid)], capsys)
+        cli(["sample", str(out), "--num", "4", "--labels", "1-2", "--out", str(grid)])
         assert plain.size == moved.size
     with Image.open(grid) as plain, Image.open(refined) as moved:
         assert np.abs(np.asarray(plain, "float32") - np.asarray(moved, "float32")).max() > 0
 
 
-def test_cli_errors(tmp_path, capsys):
-    status, text = run(["sample", str(tmp_path), "--out", str(tmp_path / "g.png")], capsys)
+def test_cli_errors(tmp_path, cli):
+    status, text = cli(["sample", str(tmp_path), "--out", str(tmp_path / "g.png")])
     assert status == 2 and "neither a run folder" in text
-    status, text = run(
-        ["train", "cgan", "--out", str(tmp_path / "r"), "--resume", "--epochs", "1"], capsys
-    )
+    status, text = cli(["train", "cgan", "--out", str(tmp_path / "r"), "--resume", "--epochs", "1"])
     assert status == 2 and "has no checkpoint" in text
-    status, text = run(
-        ["train", "cgan", "--data", "no_such_data", "--out", str(tmp_path / "r")], capsys
-    )
+    status, text = cli(["train", "cgan", "--data", "no_such_data", "--out", str(tmp_path / "r")])
     assert status == 2 and "unknown dataset" in text
     with pytest.raises(SystemExit):
-        cli.main(["train", "cgan", "--out", "r", "--epochs", "0"])
+        kgan.cli.main(["train", "cgan", "--out", "r", "--epochs", "0"])
 
 
-def test_train_passes_the_tricks_to_the_trainer(tmp_path, small_npz, capsys):
+def test_train_passes_the_tricks_to_the_trainer(tmp_path, small_npz, cli):
     def argv(out, *extra):
         small = ["--batch-size", "16", "--width", "4", "--latent-dim", "4", "--epochs", "1"]
         data = ["--data", str(small_npz)]
         return ["train", "gan", *data, "--out", str(out), "--quiet", *small, *extra]
 
     tricks = ["--augment", "translation,cutout", "--pack", "2", "--ema-decay", "0.9"]
-    status, text = run(argv(tmp_path / "run", *tricks), capsys)
+    status, text = cli(argv(tmp_path / "run", *tricks))
     assert status == 0, text
     model = keras.saving.load_model(tmp_path / "run" / "model.keras")
     assert model.augment == ("translation", "cutout") and model.pack == 2
     assert model.ema_decay == 0.9
-    status, text = run(argv(tmp_path / "bad", "--augment", "flip"), capsys)
+    status, text = cli(argv(tmp_path / "bad", "--augment", "flip"))
     assert status == 2 and "unknown augmentation" in text
 
 
 @pytest.mark.parametrize("name", ["vae", "vaegan"])
-def test_train_and_sample_the_vae_family(name, tmp_path, small_npz, capsys):
+def test_train_and_sample_the_vae_family(name, tmp_path, small_npz, cli):
     out = tmp_path / name
     common = ["train", name, "--data", str(small_npz), "--out", str(out), "--quiet"]
     small = ["--batch-size", "16", "--width", "4", "--latent-dim", "3", "--lr", "1e-3"]
-    status, text = run([*common, *small, "--epochs", "1"], capsys)
+    status, text = cli([*common, *small, "--epochs", "1"])
     assert status == 0, text
     model = keras.saving.load_model(out / "model.keras")
     assert type(model).__name__ == name.upper() and model.latent_dim == 3
     assert (out / "grids" / "epoch_001.png").exists()
-    status, text = run([*common, "--epochs", "2", "--resume"], capsys)
+    status, text = cli([*common, "--epochs", "2", "--resume"])
     assert status == 0, text
     assert json.loads((out / "state.json").read_text())["epoch"] == 2
     grid = tmp_path / "grid.png"
-    status, text = run(["sample", str(out), "--num", "4", "--out", str(grid)], capsys)
+    status, text = cli(["sample", str(out), "--num", "4", "--out", str(grid)])
     assert status == 0 and grid.exists(), text
-    status, text = run(["sample", str(out), "--labels", "1", "--out", str(grid)], capsys)
+    status, text = cli(["sample", str(out), "--labels", "1", "--out", str(grid)])
     assert status == 2 and "unconditional" in text
-    status, text = run(["sample", str(out), "--refine", "2", "--out", str(grid)], capsys)
+    status, text = cli(["sample", str(out), "--refine", "2", "--out", str(grid)])
     assert status == 2 and "needs a trained kgan GAN" in text
     bad = [*common[:-2], str(tmp_path / "bad"), *small, "--r1", "1", "--pack", "2"]
-    status, text = run(bad, capsys)
+    status, text = cli(bad)
     assert status == 2 and f"--r1, --pack: not options of {name}" in text
 
 
-def test_train_ex_post_fits_the_mixture_of_the_training_codes(tmp_path, small_npz, capsys):
+def test_train_ex_post_fits_the_mixture_of_the_training_codes(tmp_path, small_npz, cli):
     out = tmp_path / "vae"
     argv = ["train", "vae", "--data", str(small_npz), "--out", str(out), "--quiet", "--epochs", "1"]
     small = ["--batch-size", "16", "--width", "4", "--latent-dim", "3", "--ex-post", "2"]
-    status, text = run([*argv, *small], capsys)
+    status, text = cli([*argv, *small])
     assert status == 0, text
     assert re.search(r"fitted the ex-post mixture \(2 components\) on \d+ training examples", text)
     model = keras.saving.load_model(out / "model.keras")
@@ -176,7 +165,7 @@ def test_train_ex_post_fits_the_mixture_of_the_training_codes(tmp_path, small_np
         "--epochs",
         "1",
     ]
-    status, text = run([*gan, "--ex-post", "2"], capsys)
+    status, text = cli([*gan, "--ex-post", "2"])
     assert status == 2 and "--ex-post needs a trainer with an encoder (bigan, vae, vaegan)" in text
 
 
@@ -193,18 +182,18 @@ def test_resume_trims_history_rows_of_epochs_it_runs_again(tmp_path):
 
 def test_train_help_explains_resume_and_guards(capsys):
     with pytest.raises(SystemExit):
-        cli.main(["train", "--help"])
+        kgan.cli.main(["train", "--help"])
     text = capsys.readouterr().out
     assert "--no-divergence-guard" in text and "--no-collapse-check" in text
     assert "exit status 3" in text and "uninterrupted" in text
 
 
 @pytest.mark.parametrize("name", ["gan", "vae"])
-def test_train_lr_decay_cosine_spans_the_run_and_survives_resume(name, tmp_path, small_npz, capsys):
+def test_train_lr_decay_cosine_spans_the_run_and_survives_resume(name, tmp_path, small_npz, cli):
     out = tmp_path / name
     common = ["train", name, "--data", str(small_npz), "--out", str(out), "--quiet"]
     small = ["--batch-size", "16", "--width", "4", "--latent-dim", "3"]
-    status, text = run([*common, *small, "--epochs", "1", "--lr-decay", "cosine"], capsys)
+    status, text = cli([*common, *small, "--epochs", "1", "--lr-decay", "cosine"])
     assert status == 0, text
     model = keras.saving.load_model(out / "model.keras")
     optimizer = model.g_optimizer if name == "gan" else model.optimizer
@@ -218,7 +207,7 @@ def test_train_lr_decay_cosine_spans_the_run_and_survives_resume(name, tmp_path,
     assert float(optimizer.learning_rate) == pytest.approx(default_lr * 0.01)
     assert float(schedule(batches / 2)) == pytest.approx(default_lr * 0.505)
     # A resumed run keeps the schedule it was started with.
-    status, text = run([*common, "--epochs", "2", "--resume"], capsys)
+    status, text = cli([*common, "--epochs", "2", "--resume"])
     assert status == 0, text
     model = keras.saving.load_model(out / "model.keras")
     optimizer = model.g_optimizer if name == "gan" else model.optimizer
@@ -226,7 +215,7 @@ def test_train_lr_decay_cosine_spans_the_run_and_survives_resume(name, tmp_path,
     assert float(optimizer.learning_rate) == pytest.approx(default_lr * 0.01)
 
 
-def test_cluster_prints_scores_and_writes_assignments_and_pictures(tmp_path, capsys):
+def test_cluster_prints_scores_and_writes_assignments_and_pictures(tmp_path, cli):
     x, y = kgan.data.load_arrays("mnist_5k", split="test", num_examples=60)
     model = kgan.models.build_trainer(
         "clustergan", (28, 28, 1), num_clusters=3, noise_dim=2, width=4, seed=0
@@ -235,7 +224,7 @@ def test_cluster_prints_scores_and_writes_assignments_and_pictures(tmp_path, cap
     model.save(path)
     out = tmp_path / "clusters"
     argv = ["cluster", str(path), "--data", "mnist_5k", "--split", "test"]
-    status, text = run([*argv, "--num-examples", "60", "--out", str(out)], capsys)
+    status, text = cli([*argv, "--num-examples", "60", "--out", str(out)])
     assert status == 0, text
     expected = kgan.cluster.clustering_scores(y, model.cluster(x))
     assert re.search(rf"acc\s+{expected['acc']:.4f}\n", text), text
@@ -252,12 +241,12 @@ def test_cluster_prints_scores_and_writes_assignments_and_pictures(tmp_path, cap
     # A model that does not cluster is refused with the names of those that do.
     gan = kgan.models.build_trainer("gan", (28, 28, 1), width=4)
     gan.save(tmp_path / "gan.keras")
-    status, text = run(["cluster", str(tmp_path / "gan.keras")], capsys)
+    status, text = cli(["cluster", str(tmp_path / "gan.keras")])
     assert status == 2
     assert "does not cluster; train one of ['bigan', 'clustergan', 'infogan']" in text
 
 
-def test_cluster_fits_a_bigans_mixture_and_draws_infogans_code_traversals(tmp_path, capsys):
+def test_cluster_fits_a_bigans_mixture_and_draws_infogans_code_traversals(tmp_path, cli):
     x, _ = kgan.data.load_arrays("mnist_5k", split="test", num_examples=40)
     bigan = kgan.models.build_trainer(
         "bigan", (28, 28, 1), num_clusters=3, latent_dim=4, width=4, seed=0
@@ -265,8 +254,8 @@ def test_cluster_fits_a_bigans_mixture_and_draws_infogans_code_traversals(tmp_pa
     bigan.save(tmp_path / "bigan.keras")
     argv = ["cluster", str(tmp_path / "bigan.keras"), "--split", "test", "--num-examples", "40"]
     saved = tmp_path / "clustered.keras"
-    status, text = run(
-        [*argv, "--out", str(tmp_path / "bigan"), "--one-nn", "--save-model", str(saved)], capsys
+    status, text = cli(
+        [*argv, "--out", str(tmp_path / "bigan"), "--one-nn", "--save-model", str(saved)]
     )
     assert status == 0, text
     assert "fitted its mixture on these 40 examples" in text
@@ -279,9 +268,9 @@ def test_cluster_fits_a_bigans_mixture_and_draws_infogans_code_traversals(tmp_pa
     assert re.search(rf"one_nn\s+{one_nn:.4f}  \(4000 train, 1000 test\)", text), text
     scores = json.loads((tmp_path / "bigan" / "scores.json").read_text())
     assert scores["one_nn"] == pytest.approx(one_nn)
-    status, text = run([*argv], capsys)
+    status, text = cli([*argv])
     assert status == 0 and "fitted its mixture" in text  # the source itself is left as it was
-    status, text = run(["cluster", str(saved), "--split", "test", "--num-examples", "40"], capsys)
+    status, text = cli(["cluster", str(saved), "--split", "test", "--num-examples", "40"])
     assert status == 0 and "fitted its mixture" not in text
     rows = (tmp_path / "bigan" / "clusters.csv").read_text().splitlines()
     expected = bigan.fit_clusters(x).cluster(x)
@@ -294,7 +283,7 @@ def test_cluster_fits_a_bigans_mixture_and_draws_infogans_code_traversals(tmp_pa
     )
     infogan.save(tmp_path / "infogan.keras")
     argv = ["cluster", str(tmp_path / "infogan.keras"), "--split", "test", "--num-examples", "40"]
-    status, text = run([*argv, "--out", str(tmp_path / "infogan"), "--per-cluster", "5"], capsys)
+    status, text = cli([*argv, "--out", str(tmp_path / "infogan"), "--per-cluster", "5"])
     assert status == 0, text
     for j in (1, 2):
         grid = Image.open(tmp_path / "infogan" / f"code_{j}.png")

@@ -9,12 +9,6 @@ import kgan
 import kgan.cli
 
 
-def run(argv, capsys):
-    status = kgan.cli.main(argv)
-    captured = capsys.readouterr()
-    return status, captured.out + captured.err
-
-
 @pytest.fixture
 def served(toy_zoo, mirror, monkeypatch):
     cgan = kgan.models.build_trainer(
@@ -27,40 +21,40 @@ def served(toy_zoo, mirror, monkeypatch):
     return server
 
 
-def test_zoo_list_pull_info(served, capsys):
-    status, text = run(["zoo", "list"], capsys)
+def test_zoo_list_pull_info(served, cli):
+    status, text = cli(["zoo", "list"])
     assert status == 0 and "toy_gan" in text and "toy_gmm" in text and "toy cGAN" in text
-    status, text = run(["zoo", "list", "*gmm"], capsys)
+    status, text = cli(["zoo", "list", "*gmm"])
     assert status == 0 and "toy_gmm" in text and "toy_gan" not in text
     assert served.requests == []  # listing reads the registry only
-    status, text = run(["zoo", "pull", "toy_gan", "toy_gmm"], capsys)
+    status, text = cli(["zoo", "pull", "toy_gan", "toy_gmm"])
     assert status == 0 and os.path.join("presets", "toy_gan") in text
     assert kgan.zoo.is_cached("toy_gan") and kgan.zoo.is_cached("toy_gmm")
-    status, text = run(["zoo", "info", "toy_gmm"], capsys)
+    status, text = cli(["zoo", "info", "toy_gmm"])
     assert status == 0 and "GaussianMixture" in text and "sha256" in text
-    status, text = run(["zoo", "info", "toy_gmm", "--json"], capsys)
+    status, text = cli(["zoo", "info", "toy_gmm", "--json"])
     assert json.loads(text)["class_name"] == "GaussianMixture"
-    status, text = run(["zoo", "pull", "no_such_preset"], capsys)
+    status, text = cli(["zoo", "pull", "no_such_preset"])
     assert status == 2 and "unknown preset 'no_such_preset'" in text
 
 
-def test_sample_and_export_take_preset_names(served, capsys, tmp_path):
+def test_sample_and_export_take_preset_names(served, cli, tmp_path):
     out = tmp_path / "grid.png"
-    status, text = run(["sample", "toy_cgan", "--num", "6", "--out", str(out)], capsys)
+    status, text = cli(["sample", "toy_cgan", "--num", "6", "--out", str(out)])
     assert status == 0 and out.exists()
-    status, text = run(
-        ["export", "toy_gan", "--format", "tflite", "--out", str(tmp_path / "export")], capsys
+    status, text = cli(
+        ["export", "toy_gan", "--format", "tflite", "--out", str(tmp_path / "export")]
     )
     assert status == 0 and (tmp_path / "export" / "tflite" / "model.tflite").exists()
 
 
-def test_publish_writes_a_preset_and_indexes_it(tmp_path, capsys):
+def test_publish_writes_a_preset_and_indexes_it(tmp_path, cli):
     model = kgan.models.build_trainer("gan", (2,), latent_dim=2, width=8, seed=0)
     model.compile()
     model.save(tmp_path / "model.keras")
     (tmp_path / "metrics.json").write_text(json.dumps({"fid": 3.5, "source": "x"}))
     registry_before = open(kgan.zoo.registry.REGISTRY_FILE).read()
-    status, text = run(
+    status, text = cli(
         [
             "zoo",
             "publish",
@@ -73,8 +67,7 @@ def test_publish_writes_a_preset_and_indexes_it(tmp_path, capsys):
             str(tmp_path / "metrics.json"),
             "--metrics-command",
             "kgan evaluate my_gan",
-        ],
-        capsys,
+        ]
     )
     assert status == 0, text
     metadata = kgan.zoo.read_metadata(tmp_path / "zoo" / "my_gan")

@@ -14,12 +14,6 @@ import kgan.cli
 REPO = "kgan-test/toy_gan"
 
 
-def run(argv, capsys):
-    status = kgan.cli.main(argv)
-    captured = capsys.readouterr()
-    return status, captured.out + captured.err
-
-
 @pytest.fixture
 def hub(toy_zoo, tmp_path, monkeypatch):
     """An emulated Hub as `huggingface_hub`'s endpoint, an empty Hugging Face cache, a write
@@ -39,10 +33,10 @@ def hub(toy_zoo, tmp_path, monkeypatch):
     emulator.close()
 
 
-def publish(toy_zoo, capsys, name="toy_gan", target=f"hf://{REPO}"):
+def publish(toy_zoo, cli, name="toy_gan", target=f"hf://{REPO}"):
     """Publishes a toy preset with the command line, then ships the pinned index as kgan's
     registry (what the release step does for the checkout's own zoo)."""
-    status, text = run(["zoo", "publish", str(toy_zoo / name), "--to", target], capsys)
+    status, text = cli(["zoo", "publish", str(toy_zoo / name), "--to", target])
     assert status == 0, text
     index = json.loads((toy_zoo / "index.json").read_text())
     with open(kgan.zoo.registry.REGISTRY_FILE, "w") as f:
@@ -58,8 +52,8 @@ def hub_files(tmp_path):
     return [f for f in found if "/blobs/" in f or "/snapshots/" in f]
 
 
-def test_publish_then_load_round_trip(hub, toy_zoo, capsys, tmp_path):
-    location, text = publish(toy_zoo, capsys)
+def test_publish_then_load_round_trip(hub, toy_zoo, cli, tmp_path):
+    location, text = publish(toy_zoo, cli)
     assert location["repo_id"] == REPO and len(location["revision"]) == 40
     assert "pinned revision" in text
     # One commit holding exactly the preset's files, the card as the repository's README.
@@ -90,8 +84,8 @@ def test_publish_then_load_round_trip(hub, toy_zoo, capsys, tmp_path):
     np.testing.assert_array_equal(again.generate(5, seed=1), reference.generate(5, seed=1))
 
 
-def test_publish_into_a_folder_of_a_shared_repository(hub, toy_zoo, capsys):
-    location, _ = publish(toy_zoo, capsys, "toy_gmm", "hf://kgan-test/zoo/toy_gmm")
+def test_publish_into_a_folder_of_a_shared_repository(hub, toy_zoo, cli):
+    location, _ = publish(toy_zoo, cli, "toy_gmm", "hf://kgan-test/zoo/toy_gmm")
     assert location == {
         "repo_id": "kgan-test/zoo",
         "revision": location["revision"],
@@ -101,8 +95,8 @@ def test_publish_into_a_folder_of_a_shared_repository(hub, toy_zoo, capsys):
     assert kgan.zoo.load("toy_gmm", verbose=False).means_.shape == (2, 2)
 
 
-def test_a_moved_revision_is_not_followed(hub, toy_zoo, capsys):
-    location, _ = publish(toy_zoo, capsys)
+def test_a_moved_revision_is_not_followed(hub, toy_zoo, cli):
+    location, _ = publish(toy_zoo, cli)
     pinned = hub.files(REPO, location["revision"])
     other = kgan.zoo.save_to_preset(
         kgan.models.build_trainer("gan", (2,), latent_dim=2, width=8, seed=5),
@@ -118,8 +112,8 @@ def test_a_moved_revision_is_not_followed(hub, toy_zoo, capsys):
     np.testing.assert_array_equal(model.generate(3, seed=0), reference.generate(3, seed=0))
 
 
-def test_a_swapped_file_is_refused_and_nothing_is_cached(hub, toy_zoo, capsys, tmp_path):
-    location, _ = publish(toy_zoo, capsys)
+def test_a_swapped_file_is_refused_and_nothing_is_cached(hub, toy_zoo, cli, tmp_path):
+    location, _ = publish(toy_zoo, cli)
     good = hub.files(REPO, location["revision"])["model.weights.h5"]
     swapped = good[:100] + bytes([good[100] ^ 0xFF]) + good[101:]
     hub.swap(REPO, location["revision"], "model.weights.h5", swapped)
@@ -133,8 +127,8 @@ def test_a_swapped_file_is_refused_and_nothing_is_cached(hub, toy_zoo, capsys, t
     assert isinstance(kgan.zoo.load("toy_gan", verbose=False), kgan.GAN)
 
 
-def test_offline_uses_the_cache_and_says_what_is_missing(hub, toy_zoo, capsys, monkeypatch):
-    publish(toy_zoo, capsys)
+def test_offline_uses_the_cache_and_says_what_is_missing(hub, toy_zoo, cli, monkeypatch):
+    publish(toy_zoo, cli)
     hub.requests.clear()
     for variable in ("KGAN_OFFLINE", "HF_HUB_OFFLINE"):
         monkeypatch.setenv(variable, "1")
@@ -150,15 +144,15 @@ def test_offline_uses_the_cache_and_says_what_is_missing(hub, toy_zoo, capsys, m
     assert hub.requests == []
 
 
-def test_sources_take_precedence_and_info_says_why(hub, toy_zoo, capsys, mirror, monkeypatch):
+def test_sources_take_precedence_and_info_says_why(hub, toy_zoo, cli, mirror, monkeypatch):
     with pytest.raises(kgan.zoo.PresetError, match="pins no Hugging Face Hub revision"):
         kgan.zoo.resolve("toy_gan")
-    status, text = run(["zoo", "info", "toy_gan", "--json"], capsys)
+    status, text = cli(["zoo", "info", "toy_gan", "--json"])
     assert status == 0 and json.loads(text)["source"]["kind"] is None
     with pytest.raises(kgan.zoo.PresetError, match="set KGAN_ZOO_URL"):
         kgan.zoo.load("toy_gan")
-    location, _ = publish(toy_zoo, capsys)
-    status, text = run(["zoo", "info", "toy_gan", "--json"], capsys)
+    location, _ = publish(toy_zoo, cli)
+    status, text = cli(["zoo", "info", "toy_gan", "--json"])
     source = json.loads(text)["source"]
     assert source["kind"] == "hub" and source["location"].startswith(f"hf://{REPO}@")
     assert "pins" in source["reason"]
@@ -167,21 +161,21 @@ def test_sources_take_precedence_and_info_says_why(hub, toy_zoo, capsys, mirror,
     assert kgan.zoo.resolve("toy_gan")["location"] == (toy_zoo / "toy_gan").as_uri()
     server = mirror(toy_zoo)
     monkeypatch.setenv("KGAN_ZOO_URL", server.url)
-    status, text = run(["zoo", "info", "toy_gan"], capsys)
+    status, text = cli(["zoo", "info", "toy_gan"])
     assert status == 0 and f"mirror: {server.url}toy_gan" in text and "KGAN_ZOO_URL" in text
     hub.requests.clear()
     kgan.zoo.load("toy_gan", verbose=False)
     assert hub.requests == [] and server.requests  # the mirror served it
 
 
-def test_mirror_command_serves_an_air_gapped_machine(hub, toy_zoo, capsys, tmp_path, monkeypatch):
-    publish(toy_zoo, capsys)
+def test_mirror_command_serves_an_air_gapped_machine(hub, toy_zoo, cli, tmp_path, monkeypatch):
+    publish(toy_zoo, cli)
     mirror_dir = tmp_path / "usb"
-    status, text = run(["zoo", "mirror", str(mirror_dir), "toy_gan"], capsys)
+    status, text = cli(["zoo", "mirror", str(mirror_dir), "toy_gan"])
     assert status == 0 and "1 verified presets" in text, text
     index = json.loads((mirror_dir / "index.json").read_text())
     assert list(index["presets"]) == ["toy_gan"]
-    status, text = run(["zoo", "mirror", str(mirror_dir), "nope"], capsys)
+    status, text = cli(["zoo", "mirror", str(mirror_dir), "nope"])
     assert status != 0 and "not built-in presets: nope" in text
     # The other machine: no Hub, empty caches, the copy as its mirror.
     hub.close()
@@ -193,32 +187,30 @@ def test_mirror_command_serves_an_air_gapped_machine(hub, toy_zoo, capsys, tmp_p
     np.testing.assert_array_equal(model.generate(3, seed=0), reference.generate(3, seed=0))
 
 
-def test_publish_checks_and_dry_run(hub, toy_zoo, capsys):
-    status, text = run(
-        ["zoo", "publish", str(toy_zoo / "toy_gan"), "--to", f"hf://{REPO}", "--dry-run"], capsys
+def test_publish_checks_and_dry_run(hub, toy_zoo, cli):
+    status, text = cli(
+        ["zoo", "publish", str(toy_zoo / "toy_gan"), "--to", f"hf://{REPO}", "--dry-run"]
     )
     assert status == 0 and "would upload" in text and "model.weights.h5" in text
     assert hub.requests == [] and hub.repos == {}
     weights = toy_zoo / "toy_gan" / "model.weights.h5"
     weights.write_bytes(weights.read_bytes() + b"x")
-    status, text = run(["zoo", "publish", str(toy_zoo / "toy_gan"), "--to", f"hf://{REPO}"], capsys)
+    status, text = cli(["zoo", "publish", str(toy_zoo / "toy_gan"), "--to", f"hf://{REPO}"])
     assert status != 0 and "truncated or replaced" in text
     assert hub.requests == []
-    status, text = run(
-        ["zoo", "publish", str(toy_zoo / "toy_gmm"), "--to", "hf://onlyowner"], capsys
-    )
+    status, text = cli(["zoo", "publish", str(toy_zoo / "toy_gmm"), "--to", "hf://onlyowner"])
     assert status != 0 and "hf://OWNER/REPO" in text
 
 
-def test_publish_without_a_write_token_is_explained(hub, toy_zoo, capsys, monkeypatch):
+def test_publish_without_a_write_token_is_explained(hub, toy_zoo, cli, monkeypatch):
     monkeypatch.setenv("HF_TOKEN", "hf_read_only")
-    status, text = run(["zoo", "publish", str(toy_zoo / "toy_gmm"), "--to", f"hf://{REPO}"], capsys)
+    status, text = cli(["zoo", "publish", str(toy_zoo / "toy_gmm"), "--to", f"hf://{REPO}"])
     assert status != 0 and "HF_TOKEN" in text
     assert hub.repos == {}
 
 
-def test_rebuilding_the_index_keeps_a_pin_only_while_files_are_unchanged(hub, toy_zoo, capsys):
-    location, _ = publish(toy_zoo, capsys)
+def test_rebuilding_the_index_keeps_a_pin_only_while_files_are_unchanged(hub, toy_zoo, cli):
+    location, _ = publish(toy_zoo, cli)
     kgan.zoo.build_index(toy_zoo, registry_file=None)
     index = json.loads((toy_zoo / "index.json").read_text())
     assert index["presets"]["toy_gan"]["hub"] == location
@@ -232,9 +224,9 @@ def test_rebuilding_the_index_keeps_a_pin_only_while_files_are_unchanged(hub, to
     assert "hub" not in index["presets"]["toy_gan"]
 
 
-def test_hub_handles_outside_the_registry(hub, toy_zoo, capsys, monkeypatch):
-    status, _ = run(
-        ["zoo", "publish", str(toy_zoo / "toy_gan"), "--to", "hf://someone/zoo/toy_gan"], capsys
+def test_hub_handles_outside_the_registry(hub, toy_zoo, cli, monkeypatch):
+    status, _ = cli(
+        ["zoo", "publish", str(toy_zoo / "toy_gan"), "--to", "hf://someone/zoo/toy_gan"]
     )
     assert status == 0
     assert isinstance(kgan.zoo.load("hf://someone/zoo/toy_gan"), kgan.GAN)
