@@ -400,13 +400,34 @@ class Trainer(PresetMixin, keras.Model):
         """`x` as float32 numpy samples of this model's shape (see `check_samples`)."""
         return check_samples(x, self.sample_shape)
 
-    def _traced(self, name, function):
-        """`function` traced once per model (kept outside Keras's attribute tracking)."""
+    def _traced(self, name, function, item_shape=None):
+        """`function` of one float32 batch traced once per model for any batch size (kept
+        outside Keras's attribute tracking): its input is `[None, *item_shape]`, by default a
+        batch of samples (`sample_shape`)."""
         traced = self.__dict__.get(name)
         if traced is None:
-            traced = tf.function(function, reduce_retracing=True)
+            shape = self.sample_shape if item_shape is None else tuple(item_shape)
+            spec = tf.TensorSpec([None, *shape], tf.float32)
+            traced = tf.function(function, input_signature=[spec])
             object.__setattr__(self, name, traced)
         return traced
+
+    def _generate_function(self):
+        """`_generate_batch` traced once per model for any number of samples: float32 latents
+        `[None, latent_dim]` (and int32 labels `[None]` for a conditional model)."""
+        function = self.__dict__.get("_generate_traced")
+        if function is None:
+            latents = tf.TensorSpec([None, self.latent_dim], tf.float32)
+            if self.conditional:
+                labels = tf.TensorSpec([None], tf.int32)
+                function = tf.function(self._generate_batch, input_signature=[latents, labels])
+            else:
+                generate_batch = self._generate_batch
+                function = tf.function(
+                    lambda z: generate_batch(z, None), input_signature=[latents]
+                )
+            object.__setattr__(self, "_generate_traced", function)
+        return function
 
     def _map_batches(self, name, function, x, batch_size, empty):
         """`function` (traced once as `name`) over checked samples `x` in batches of
@@ -470,13 +491,12 @@ class Trainer(PresetMixin, keras.Model):
         """
         latents, labels = self.generation_inputs(num_samples, latents, labels, seed)
         batch_size = sampling.check_positive_int("batch_size", batch_size)
-        function = self.__dict__.get("_generate_traced")
-        if function is None:
-            function = tf.function(self._generate_batch, reduce_retracing=True)
-            object.__setattr__(self, "_generate_traced", function)
+        function = self._generate_function()
         outputs = []
         for start in range(0, latents.shape[0], batch_size):
             z = latents[start : start + batch_size]
-            y = None if labels is None else labels[start : start + batch_size]
-            outputs.append(np.asarray(function(z, y)))
+            if labels is None:
+                outputs.append(np.asarray(function(z)))
+            else:
+                outputs.append(np.asarray(function(z, labels[start : start + batch_size])))
         return np.concatenate(outputs, axis=0)

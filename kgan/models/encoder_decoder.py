@@ -143,7 +143,7 @@ class EncoderDecoderTrainer(ExPostDensityMixin, Trainer):
             >>> images = vae.decode(np.zeros((1, vae.latent_dim)))
         """
         z = sampling.check_latents(z, self.latent_dim)
-        decode = self._traced("_decode_traced", self._decode_mean)
+        decode = self._traced("_decode_traced", self._decode_mean, [self.latent_dim])
         outputs = [
             np.asarray(decode(z[start : start + batch_size]))
             for start in range(0, z.shape[0], batch_size)

@@ -156,6 +156,25 @@ def test_declarations_hold(name, tiny_trainer):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_inference_traces_once_for_any_number_of_samples(name, tiny_trainer):
+    model = tiny_trainer(name, SHAPE, NUM_CLASSES)
+    for n in (1, 5, 2, 9):  # batches of 4: full and partial ones of several sizes
+        samples = model.generate(n, seed=n, batch_size=4, **labels_for(model, n))
+        assert samples.shape == (n, *model.sample_shape)
+    if hasattr(model, "encode"):
+        x = np.random.default_rng(0).uniform(-1, 1, (9, *SHAPE)).astype("float32")
+        for n in (1, 9, 3):
+            assert len(model.encode(x[:n], batch_size=4)) == n
+    traced = {
+        key: value.experimental_get_tracing_count()
+        for key, value in vars(model).items()
+        if isinstance(value, tf.types.experimental.GenericFunction)
+    }
+    assert "_generate_traced" in traced
+    assert traced == dict.fromkeys(traced, 1)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_config_and_keras_file_round_trip_and_resume_exactly(name, tmp_path, tiny_trainer):
     model = tiny_trainer(name, SHAPE, NUM_CLASSES)
     copy = type(model).from_config(model.get_config())
