@@ -423,9 +423,7 @@ class Trainer(PresetMixin, keras.Model):
                 function = tf.function(self._generate_batch, input_signature=[latents, labels])
             else:
                 generate_batch = self._generate_batch
-                function = tf.function(
-                    lambda z: generate_batch(z, None), input_signature=[latents]
-                )
+                function = tf.function(lambda z: generate_batch(z, None), input_signature=[latents])
             object.__setattr__(self, "_generate_traced", function)
         return function
 
