@@ -10,19 +10,38 @@ from kgan.mixture import em
 
 # XLA fuses the per-chunk element-wise work around the matmuls: about 2x faster EM
 # iterations on CPU than the plain graph (measured with benchmarks/gmm_em.py --compare-xla),
-# but it compiles once per data shape (a second or two). "auto" uses it when max_iter passes
-# over the data (or over one streamed batch) cost more than XLA_MIN_WORK multiply-adds;
-# True or False forces it.
+# but it compiles once per data shape (a second or more), which most fits, converging in a few
+# iterations, never earn back. So "auto" runs the first XLA_AFTER iterations as the plain graph
+# and compiles only a run still going after them, when max_iter passes over the data (or over
+# one streamed batch) cost more than XLA_MIN_WORK multiply-adds; a shape XLA has already
+# compiled in this process runs compiled from the start. True or False forces it.
 JIT_COMPILE = "auto"
 XLA_MIN_WORK = 2**30
+XLA_AFTER = 8
+_XLA_COMPILED = set()
 
 
 def use_xla(num_samples, num_components, num_features, max_iter):
-    """Whether EM over data of this size runs XLA-compiled (see `JIT_COMPILE`)."""
+    """Whether EM over data of this size may run XLA-compiled (see `JIT_COMPILE`)."""
     if JIT_COMPILE != "auto":
         return bool(JIT_COMPILE)
     work = num_samples * num_components * num_features * num_features * max_iter
     return work >= XLA_MIN_WORK
+
+
+def stages(key, num_samples, num_components, num_features, max_iter):
+    """`[(jit_compile, until_iteration), ...]`: how one in-memory EM run is split between the
+    plain graph and XLA (see `JIT_COMPILE`); `key` names the compiled shape."""
+    if JIT_COMPILE != "auto" or not use_xla(num_samples, num_components, num_features, max_iter):
+        return [(use_xla(num_samples, num_components, num_features, max_iter), max_iter)]
+    if key in _XLA_COMPILED or max_iter <= XLA_AFTER:
+        return [(key in _XLA_COMPILED, max_iter)]
+    return [(False, XLA_AFTER), (True, max_iter)]
+
+
+def compiled_with_xla(key):
+    """Records that XLA compiled EM for the shape `key` in this process."""
+    _XLA_COMPILED.add(key)
 
 
 def history_buffer(max_iter, dtype):
@@ -35,36 +54,39 @@ def history_buffer(max_iter, dtype):
 def compiled(covariance_type, dtype):
     """The traced functions for one covariance type and dtype (one trace cache each).
 
-    `em_run` and `batch_statistics` come in two versions, keyed by `jit_compile`.
+    `em_run` and `batch_statistics` come in two versions, keyed by `jit_compile`. The EM code
+    writes its loops as `tf.while_loop` itself, so the functions trace without AutoGraph,
+    whose source conversion was most of a first fit's tracing time.
     """
 
-    def em_run(x, params, center, history, max_iter, tol, reg_covar, bound):
+    def em_run(x, params, center, history, start, max_iter, tol, reg_covar, bound):
         chunks, mask = em.chunk(x)
         return em.em_iterations(
             chunks, mask, params, center, covariance_type, history, max_iter, tol, reg_covar,
-            bound,
+            bound, start=start,
         )  # fmt: skip
 
     def batch_statistics(x, mask, params, center):
         chunks, mask = em.chunk(x, mask, chunk_size=min(x.shape[0], em.CHUNK_SIZE))
         return em.accumulate_statistics(chunks, mask, params, covariance_type, center)
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def m_step(stats, params, center, reg_covar):
         return em.m_step(stats, params, covariance_type, reg_covar, center)
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def weighted_log_prob(x, params, center):
         return em.weighted_log_prob(x, params, covariance_type, center)
 
     return types.SimpleNamespace(
         em_run={
-            jit: tf.function(em_run, reduce_retracing=True, jit_compile=jit)
+            jit: tf.function(em_run, reduce_retracing=True, jit_compile=jit, autograph=False)
             for jit in (False, True)
         },
         # one trace per bucket of batch sizes
         batch_statistics={
-            jit: tf.function(batch_statistics, jit_compile=jit) for jit in (False, True)
+            jit: tf.function(batch_statistics, jit_compile=jit, autograph=False)
+            for jit in (False, True)
         },
         m_step=m_step,
         weighted_log_prob=weighted_log_prob,

@@ -274,7 +274,7 @@ def m_step(stats, params, covariance_type, reg_covar, center):
 
 def em_iterations(
     chunks, mask, params, center, covariance_type, history, max_iter, tol, reg_covar, bound,
-    statistics=None,
+    statistics=None, start=0,
 ):  # fmt: skip
     """The EM loop of one initialization, in the graph.
 
@@ -294,6 +294,7 @@ def em_iterations(
         reg_covar: float tensor.
         bound: the starting lower bound (-inf, or the previous fit's under warm start).
         statistics: optional replacement of `chunk_statistics`.
+        start: iterations already done (a continued run: `bound` and `history` are its own).
 
     Returns:
         `(params, bound, n_iter, converged, ok, history)`; `history` is valid up to `n_iter`;
@@ -316,7 +317,7 @@ def em_iterations(
         cond,
         body,
         (
-            tf.constant(0),
+            tf.cast(start, tf.int32),
             tf.cast(bound, dtype),
             params,
             tf.constant(False),

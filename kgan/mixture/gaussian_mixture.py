@@ -193,18 +193,27 @@ class GaussianMixture(PresetMixin, DensityMixin, BaseEstimator):
         return _graph.compiled(self.covariance_type, self._dtype().name)
 
     def _run_in_memory(self, X, params, center, bound):
-        em_run = self._functions().em_run[_graph.use_xla(len(X), *params[1].shape, self.max_iter)]
-        params, bound, n_iter, converged, ok, history = em_run(
-            tf.constant(X), params, center,
-            _graph.history_buffer(self.max_iter, X.dtype), tf.constant(self.max_iter),
-            tf.constant(self.tol, X.dtype),
-            tf.constant(self.reg_covar, X.dtype), tf.constant(bound, X.dtype),
-        )  # fmt: skip
-        if not bool(ok):
-            raise ValueError(_init.ILL_DEFINED)
-        n_iter = int(n_iter)
+        functions = self._functions()
+        k, d = params[1].shape
+        key = (self.covariance_type, X.dtype.name, len(X), d, k)
+        x = tf.constant(X)
+        history = _graph.history_buffer(self.max_iter, X.dtype)
+        tol, reg_covar = tf.constant(self.tol, X.dtype), tf.constant(self.reg_covar, X.dtype)
+        n_iter, converged = 0, False
+        for jit, until in _graph.stages(key, len(X), k, d, self.max_iter):
+            params, bound, n_iter, converged, ok, history = functions.em_run[jit](
+                x, params, center, history, tf.constant(n_iter), tf.constant(until), tol,
+                reg_covar, tf.constant(bound, X.dtype),
+            )  # fmt: skip
+            if jit:
+                _graph.compiled_with_xla(key)
+            if not bool(ok):
+                raise ValueError(_init.ILL_DEFINED)
+            n_iter, converged, bound = int(n_iter), bool(converged), float(bound)
+            if converged:
+                break
         history = [float(b) for b in history.numpy()[:n_iter]]
-        return params, float(bound), n_iter, bool(converged), history
+        return params, bound, n_iter, converged, history
 
     def _run_streamed(self, source, params, center, bound):
         history, converged, n_iter = [], False, 0

@@ -82,6 +82,33 @@ def test_xla_compiled_loop_matches_sklearn(monkeypatch, covariance_type):
     _assert_same_fit(streamed, theirs, rtol=1e-6)
 
 
+@pytest.mark.parametrize("covariance_type", ["full", "diag"])
+def test_a_long_run_moves_from_the_plain_graph_to_xla_midway(monkeypatch, covariance_type):
+    # "auto" at a size where XLA pays: the first iterations plain, the rest compiled, one run.
+    monkeypatch.setattr(_graph, "XLA_MIN_WORK", 1)
+    monkeypatch.setattr(_graph, "XLA_AFTER", 3)
+    monkeypatch.setattr(_graph, "_XLA_COMPILED", set())
+    calls = []
+    functions = _graph.compiled(covariance_type, "float64")
+    for jit in (False, True):
+        original = functions.em_run[jit]
+        monkeypatch.setitem(
+            functions.em_run, jit, lambda *a, _f=original, _j=jit: calls.append(_j) or _f(*a)
+        )
+    kwargs = dict(_start(covariance_type), tol=0, max_iter=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs = SklearnGaussianMixture(3, **kwargs).fit(X)
+        ours = GaussianMixture(3, dtype="float64", **kwargs).fit(X)
+        assert calls == [False, True]
+        again = GaussianMixture(3, dtype="float64", **kwargs).fit(X)
+    assert calls == [False, True, True]  # compiled for this shape: XLA from the start
+    for fitted in (ours, again):
+        _assert_same_fit(fitted, theirs, rtol=1e-6)
+        np.testing.assert_allclose(fitted.lower_bounds_, theirs.lower_bounds_, rtol=1e-6)
+        assert fitted.n_iter_ == 20 and len(fitted.lower_bounds_) == 20
+
+
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_converged_fit_matches_sklearn(covariance_type):
     kwargs = dict(_start(covariance_type), tol=1e-6, max_iter=200)
