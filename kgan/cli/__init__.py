@@ -2,6 +2,7 @@
 
 A thin layer over the library: every option maps to an argument of `kgan.data.load`,
 `kgan.models.build_trainer`, `compile`, `fit`, `kgan.metrics`, `kgan.export` or `kgan.zoo`.
+It starts without TensorFlow (see `kgan.cli.common`).
 """
 
 import argparse
@@ -44,9 +45,16 @@ def build_parser():
 
 
 def main(argv=None):
-    """Runs the `kgan` command; returns its exit status."""
+    """Runs the `kgan` command; returns its exit status.
+
+    Parsing (and `--help`, and argument errors) needs no TensorFlow; the library is loaded
+    once the arguments are good, before the command runs.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    import kgan
+
+    kgan._import_all()
     try:
         return COMMANDS[args.command].run(args)
     except (ValueError, FileNotFoundError, FileExistsError) as error:

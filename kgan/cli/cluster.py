@@ -4,13 +4,9 @@ import argparse
 import csv
 import os
 
-import numpy as np
-
-import kgan.cluster
-import kgan.data
+import kgan
 from kgan.atomic import atomic_write, atomic_write_json
 from kgan.cli.common import SOURCE_HELP, fail, load_source, positive_int
-from kgan.image_grid import save_image_grid
 
 EPILOG_CLUSTER = """\
 examples:
@@ -65,6 +61,8 @@ def add_parser(commands):
 
 def run(args):
     """Runs `kgan cluster`; returns the exit status."""
+    import numpy as np
+
     if args.save_model and not args.save_model.endswith(".keras"):
         return fail(f"--save-model must name a .keras file; got {args.save_model!r}")
     model = load_source(args.source)
@@ -139,6 +137,10 @@ def _write_assignments(path, clusters, labels):
 def _write_pictures(model, x, clusters, args):
     """members.png (real members of each cluster, a row each) and categories.png (samples drawn
     from each cluster code, a row each, when the model generates by cluster)."""
+    import numpy as np
+
+    from kgan.image_grid import save_image_grid
+
     k, per = model.num_clusters, args.per_cluster
     blank = np.full(x.shape[1:], -1.0, "float32")
     rows = []

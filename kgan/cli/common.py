@@ -1,17 +1,15 @@
 """What the `kgan` subcommands share: argument parsers, error reporting, the model a SOURCE
-argument names, and the sample grid."""
+argument names, and the sample grid.
+
+The command line starts without TensorFlow: this module and every command's parser import only
+the standard library; a command imports the rest of kgan when it runs.
+"""
 
 import argparse
 import os
 import sys
 
-import numpy as np
-
-import kgan.zoo
-from kgan.callbacks import runs
-from kgan.image_grid import save_image_grid
-from kgan.models import discriminator_latent_refinement
-from kgan.zoo.format import METADATA_FILE
+import kgan
 
 SOURCE_HELP = (
     "a run folder, a .keras file, a preset name (kgan zoo list), a preset folder or an "
@@ -77,6 +75,9 @@ def load_source(source):
     Returns:
         The model.
     """
+    from kgan.callbacks import runs
+    from kgan.zoo.format import METADATA_FILE
+
     path = os.fspath(source)
     preset_folder = os.path.isdir(path) and os.path.isfile(os.path.join(path, METADATA_FILE))
     run_folder = runs.is_run_folder(path)
@@ -94,6 +95,11 @@ def load_source(source):
 def write_sample_grid(model, path, num, labels, seed, scale, refine=None):
     """Writes a PNG grid of `num` samples (one row per class of `labels` when conditional),
     refined by `refine` latent steps when given; returns the path."""
+    import numpy as np
+
+    from kgan.image_grid import save_image_grid
+    from kgan.models import discriminator_latent_refinement
+
     columns = None
     if model.conditional:
         labels = labels if labels is not None else list(range(model.num_classes))

@@ -2,7 +2,7 @@
 
 import argparse
 
-import kgan.metrics
+import kgan
 from kgan.atomic import atomic_write_json
 from kgan.cli.common import SOURCE_HELP, choices, load_source, positive_int
 

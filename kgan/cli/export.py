@@ -3,9 +3,7 @@
 import argparse
 import os
 
-import kgan.export
-import kgan.metrics
-from kgan.callbacks import runs
+import kgan
 from kgan.cli.common import SOURCE_HELP, choices, fail, load_source, positive_int
 
 EPILOG_EXPORT = """\
@@ -114,6 +112,8 @@ def run(args):
 
 def _parity_classifier(args, model):
     """The classifier that scores class consistency in the parity checks, or None."""
+    from kgan.callbacks import runs
+
     if not getattr(model, "conditional", False) or len(getattr(model, "sample_shape", ())) != 3:
         return None
     if args.classifier_data:

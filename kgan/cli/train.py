@@ -7,22 +7,9 @@ import os
 import tempfile
 import warnings
 
-import keras
-
-import kgan.data
-import kgan.distribute
-import kgan.losses
-import kgan.models
+import kgan
 from kgan.atomic import atomic_write
-from kgan.callbacks import (
-    DataEpoch,
-    DivergenceGuard,
-    ModeCollapseMonitor,
-    RunCheckpoint,
-    SampleGrid,
-    runs,
-    tensorboard_available,
-)
+from kgan.cli import names
 from kgan.cli.common import fail, positive_int, write_sample_grid
 
 # The exit status of a run stopped by DivergenceGuard (2 is a usage error).
@@ -54,7 +41,7 @@ diverged and exit status 3; model.keras keeps the last epoch with finite weights
 """
 
 
-LOSSES = tuple(kgan.losses.LOSSES)
+LOSSES = names.loss_names()
 # Command-line options that are build options of a trainer (`Trainer.build_options`); each is
 # passed to `from_shape` when given, and refused for a trainer that does not declare it.
 BUILD_FLAGS = (
@@ -95,7 +82,7 @@ def add_parser(commands):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     train.add_argument(
-        "model", choices=kgan.models.list_trainers(), help="which trainer to build (registered)"
+        "model", choices=names.trainer_names(), help="which trainer to build (registered)"
     )
     train.add_argument(
         "--data",
@@ -160,7 +147,7 @@ def add_parser(commands):
     train.add_argument("--no-xla", action="store_true", help="do not compile steps with XLA")
     train.add_argument(
         "--strategy",
-        choices=kgan.distribute.STRATEGIES,
+        choices=names.strategy_names(),
         default="default",
         help="tf.distribute strategy: mirrored (every local GPU), multi_worker (the machines "
         "of TF_CONFIG), one_device or default; --batch-size is then the global batch",
@@ -220,6 +207,8 @@ def _is_chief(strategy):
 
 
 def _train_in_scope(args, strategy):
+    import keras
+
     if not _is_chief(strategy):
         # Every worker saves (Keras's saving reads the replicated variables on each), but only
         # the chief writes the run folder.
@@ -259,8 +248,8 @@ def _train_in_scope(args, strategy):
         model = _build(options, shape, info.num_classes, decay_steps)
     os.makedirs(args.out, exist_ok=True)
     if args.resume:
-        _trim_history(os.path.join(args.out, runs.HISTORY_FILE), initial_epoch)
-    guard = None if options["no_divergence_guard"] else DivergenceGuard()
+        _trim_history(os.path.join(args.out, kgan.callbacks.runs.HISTORY_FILE), initial_epoch)
+    guard = None if options["no_divergence_guard"] else kgan.callbacks.DivergenceGuard()
     callbacks = _callbacks(args, options, model, dataset, guard, info, image_size)
     with warnings.catch_warnings():
         # The guard's message is printed once below, as the run's error.
@@ -275,11 +264,11 @@ def _train_in_scope(args, strategy):
         )
     if guard is not None and guard.message:
         return _diverged(guard.message, args.out)
-    checkpoint = os.path.join(args.out, runs.MODEL_FILE)
+    checkpoint = os.path.join(args.out, kgan.callbacks.runs.MODEL_FILE)
     if options.get("ex_post"):
         _fit_ex_post(model, options, image_size, checkpoint)
     if len(model.sample_shape) == 3:
-        grid = os.path.join(args.out, runs.SAMPLES_FILE)
+        grid = os.path.join(args.out, kgan.callbacks.runs.SAMPLES_FILE)
         path = write_sample_grid(model, grid, 100, None, 0, 2)
         print(f"wrote {checkpoint} and {path}")
     else:
@@ -311,11 +300,11 @@ def _start_or_resume(args):
         for k, v in vars(args).items()
         if k not in ("command", "resume", "quiet", "epochs", "strategy", "verbose")
     }
-    held = runs.is_run_folder(args.out)
+    held = kgan.callbacks.runs.is_run_folder(args.out)
     if args.resume:
         if not held:
             return fail(f"--resume: {args.out!r} has no checkpoint; drop --resume to start")
-        model, state = runs.load_run(args.out)
+        model, state = kgan.callbacks.runs.load_run(args.out)
         initial_epoch = state["epoch"]
         # A run from before an option existed takes its default.
         options = {**options, **state.get("options", {})}
@@ -334,39 +323,45 @@ def _start_or_resume(args):
 
 def _callbacks(args, options, model, dataset, guard, info, image_size):
     """The run's callbacks, in the order they must run."""
-    log_dir = os.path.join(args.out, runs.LOGS_FOLDER) if tensorboard_available() else None
+    import keras
+
+    log_dir = (
+        os.path.join(args.out, kgan.callbacks.runs.LOGS_FOLDER)
+        if kgan.callbacks.tensorboard_available()
+        else None
+    )
     # Order matters: the guard stops first; the monitor adds its figure to the logs before the
     # history is written; the checkpoint comes last, so a crash between them leaves at most a
     # history row that --resume trims and writes again.
-    callbacks = [DataEpoch(dataset)]
+    callbacks = [kgan.callbacks.DataEpoch(dataset)]
     if guard is not None:
         callbacks.append(guard)
     if not options["no_collapse_check"]:
         callbacks.append(_collapse_monitor(options, image_size, info, model))
-    history = os.path.join(args.out, runs.HISTORY_FILE)
+    history = os.path.join(args.out, kgan.callbacks.runs.HISTORY_FILE)
     callbacks.append(keras.callbacks.CSVLogger(history, append=args.resume))
     if log_dir:
         callbacks.append(keras.callbacks.TensorBoard(log_dir))
     if len(model.sample_shape) == 3 and options["grid_every"] > 0:
         callbacks.append(
-            SampleGrid(
-                os.path.join(args.out, runs.GRIDS_FOLDER),
+            kgan.callbacks.SampleGrid(
+                os.path.join(args.out, kgan.callbacks.runs.GRIDS_FOLDER),
                 every=options["grid_every"],
                 log_dir=log_dir,
                 seed=options["seed"],
             )
         )
-    callbacks.append(RunCheckpoint(args.out, extra_state={"options": options}))
+    callbacks.append(kgan.callbacks.RunCheckpoint(args.out, extra_state={"options": options}))
     return callbacks
 
 
 def _diverged(message, out):
     """Reports a diverged run and which checkpoint it keeps; returns the exit status."""
-    if os.path.exists(os.path.join(out, runs.STATE_FILE)):
-        done = runs.read_state(out)["epoch"]
+    if os.path.exists(os.path.join(out, kgan.callbacks.runs.STATE_FILE)):
+        done = kgan.callbacks.runs.read_state(out)["epoch"]
         kept = (
-            f"{os.path.join(out, runs.MODEL_FILE)} keeps epoch {done}, the last good "
-            "one; start a new run with the changes (--resume would diverge the same way)"
+            f"{os.path.join(out, kgan.callbacks.runs.MODEL_FILE)} keeps epoch {done}, the last "
+            "good one; start a new run with the changes (--resume would diverge the same way)"
         )
     else:
         kept = "no epoch finished with finite weights, so nothing was saved"
@@ -407,7 +402,9 @@ def _collapse_monitor(options, image_size, info, model):
     )
     labels = y if getattr(model, "conditional", False) else None
     # Untrained generators draw near-constant samples; warnings start once training has moved.
-    return ModeCollapseMonitor(x, labels, num_samples=256, threshold=0.25, start_epoch=5)
+    return kgan.callbacks.ModeCollapseMonitor(
+        x, labels, num_samples=256, threshold=0.25, start_epoch=5
+    )
 
 
 def _decay_steps(dataset, epochs):

@@ -5,8 +5,7 @@ import json
 import os
 import pathlib
 
-import kgan.export
-import kgan.zoo
+import kgan
 
 EPILOG_ZOO = """\
 examples:
