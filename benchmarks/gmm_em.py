@@ -46,6 +46,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import sklearn  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from gmm_em_data import mixture_spec, sample_batch  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture  # noqa: E402
 
@@ -59,25 +60,6 @@ STREAM_BATCH = 50_000
 
 def log(message):
     print(message, flush=True)
-
-
-def mixture_spec(d, k, seed=0):
-    """Means `[k, d]` and covariance Cholesky factors `[k, d, d]` of a random mixture."""
-    rng = np.random.default_rng(seed)
-    means = rng.normal(0.0, 3.0, (k, d))
-    scales = np.tril(rng.normal(0.0, 0.3, (k, d, d)), -1) + np.eye(d) * rng.uniform(
-        0.5, 1.5, (k, 1, d)
-    )
-    return means, scales
-
-
-def sample_batch(spec, n, seed):
-    """`[n, d]` float64 samples of the mixture, reproducible from `seed`."""
-    means, scales = spec
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, len(means), n)
-    noise = rng.standard_normal((n, means.shape[1]))
-    return means[labels] + np.einsum("nd,ned->ne", noise, scales[labels])
 
 
 def initial_parameters(X, k, covariance_type, seed=1):
@@ -246,6 +228,147 @@ def streamed(args):
     return result
 
 
+# One fresh process per row of the end-to-end comparison: default arguments (full covariance,
+# k-means initialization, tol 1e-3, max_iter 100), `fit` timed from call to return.
+END_TO_END_CHILD = r"""
+import json, os, sys, time, warnings
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+library, n, d, k = sys.argv[1], *map(int, sys.argv[2:5])
+sys.path.insert(0, os.path.dirname(sys.argv[5]))
+started = time.perf_counter()
+import numpy as np
+if library == "kgan":
+    from kgan.mixture import GaussianMixture
+else:
+    from sklearn.mixture import GaussianMixture
+imported = time.perf_counter() - started
+from gmm_em_data import mixture_spec, sample_batch
+X = sample_batch(mixture_spec(d, k), n, 0)
+row = {"library": library, "n": n, "d": d, "k": k, "import_s": imported}
+for name, seed in (("first", 0), ("second", 1)):
+    started = time.perf_counter()
+    model = GaussianMixture(k, random_state=seed).fit(X)
+    row[name + "_fit_s"] = time.perf_counter() - started
+    row[name + "_n_iter"] = int(model.n_iter_)
+    row[name + "_mean_log_likelihood"] = float(model.score(X))
+print("ROW", json.dumps(row))
+"""
+
+# In one fresh process at (n, d, k): the float32 matrix-product rate of this machine (a 2048^3
+# tf.matmul, median of 7) and the warm seconds per full-covariance EM iteration (tol 0, as
+# `per_iteration`), beside the iteration's floating-point work.
+FLOOR_CHILD = r"""
+import json, os, statistics, sys, time, warnings
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+n, d, k, max_iter, repeats = map(int, sys.argv[1:6])
+sys.path.insert(0, os.path.dirname(sys.argv[6]))
+import numpy as np
+import tensorflow as tf
+from kgan.mixture import GaussianMixture
+from gmm_em_data import mixture_spec, sample_batch
+a = tf.random.normal([2048, 2048])
+tf.matmul(a, a).numpy()
+times = []
+for _ in range(7):
+    started = time.perf_counter()
+    tf.matmul(a, a).numpy()
+    times.append(time.perf_counter() - started)
+rate = 2 * 2048**3 / statistics.median(times)
+X = sample_batch(mixture_spec(d, k), n, 0).astype("float32")
+rng = np.random.default_rng(1)
+start = dict(weights_init=np.full(k, 1 / k), means_init=X[rng.choice(n, k, replace=False)],
+             precisions_init=np.repeat(np.eye(d)[None] / X.var(axis=0).mean(), k, axis=0))
+def fit(iterations):
+    model = GaussianMixture(k, tol=0.0, max_iter=iterations, **start)
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X)
+    return time.perf_counter() - started
+fit(max_iter); fit(1)  # warm: traced and compiled for this shape
+short = [fit(1) for _ in range(repeats)]
+long = [fit(max_iter) for _ in range(repeats)]
+iteration = (statistics.median(long) - statistics.median(short)) / (max_iter - 1)
+# Per iteration: the whitening x U_k and the scatter sum r y y^T, each 2 n k d^2 flops, and the
+# element-wise work on the [k, n, d] whitened data (about 6 n k d: offsets, squares, sums,
+# weights) and on [n, k] (log-sum-exp, exp: about 10 n k).
+flops = 4 * n * k * d * d + 6 * n * k * d + 10 * n * k
+print("ROW", json.dumps({"n": n, "d": d, "k": k, "matmul_gflops": rate / 1e9,
+    "iteration_flops": flops, "floor_s": flops / rate, "iteration_s": iteration,
+    "iteration_over_floor": iteration * rate / flops, "one_iteration_fits_s": short,
+    "max_iter_fits_s": long, "max_iter": max_iter}))
+"""
+
+
+def _child_row(code, *argv):
+    output = subprocess.run(
+        [sys.executable, "-c", code, *map(str, argv), __file__],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(next(x for x in output.splitlines() if x.startswith("ROW"))[4:])
+
+
+def end_to_end(args):
+    """Cold and warm `fit` with default arguments, each library in fresh processes, alternating
+    (`--repeats` pairs per shape); medians; and the warm iteration against the matmul floor."""
+    shapes = [(20_000, 8, 5)] if args.quick else [(100_000, 16, 10), (200_000, 32, 20)]
+    rows = []
+    for n, d, k in shapes:
+        runs = {"kgan": [], "sklearn": []}
+        for _ in range(args.repeats):
+            for library in ("kgan", "sklearn"):
+                log(f"end to end: {library} at ({n}, {d}, {k}) in a fresh process ...")
+                runs[library].append(_child_row(END_TO_END_CHILD, library, n, d, k))
+        median = {
+            library: {
+                key: statistics.median(r[key] for r in measured)
+                for key in ("first_fit_s", "second_fit_s", "import_s")
+            }
+            for library, measured in runs.items()
+        }
+        kgan_ll = runs["kgan"][0]["first_mean_log_likelihood"]
+        sklearn_ll = runs["sklearn"][0]["first_mean_log_likelihood"]
+        rows.append(
+            {
+                "shape": [n, d, k],
+                "runs": runs,
+                "median": median,
+                "cold_speedup": median["sklearn"]["first_fit_s"] / median["kgan"]["first_fit_s"],
+                "warm_speedup": median["sklearn"]["first_fit_s"] / median["kgan"]["second_fit_s"],
+                "log_likelihood_relative_difference": abs(kgan_ll - sklearn_ll) / abs(sklearn_ll),
+            }
+        )
+    n, d, k = shapes[-1]
+    log(f"matrix-product floor at ({n}, {d}, {k}) ...")
+    floor = _child_row(FLOOR_CHILD, n, d, k, args.max_iter, args.repeats)
+    return {"rows": rows, "floor": floor}
+
+
+def end_to_end_table(result):
+    lines = [
+        "| (n, d, k), full, defaults | kgan first fit | kgan second fit | scikit-learn | "
+        "sklearn / kgan cold | log-likelihood rel. diff |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in result["rows"]:
+        m = row["median"]
+        lines.append(
+            f"| {tuple(row['shape'])} | {m['kgan']['first_fit_s']:.2f} s | "
+            f"{m['kgan']['second_fit_s']:.2f} s | {m['sklearn']['first_fit_s']:.2f} s | "
+            f"{row['cold_speedup']:.2f}x | {row['log_likelihood_relative_difference']:.1e} |"
+        )
+    f = result["floor"]
+    lines.append(
+        f"\nwarm full-covariance EM iteration at ({f['n']}, {f['d']}, {f['k']}): "
+        f"{f['iteration_s'] * 1e3:.1f} ms; floor {f['floor_s'] * 1e3:.1f} ms "
+        f"({f['iteration_flops'] / 1e9:.2f} GFLOP at the {f['matmul_gflops']:.0f} GFLOP/s of a "
+        f"2048^3 matmul); {f['iteration_over_floor']:.2f}x the floor"
+    )
+    return "\n".join(lines)
+
+
 def table(results):
     rows = [("figure", "kgan", "sklearn", "ratio")]
     for r in results["comparisons"]:
@@ -296,6 +419,11 @@ def main():
     parser.add_argument("--out", default=None)
     parser.add_argument("--compare-xla", action="store_true")
     parser.add_argument("--skip-streamed", action="store_true")
+    parser.add_argument(
+        "--end-to-end",
+        action="store_true",
+        help="only the cold/warm default-argument fits in fresh processes and the floor",
+    )
     parser.add_argument("--streamed-child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.streamed_child:
@@ -323,6 +451,16 @@ def main():
         },
         "comparisons": [],
     }
+    if args.end_to_end:
+        out = args.out or os.path.join(os.path.dirname(__file__), "results", "gmm_cold.json")
+        results["end_to_end"] = end_to_end(args)
+        text = end_to_end_table(results["end_to_end"])
+        log("\n" + text)
+        results["table"] = text.splitlines()
+        results["machine"]["load_average_at_end"] = os.getloadavg()
+        atomic.atomic_write_json(out, results)
+        log(f"\nwrote {out}")
+        return
     for n, d, k in QUICK_SHAPES if args.quick else FULL_SHAPES:
         for covariance_type in ("full", "diag"):
             results["comparisons"].append(compare(n, d, k, covariance_type, args))

@@ -122,8 +122,11 @@ def estimate_parameters(X, resp, reg_covar, covariance_type):
     if covariance_type == "full":
         covariances = np.empty((len(counts), d, d))
         for j in range(len(counts)):  # once per fit, not per iteration
-            diff = X - means[j]
-            covariances[j] = (resp[:, j] * diff.T) @ diff / counts[j] + reg_covar * np.eye(d)
+            # Only the rows with a share in component j: with k-means' hard assignments, each
+            # row is read once over all components instead of k times.
+            rows = np.flatnonzero(resp[:, j])
+            diff = X[rows] - means[j]
+            covariances[j] = (resp[rows, j] * diff.T) @ diff / counts[j] + reg_covar * np.eye(d)
     elif covariance_type == "tied":
         covariances = (X.T @ X - (counts * means.T) @ means) / counts.sum() + reg_covar * np.eye(d)
     else:

@@ -116,7 +116,7 @@ class GaussianMixture(PresetMixin, DensityMixin, BaseEstimator):
         Returns:
             self.
         """
-        self._fit(X)
+        self._fit(X, labels=False)
         return self
 
     def fit_predict(self, X, y=None):
@@ -125,8 +125,9 @@ class GaussianMixture(PresetMixin, DensityMixin, BaseEstimator):
         labels = self._fit(X)
         return self.predict(X) if labels is None else labels
 
-    def _fit(self, X):
-        """The one loop over initializations: best run, warning, final E-step."""
+    def _fit(self, X, labels=True):
+        """The one loop over initializations: best run, warning, and (for `fit_predict`) the
+        final E-step's labels."""
         dtype = self._dtype()
         stream = _data.is_stream(X)
         if stream:
@@ -134,8 +135,11 @@ class GaussianMixture(PresetMixin, DensityMixin, BaseEstimator):
             head = source.head(self.stream_init_size)
             num_features = head.shape[1]
         else:
-            X = _data.check_matrix(X, dtype or "float64")
-            head, num_features = X, X.shape[1]
+            # The initialization reads the data in float64, as scikit-learn's does, so that
+            # both start from the same k-means whatever precision EM runs in.
+            head = _data.check_matrix(X, "float64")
+            X = head if dtype is None or dtype == head.dtype else head.astype(dtype)
+            num_features = X.shape[1]
             _init._require(len(X) >= 2, f"X needs at least 2 samples; got {len(X)}")
         checked = _init.check_arguments(self, num_features)
         if len(head) < self.n_components:
@@ -179,7 +183,7 @@ class GaussianMixture(PresetMixin, DensityMixin, BaseEstimator):
         self._set_fitted(params)
         self.n_features_in_ = num_features
         self.lower_bound_ = best_bound
-        return None if stream else self._weighted_log_prob(X).argmax(axis=1)
+        return self._weighted_log_prob(X).argmax(axis=1) if labels and not stream else None
 
     def _dtype(self):
         """The numpy dtype asked for, or None when `dtype` is not float32/float64."""
