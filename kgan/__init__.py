@@ -67,27 +67,4 @@ def __getattr__(name):
 if not _COMMAND:
     _import_all()
 
-__all__ = [
-    "GAN",
-    "VAE",
-    "VAEGAN",
-    "ConditionalGAN",
-    "WGANGP",
-    "__version__",
-    "atomic",
-    "augment",
-    "cache",
-    "callbacks",
-    "cluster",
-    "data",
-    "distribute",
-    "export",
-    "image_grid",
-    "losses",
-    "metrics",
-    "mixture",
-    "models",
-    "networks",
-    "sampling",
-    "zoo",
-]
+__all__ = ["__version__", *_MODELS, *_SUBMODULES]
