@@ -17,7 +17,9 @@ from release import ROOT, build_release, install_wheel, user_env
 OWNER = "kgan-release-test"
 TOKEN = "hf_release"
 
-# In the fresh environment: every built-in preset from the Hub, checked against its golden values.
+# In the fresh environment: every built-in preset from the Hub, verified against the registry's
+# SHA-256 and built (the checkout's copies are checked against their golden outputs by
+# test_published.py; these are the same bytes).
 CHECK = r"""
 import json, os
 import kgan
@@ -27,10 +29,8 @@ for name in sorted(kgan.zoo.builtin_presets()):
     source = kgan.zoo.resolve(name)
     folder = kgan.zoo.pull(name, verbose=False)
     model = kgan.zoo.load(name)
-    differences = kgan.zoo.golden.check(model, os.path.join(folder, "golden.npz"))
     report["presets"][name] = {"source": source["kind"], "location": source["location"],
-                               "folder": folder, "checked": len(differences),
-                               "class_name": type(model).__name__}
+                               "folder": folder, "class_name": type(model).__name__}
 print("REPORT", json.dumps(report))
 """
 
@@ -167,7 +167,8 @@ def test_an_installed_wheel_loads_every_preset_from_the_hub(release, tmp_path):
     for name, row in report["presets"].items():
         revision = registry["presets"][name]["hub"]["revision"]
         assert row["source"] == "hub" and row["location"].endswith(f"@{revision}"), name
-        assert row["folder"].startswith(env["HF_HOME"]) and row["checked"] > 0, name
+        assert row["folder"].startswith(env["HF_HOME"]), name
+        assert row["class_name"] == registry["presets"][name]["class_name"], name
     gets = [p for m, p in hub.requests if m == "GET"]
     assert len(gets) == sum(len(e["files"]) for e in registry["presets"].values())
     assert all("/resolve/" in p and "/main/" not in p for p in gets)
