@@ -142,6 +142,14 @@ def _info(args):
     return 0
 
 
+def _own_registry(zoo_dir):
+    """The registry shipped with kgan when `zoo_dir` is the checkout's own zoo (the registry
+    follows that zoo only), else None."""
+    source_zoo = kgan.zoo.registry.source_zoo_folder()
+    own = source_zoo is not None and os.path.samefile(zoo_dir, source_zoo)
+    return kgan.zoo.registry.REGISTRY_FILE if own else None
+
+
 def _is_preset(folder):
     return os.path.isfile(os.path.join(folder, kgan.zoo.format.METADATA_FILE))
 
@@ -181,14 +189,11 @@ def _upload(folder, args):
     if not os.path.isfile(index):
         print(f"{zoo_dir} has no index.json: record the revision by hand")
         return 0
-    source_zoo = kgan.zoo.registry.source_zoo_folder()
-    own = source_zoo is not None and os.path.samefile(zoo_dir, source_zoo)
-    kgan.zoo.record_hub(
-        zoo_dir, name, location, registry_file=kgan.zoo.registry.REGISTRY_FILE if own else None
-    )
+    registry_file = _own_registry(zoo_dir)
+    kgan.zoo.record_hub(zoo_dir, name, location, registry_file=registry_file)
     print(
         f"pinned revision {location['revision']} in {index}"
-        + (" and kgan's registry" if own else "")
+        + (" and kgan's registry" if registry_file else "")
     )
     return 0
 
@@ -234,10 +239,7 @@ def _write_preset(args):
         notes=args.notes,
         overwrite=True,
     )
-    # The registry shipped with kgan follows the repository's own zoo only.
-    source_zoo = kgan.zoo.registry.source_zoo_folder()
-    own = source_zoo is not None and os.path.samefile(args.zoo, source_zoo)
-    kgan.zoo.build_index(args.zoo, registry_file=kgan.zoo.registry.REGISTRY_FILE if own else None)
+    kgan.zoo.build_index(args.zoo, registry_file=_own_registry(args.zoo))
     print(f"wrote {folder} and {os.path.join(args.zoo, 'index.json')}")
     return folder
 

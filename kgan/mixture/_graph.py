@@ -32,8 +32,9 @@ def use_xla(num_samples, num_components, num_features, max_iter):
 def stages(key, num_samples, num_components, num_features, max_iter):
     """`[(jit_compile, until_iteration), ...]`: how one in-memory EM run is split between the
     plain graph and XLA (see `JIT_COMPILE`); `key` names the compiled shape."""
-    if JIT_COMPILE != "auto" or not use_xla(num_samples, num_components, num_features, max_iter):
-        return [(use_xla(num_samples, num_components, num_features, max_iter), max_iter)]
+    xla = use_xla(num_samples, num_components, num_features, max_iter)
+    if JIT_COMPILE != "auto" or not xla:
+        return [(xla, max_iter)]
     if key in _XLA_COMPILED or max_iter <= XLA_AFTER:
         return [(key in _XLA_COMPILED, max_iter)]
     return [(False, XLA_AFTER), (True, max_iter)]

@@ -400,32 +400,27 @@ class Trainer(PresetMixin, keras.Model):
         """`x` as float32 numpy samples of this model's shape (see `check_samples`)."""
         return check_samples(x, self.sample_shape)
 
-    def _traced(self, name, function, item_shape=None):
-        """`function` of one float32 batch traced once per model for any batch size (kept
-        outside Keras's attribute tracking): its input is `[None, *item_shape]`, by default a
-        batch of samples (`sample_shape`)."""
+    def _traced(self, name, function, signature=None):
+        """`function` traced once per model for any batch size (kept outside Keras's attribute
+        tracking) on `signature`, by default one float32 batch of samples
+        `[None, *sample_shape]`."""
         traced = self.__dict__.get(name)
         if traced is None:
-            shape = self.sample_shape if item_shape is None else tuple(item_shape)
-            spec = tf.TensorSpec([None, *shape], tf.float32)
-            traced = tf.function(function, input_signature=[spec])
+            if signature is None:
+                signature = [tf.TensorSpec([None, *self.sample_shape], tf.float32)]
+            traced = tf.function(function, input_signature=signature)
             object.__setattr__(self, name, traced)
         return traced
 
     def _generate_function(self):
         """`_generate_batch` traced once per model for any number of samples: float32 latents
         `[None, latent_dim]` (and int32 labels `[None]` for a conditional model)."""
-        function = self.__dict__.get("_generate_traced")
-        if function is None:
-            latents = tf.TensorSpec([None, self.latent_dim], tf.float32)
-            if self.conditional:
-                labels = tf.TensorSpec([None], tf.int32)
-                function = tf.function(self._generate_batch, input_signature=[latents, labels])
-            else:
-                generate_batch = self._generate_batch
-                function = tf.function(lambda z: generate_batch(z, None), input_signature=[latents])
-            object.__setattr__(self, "_generate_traced", function)
-        return function
+        latents = tf.TensorSpec([None, self.latent_dim], tf.float32)
+        if self.conditional:
+            labels = tf.TensorSpec([None], tf.int32)
+            return self._traced("_generate_traced", self._generate_batch, [latents, labels])
+        generate_batch = self._generate_batch
+        return self._traced("_generate_traced", lambda z: generate_batch(z, None), [latents])
 
     def _map_batches(self, name, function, x, batch_size, empty):
         """`function` (traced once as `name`) over checked samples `x` in batches of

@@ -143,7 +143,8 @@ class EncoderDecoderTrainer(ExPostDensityMixin, Trainer):
             >>> images = vae.decode(np.zeros((1, vae.latent_dim)))
         """
         z = sampling.check_latents(z, self.latent_dim)
-        decode = self._traced("_decode_traced", self._decode_mean, [self.latent_dim])
+        latents = tf.TensorSpec([None, self.latent_dim], tf.float32)
+        decode = self._traced("_decode_traced", self._decode_mean, [latents])
         outputs = [
             np.asarray(decode(z[start : start + batch_size]))
             for start in range(0, z.shape[0], batch_size)

@@ -51,6 +51,12 @@ def parse_handle(handle):
     return "/".join(parts[:2]), "/".join(parts[2:]), revision or None
 
 
+def pinned(entry):
+    """The `hub` location of a registry entry when it pins a commit, else None."""
+    location = entry.get("hub") or {}
+    return location if COMMIT.match(location.get("revision") or "") else None
+
+
 def handle(location):
     """The `hf://` handle of a registry `hub` entry, with `@revision` when pinned."""
     path = "/".join(p for p in (location["repo_id"], location.get("subfolder") or "") if p)
@@ -83,6 +89,14 @@ def _progress(verbose):
             utils.enable_progress_bars()
 
 
+def _cached_path(hub, location, remote, cache_dir):
+    """The cached file of `remote` at the pinned revision, or None; makes no request."""
+    path = hub.try_to_load_from_cache(
+        location["repo_id"], remote, cache_dir=hub_cache(cache_dir), revision=location["revision"]
+    )
+    return path if isinstance(path, str) else None
+
+
 def _forget(path):
     """Deletes a cached file: the snapshot's link and the blob it points to."""
     real = os.path.realpath(path)
@@ -94,22 +108,17 @@ def _forget(path):
 def cached_folder(name, entry, cache_dir=None):
     """The snapshot folder of a built-in preset in the Hub cache when every file is there and
     matches the registry, else None. Makes no request."""
-    location = entry.get("hub") or {}
-    if not COMMIT.match(location.get("revision") or ""):
+    location = pinned(entry)
+    if location is None:
         return None
     hub = import_hub()
     folder = None
-    for name_, remote in _remote_paths(location, entry["files"]).items():
-        path = hub.try_to_load_from_cache(
-            location["repo_id"],
-            remote,
-            cache_dir=hub_cache(cache_dir),
-            revision=location["revision"],
-        )
-        if not isinstance(path, str):
+    for file, remote in _remote_paths(location, entry["files"]).items():
+        path = _cached_path(hub, location, remote, cache_dir)
+        if path is None:
             return None
         try:
-            verify_file(path, entry["files"][name_])
+            verify_file(path, entry["files"][file])
         except PresetError:
             return None
         folder = os.path.dirname(path)
@@ -125,8 +134,8 @@ def pull_pinned(name, entry, offline=False, cache_dir=None, verbose=True):
             Hub cannot serve it.
         ChecksumError: a file differs from the registry (it is deleted from the cache).
     """
-    location = entry.get("hub") or {}
-    if not COMMIT.match(location.get("revision") or ""):
+    location = pinned(entry)
+    if location is None:
         raise PresetError(
             f"preset {name!r} has no pinned Hugging Face Hub revision in this kgan's registry "
             "(it was not published with `kgan zoo publish --to hf://...`); set KGAN_ZOO_URL to "
@@ -135,22 +144,10 @@ def pull_pinned(name, entry, offline=False, cache_dir=None, verbose=True):
     folder = cached_folder(name, entry, cache_dir)
     if folder is not None:
         return folder
+    hub = import_hub()
     remote = _remote_paths(location, entry["files"])
     if offline:
-        hub = import_hub()
-        missing = [
-            path
-            for path in remote.values()
-            if not isinstance(
-                hub.try_to_load_from_cache(
-                    location["repo_id"],
-                    path,
-                    cache_dir=hub_cache(cache_dir),
-                    revision=location["revision"],
-                ),
-                str,
-            )
-        ]
+        missing = [p for p in remote.values() if _cached_path(hub, location, p, cache_dir) is None]
         raise PresetError(
             f"preset {name!r} is not in the Hugging Face cache and offline mode is on "
             f"(KGAN_OFFLINE or HF_HUB_OFFLINE); missing from {handle(location)}: "
@@ -158,7 +155,6 @@ def pull_pinned(name, entry, offline=False, cache_dir=None, verbose=True):
             f"Run `kgan zoo pull {name}` with network access, or `kgan zoo mirror DIR` on a "
             "machine that has it and point KGAN_ZOO_URL at the copy"
         )
-    hub = import_hub()
     errors = hub.errors
     downloaded = []
     try:
@@ -186,14 +182,12 @@ def pull_pinned(name, entry, offline=False, cache_dir=None, verbose=True):
         raise PresetError(f"{handle(location)} lacks a file of {name!r}: {error}") from None
     except (errors.HfHubHTTPError, errors.LocalEntryNotFoundError, OSError) as error:
         _forget_all(downloaded)
-        if isinstance(error, ChecksumError | PresetError):
-            raise
         raise PresetError(
             f"cannot download {name!r} from {handle(location)} ({type(error).__name__}: "
             f"{error}); check your network or HF_ENDPOINT, or set KGAN_OFFLINE=1 to use cached "
             "presets only"
         ) from None
-    except BaseException:
+    except BaseException:  # a file that does not match, an interrupt: keep nothing
         _forget_all(downloaded)
         raise
     return os.path.dirname(downloaded[0])

@@ -24,6 +24,7 @@ import os
 import pathlib
 import re
 
+from kgan.atomic import atomic_write_json
 from kgan.zoo import download, hub
 from kgan.zoo.format import (
     METADATA_FILE,
@@ -99,8 +100,8 @@ def resolve(name):
             "location": (folder / name).as_uri(),
             "reason": f"kgan runs from a source checkout whose {folder} holds {name}",
         }
-    location = entry.get("hub") or {}
-    if hub.COMMIT.match(location.get("revision") or ""):
+    location = hub.pinned(entry)
+    if location is not None:
         return {
             "kind": "hub",
             "location": hub.handle(location),
@@ -138,7 +139,7 @@ def _cached_ok(folder, files):
 
 
 def _hub_cached(name, entry, cache_dir):
-    if not hub.COMMIT.match((entry.get("hub") or {}).get("revision") or ""):
+    if hub.pinned(entry) is None:
         return None
     try:
         return hub.cached_folder(name, entry, cache_dir)
@@ -155,10 +156,8 @@ def _pull_builtin(name, entry, offline, cache_dir, verbose):
         if cached is not None:
             return cached
         if offline:
-            if hub.COMMIT.match((entry.get("hub") or {}).get("revision") or ""):
-                return hub.pull_pinned(
-                    name, entry, True, cache_dir, verbose
-                )  # says what is missing
+            if hub.pinned(entry) is not None:  # it says which files are missing
+                return hub.pull_pinned(name, entry, True, cache_dir, verbose)
             raise PresetError(
                 f"preset {name!r} is not in the cache ({folder}) and offline mode is on "
                 f"(KGAN_OFFLINE or HF_HUB_OFFLINE); run `kgan zoo pull {name}` with network "
@@ -374,7 +373,6 @@ def build_index(zoo_dir, registry_file=REGISTRY_FILE):
     Returns:
         The index.
     """
-    from kgan.atomic import atomic_write_json
 
     def atomic_write_text(path, text):
         from kgan.atomic import atomic_write
@@ -385,10 +383,7 @@ def build_index(zoo_dir, registry_file=REGISTRY_FILE):
 
         atomic_write(path, write)
 
-    previous = {}
-    if os.path.isfile(os.path.join(zoo_dir, INDEX_FILE)):
-        with open(os.path.join(zoo_dir, INDEX_FILE)) as f:
-            previous = json.load(f).get("presets", {})
+    previous = _read_presets(os.path.join(zoo_dir, INDEX_FILE))
     presets = {}
     for entry in sorted(os.scandir(zoo_dir), key=lambda e: e.name):
         if not entry.is_dir() or not os.path.isfile(os.path.join(entry.path, METADATA_FILE)):
@@ -420,10 +415,12 @@ def build_index(zoo_dir, registry_file=REGISTRY_FILE):
     return index
 
 
-def _write_registry(path, index):
-    from kgan.atomic import atomic_write_json
-
-    atomic_write_json(path, index)
+def _read_presets(index_path):
+    """The `presets` of an index file, or {} when there is none."""
+    if not os.path.isfile(index_path):
+        return {}
+    with open(index_path) as f:
+        return json.load(f).get("presets", {})
 
 
 def record_hub(zoo_dir, name, location, registry_file=None):
@@ -446,9 +443,9 @@ def record_hub(zoo_dir, name, location, registry_file=None):
     if {k: v for k, v in entry["files"].items() if k != METADATA_FILE} != metadata["files"]:
         raise PresetError(f"{path} is stale for {name!r}: rebuild it with build_index first")
     entry["hub"] = {k: location[k] for k in ("repo_id", "revision", "subfolder")}
-    _write_registry(path, index)
+    atomic_write_json(path, index)
     if registry_file:
-        _write_registry(registry_file, index)
+        atomic_write_json(registry_file, index)
     return index
 
 
@@ -485,12 +482,9 @@ def write_mirror(directory, names=None, cache_dir=None, verbose=True):
                 shutil.copyfile(os.path.join(source, file), os.path.join(staging, file))
                 verify_file(os.path.join(staging, file), expected)
     index_path = os.path.join(directory, INDEX_FILE)
-    presets = {}
-    if os.path.isfile(index_path):
-        with open(index_path) as f:
-            presets = json.load(f).get("presets", {})
+    presets = _read_presets(index_path)
     presets.update({name: known[name] for name in names})
-    _write_registry(index_path, {"format": FORMAT, "presets": dict(sorted(presets.items()))})
+    atomic_write_json(index_path, {"format": FORMAT, "presets": dict(sorted(presets.items()))})
     return names
 
 
