@@ -38,6 +38,29 @@ def _next_epoch(counter):
     return counter.assign_add(1) - 1
 
 
+def per_epoch(make_pass, seed, counter, cardinality=None):
+    """A dataset whose every pass is `make_pass(seeds)`, `seeds` the int64 [2] tensor
+    `(seed, epoch)` of the epoch that starts.
+
+    Args:
+        make_pass: a function of the pass's seeds that returns the pass's `tf.data.Dataset`.
+        seed: an int (see `stream_seed`).
+        counter: the int64 epoch variable, read and advanced at the start of each pass.
+        cardinality: the number of elements of every pass, if known; Keras reads it for its
+            progress bar and the epoch's end (a `flat_map` hides it).
+
+    Returns:
+        A `tf.data.Dataset`.
+    """
+    seed = tf.constant(seed, tf.int64)
+    ds = tf.data.Dataset.range(1).flat_map(
+        lambda _: make_pass(tf.stack([seed, _next_epoch(counter)]))
+    )
+    if cardinality is None or cardinality < 0:
+        return ds
+    return ds.apply(tf.data.experimental.assert_cardinality(cardinality))
+
+
 def shuffled_indices(num_examples, seed, counter):
     """Indices `0 .. num_examples - 1`, one pass per iteration, in the order of its epoch.
 
@@ -49,17 +72,36 @@ def shuffled_indices(num_examples, seed, counter):
     Returns:
         An unbatched int64 `tf.data.Dataset`.
     """
-    seed = tf.constant(seed, tf.int64)
 
-    def one_pass(_):
+    def one_pass(seeds):
         order = tf.random.experimental.stateless_shuffle(
-            tf.range(num_examples, dtype=tf.int64), seed=tf.stack([seed, _next_epoch(counter)])
+            tf.range(num_examples, dtype=tf.int64), seed=seeds
         )  # [num_examples]
         return tf.data.Dataset.from_tensor_slices(order)
 
-    # flat_map hides the length; Keras wants it for its progress bar and epoch ends.
-    ds = tf.data.Dataset.range(1).flat_map(one_pass)
-    return ds.apply(tf.data.experimental.assert_cardinality(num_examples))
+    return per_epoch(one_pass, seed, counter, num_examples)
+
+
+def seeded_shuffle(dataset, buffer_size, seeds):
+    """`dataset` through a shuffle buffer seeded by the int64 [2] tensor `seeds`.
+
+    `Dataset.shuffle` takes only Python seeds; the op takes a pass's seeds as tensors.
+    """
+    specs = tf.nest.flatten(dataset.element_spec)
+    op_seeds = tf.random.stateless_uniform(
+        [2], seed=seeds, minval=0, maxval=2**62, dtype=tf.int64
+    )  # [2]
+    variant = tf.raw_ops.ShuffleDatasetV3(
+        input_dataset=tf.data.experimental.to_variant(dataset),
+        buffer_size=tf.constant(buffer_size, tf.int64),
+        seed=op_seeds[0],
+        seed2=op_seeds[1],
+        seed_generator=tf.raw_ops.DummySeedGenerator(),
+        output_types=[spec.dtype for spec in specs],
+        output_shapes=[spec.shape for spec in specs],
+        reshuffle_each_iteration=False,
+    )
+    return tf.data.experimental.from_variant(variant, dataset.element_spec)
 
 
 def shuffled_stream(dataset, buffer_size, seed, counter):
@@ -77,35 +119,22 @@ def shuffled_stream(dataset, buffer_size, seed, counter):
     Returns:
         An unbatched `tf.data.Dataset`.
     """
-    seed = tf.constant(seed, tf.int64)
-    specs = tf.nest.flatten(dataset.element_spec)
-
-    def one_pass(_):
-        pair = tf.stack([seed, _next_epoch(counter)])
-        seeds = tf.random.stateless_uniform(
-            [2], seed=pair, minval=0, maxval=2**62, dtype=tf.int64
-        )  # [2]
-        # `Dataset.shuffle` takes only Python seeds; the op takes the pass's seeds as tensors.
-        variant = tf.raw_ops.ShuffleDatasetV3(
-            input_dataset=tf.data.experimental.to_variant(dataset),
-            buffer_size=tf.constant(buffer_size, tf.int64),
-            seed=seeds[0],
-            seed2=seeds[1],
-            seed_generator=tf.raw_ops.DummySeedGenerator(),
-            output_types=[spec.dtype for spec in specs],
-            output_shapes=[spec.shape for spec in specs],
-            reshuffle_each_iteration=False,
-        )
-        return tf.data.experimental.from_variant(variant, dataset.element_spec)
-
-    ds = tf.data.Dataset.range(1).flat_map(one_pass)
-    length = int(dataset.cardinality())
-    return ds.apply(tf.data.experimental.assert_cardinality(length)) if length >= 0 else ds
+    return per_epoch(
+        lambda seeds: seeded_shuffle(dataset, buffer_size, seeds),
+        seed,
+        counter,
+        int(dataset.cardinality()),
+    )
 
 
 def attach_counter(dataset, counter):
     setattr(dataset, _COUNTER, counter)
     return dataset
+
+
+def counter_of(dataset):
+    """The epoch counter a dataset from `load` holds, or None."""
+    return getattr(dataset, _COUNTER, None)
 
 
 def set_epoch(dataset, epoch):
@@ -123,7 +152,7 @@ def set_epoch(dataset, epoch):
         >>> train = kgan.data.load("ring8", batch_size=256, seed=0)
         >>> kgan.data.set_epoch(train, 3)  # the next pass is epoch 3 of seed 0
     """
-    counter = getattr(dataset, _COUNTER, None)
+    counter = counter_of(dataset)
     if counter is None:
         raise ValueError(
             "this dataset holds no epoch counter: pass the dataset returned by "
@@ -143,7 +172,7 @@ def get_epoch(dataset):
     Returns:
         An int.
     """
-    counter = getattr(dataset, _COUNTER, None)
+    counter = counter_of(dataset)
     if counter is None:
         raise ValueError(
             "this dataset holds no epoch counter: pass the dataset returned by kgan.data.load"

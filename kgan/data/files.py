@@ -1,12 +1,19 @@
-"""User data: `.npz` files and image folders."""
+"""User arrays: `.npz` and `.npy` files, read whole or through memory maps.
+
+An uncompressed `.npz` (`np.savez`) or an `.npy` file can be memory-mapped: its arrays are read
+a batch at a time and never held whole. A compressed `.npz` (`np.savez_compressed`) can only be
+read whole.
+"""
 
 import math
-import os
+import struct
+import zipfile
 
 import numpy as np
 import tensorflow as tf
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+# Rows per chunk when a memory-mapped array is scanned (finiteness and range).
+_SCAN_ROWS = 4096
 
 
 def evenly_spaced_subset(x, y, num_examples):
@@ -22,8 +29,9 @@ def evenly_spaced_subset(x, y, num_examples):
 
 
 def npz_splits(path):
-    with np.load(path, allow_pickle=False) as f:
-        keys = set(f.files)
+    if path.lower().endswith(".npy"):
+        return ("train",)
+    keys = set(array_headers(path))
     if "x_train" in keys:
         return ("train", "test") if "x_test" in keys else ("train",)
     if "x" in keys:
@@ -36,12 +44,9 @@ def npz_splits(path):
 
 def npz_raw(path, split):
     """Reads x, y of one split and checks shapes, finiteness and labels (not the range)."""
-    splits = npz_splits(path)
-    if split not in splits and split != "all":
-        raise ValueError(
-            f"{path!r} has no {split!r} split (it has {splits}); store x_train/"
-            "x_test arrays for a test split, or use split='train'"
-        )
+    splits = check_split(path, split)
+    if path.lower().endswith(".npy"):
+        return _check_xy(np.load(path, allow_pickle=False), None, path)
     with np.load(path, allow_pickle=False) as f:
         parts = (
             [(f["x"], f["y"] if "y" in f.files else None)]
@@ -59,7 +64,19 @@ def npz_raw(path, split):
     return x, y
 
 
+def check_split(path, split):
+    splits = npz_splits(path)
+    if split not in splits and split != "all":
+        raise ValueError(
+            f"{path!r} has no {split!r} split (it has {splits}); store x_train/"
+            "x_test arrays for a test split, or use split='train'"
+        )
+    return splits
+
+
 def _check_xy(x, y, path):
+    """Checks x's shape, dtype and finiteness (a chunk at a time) and y's class ids; returns
+    `(x, y)` with images as (N, H, W, C) and y int32."""
     if x.ndim == 3:
         x = x[..., None]
     if not ((x.ndim == 4 and x.shape[-1] in (1, 3)) or x.ndim == 2) or len(x) == 0:
@@ -71,11 +88,9 @@ def _check_xy(x, y, path):
         np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)
     ):
         raise ValueError(f"{path!r}: x must hold ints or floats; got dtype {x.dtype}")
-    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
-        raise ValueError(
-            f"{path!r}: x holds {np.size(x) - np.isfinite(x).sum()} NaN or "
-            "infinite values; remove or replace them"
-        )
+    if np.issubdtype(x.dtype, np.floating) and not scan(x)[0]:
+        bad = sum(int(np.size(c) - np.isfinite(c).sum()) for c in np.array_split(x, 64))
+        raise ValueError(f"{path!r}: x holds {bad} NaN or infinite values; remove or replace them")
     if y is None:
         return x, None
     if y.ndim == 2 and y.shape[1] == 1:
@@ -89,16 +104,16 @@ def _check_xy(x, y, path):
     return x, y.astype(np.int32)
 
 
-def images_to_unit(x, value_range, path):
-    """Maps images from value_range (default by dtype) linearly to float32 [-1, 1]."""
+def unit_range(x_min, x_max, dtype, value_range, path):
+    """The `(lo, hi)` that `value_range` (default by dtype) maps to [-1, 1], checked against
+    the images' own `[x_min, x_max]`."""
     declared = value_range is not None
     if declared:
         if len(value_range) != 2 or not value_range[0] < value_range[1]:
             raise ValueError(f"value_range must be (lo, hi) with lo < hi; got {value_range!r}")
         lo, hi = float(value_range[0]), float(value_range[1])
     else:
-        lo, hi = (0.0, 255.0) if np.issubdtype(x.dtype, np.integer) else (-1.0, 1.0)
-    x_min, x_max = float(x.min()), float(x.max())
+        lo, hi = (0.0, 255.0) if np.issubdtype(dtype, np.integer) else (-1.0, 1.0)
     tol = 1e-6 * (hi - lo)
     if x_min < lo - tol or x_max > hi + tol:
         hint = (
@@ -109,12 +124,27 @@ def images_to_unit(x, value_range, path):
             else (math.floor(x_min), math.ceil(x_max))
         )
         raise ValueError(
-            f"{path!r}: x ({x.dtype}) has values in [{x_min:g}, {x_max:g}], outside the "
+            f"{path!r}: x ({dtype}) has values in [{x_min:g}, {x_max:g}], outside the "
             f"{'declared' if declared else 'assumed'} range ({lo:g}, {hi:g}); pass the range "
             f"your images use, e.g. value_range={hint}"
         )
-    x = (x.astype(np.float32) - np.float32(lo)) * np.float32(2.0 / (hi - lo)) - 1
-    return np.clip(x, -1.0, 1.0)
+    return lo, hi
+
+
+def to_unit(x, lo, hi):
+    """Maps numpy or TensorFlow images linearly from [lo, hi] to float32 [-1, 1] (the same
+    float32 operations for both, so a streamed batch equals the array read whole)."""
+    if isinstance(x, np.ndarray):
+        x = (x.astype(np.float32) - np.float32(lo)) * np.float32(2.0 / (hi - lo)) - 1
+        return np.clip(x, -1.0, 1.0)
+    x = (tf.cast(x, tf.float32) - np.float32(lo)) * np.float32(2.0 / (hi - lo)) - 1
+    return tf.clip_by_value(x, -1.0, 1.0)
+
+
+def images_to_unit(x, value_range, path):
+    """Maps images from value_range (default by dtype) linearly to float32 [-1, 1]."""
+    lo, hi = unit_range(float(x.min()), float(x.max()), x.dtype, value_range, path)
+    return to_unit(x, lo, hi)
 
 
 def resize_images(x, image_size):
@@ -128,90 +158,90 @@ def resize_images(x, image_size):
     return np.clip(np.concatenate(out), -1.0, 1.0)
 
 
-def _image_files(folder):
-    found = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found += [
-            os.path.join(root, f)
-            for f in sorted(files)
-            if f.lower().endswith(IMAGE_EXTENSIONS) and not f.startswith(".")
-        ]
-    return found
+# Memory maps.
 
 
-def folder_files(folder):
-    """Returns (files, labels or None) for class subfolders or a flat folder of images."""
-    entries = sorted(e for e in os.listdir(folder) if not e.startswith("."))
-    classes = [e for e in entries if os.path.isdir(os.path.join(folder, e))]
-    flat = [
-        os.path.join(folder, e)
-        for e in entries
-        if e.lower().endswith(IMAGE_EXTENSIONS) and os.path.isfile(os.path.join(folder, e))
-    ]
-    if classes and flat:
-        raise ValueError(
-            f"{folder!r} holds both images and subfolders; put every image in a "
-            "class subfolder, or use a flat folder of images without subfolders"
-        )
-    if not classes and not flat:
-        raise ValueError(
-            f"no images in {folder!r}: expected {'/'.join(IMAGE_EXTENSIONS)} "
-            "files directly inside it, or class subfolders holding them"
-        )
-    if flat:
-        return flat, None
-    files, labels = [], []
-    for label, name in enumerate(classes):
-        found = _image_files(os.path.join(folder, name))
-        if not found:
-            raise ValueError(
-                f"class folder {os.path.join(folder, name)!r} holds no images; "
-                "remove it or add images"
-            )
-        files += found
-        labels += [label] * len(found)
-    return files, np.asarray(labels, np.int32)
+def _local_data_offset(path, member):
+    """The byte offset of a stored (uncompressed) zip member's data in the file."""
+    with open(path, "rb") as f:
+        f.seek(member.header_offset)
+        header = f.read(30)
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    return member.header_offset + 30 + name_length + extra_length
 
 
-def _read_image(path):
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as img:
-            if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-                raise ValueError(f"{path!r} is a {img.mode} (16/32-bit) image; save it as 8-bit")
-            # Alpha is dropped, not composited; palette images become RGB.
-            array = np.asarray(img.convert("L" if img.mode in ("1", "L", "LA") else "RGB"))
-    except UnidentifiedImageError as e:
-        raise ValueError(f"cannot read {path!r} as an image; remove it from the folder") from e
-    return array[..., None] if array.ndim == 2 else array
+def _read_npy_header(f):
+    version = np.lib.format.read_magic(f)
+    read = (
+        np.lib.format.read_array_header_1_0
+        if version == (1, 0)
+        else np.lib.format.read_array_header_2_0
+    )
+    shape, fortran, dtype = read(f)
+    return shape, fortran, dtype, f.tell()
 
 
-def folder_arrays(folder, split, image_size, num_examples):
-    if split == "test":
-        raise ValueError(
-            f"image folder {folder!r} has no test split; use split='train' "
-            "(or 'all'), or keep test images in a separate folder"
-        )
-    files, labels = folder_files(folder)
-    files, labels = evenly_spaced_subset(np.asarray(files), labels, num_examples)
-    images = [_read_image(f) for f in files]
-    channels = max(im.shape[-1] for im in images)
-    images = [np.repeat(im, channels, -1) if im.shape[-1] != channels else im for im in images]
-    sizes = {im.shape[:2]: f for im, f in zip(images, files, strict=True)}
-    if len(sizes) > 1 and image_size is None:
-        (s1, f1), (s2, f2) = list(sizes.items())[:2]
-        raise ValueError(
-            f"images in {folder!r} differ in size, e.g. {f1!r} is {s1[0]}x{s1[1]} "
-            f"and {f2!r} is {s2[0]}x{s2[1]}; pass image_size=(height, width) to "
-            "resize them all"
-        )
-    if len(sizes) > 1:
-        x = np.stack(
-            [resize_images(im[None] / np.float32(127.5) - 1, image_size)[0] for im in images]
-        )
-    else:
-        x = np.stack(images) / np.float32(127.5) - 1
-        x = x if image_size is None else resize_images(x, image_size)
-    return x.astype(np.float32), labels
+def array_headers(path):
+    """`{name: (shape, fortran_order, dtype, offset)}` of the arrays of an `.npz` or `.npy`
+    file, read from their headers; `offset` is where the data starts in the file, None for a
+    compressed member (which cannot be memory-mapped)."""
+    if path.lower().endswith(".npy"):
+        with open(path, "rb") as f:
+            return {"x": _read_npy_header(f)}
+    headers = {}
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.infolist():
+            if not member.filename.endswith(".npy"):
+                continue
+            with archive.open(member) as f:
+                shape, fortran, dtype, start = _read_npy_header(f)
+            offset = None
+            if member.compress_type == zipfile.ZIP_STORED:
+                offset = _local_data_offset(path, member) + start
+            headers[member.filename[:-4]] = (shape, fortran, dtype, offset)
+    return headers
+
+
+def lazy_arrays(path, split):
+    """`(x, y)` of one split with x memory-mapped, or None when x is compressed (or an object
+    array, or a split made of two arrays); checked as `npz_raw` checks, x a chunk at a time.
+    y is read whole."""
+    check_split(path, split)
+    headers = array_headers(path)
+    keys = ["x"] if "x" in headers else [f"x_{s}" for s in _parts(path, split)]
+    if any(headers[k][3] is None or headers[k][2].hasobject for k in keys):
+        return None
+    if len(keys) > 1:
+        return None  # train + test of a split file: read whole
+    shape, fortran, dtype, offset = headers[keys[0]]
+    x = np.memmap(path, dtype, "r", offset, shape, "F" if fortran else "C")
+    y_key = "y" if keys[0] == "x" else f"y_{keys[0][2:]}"
+    y = None
+    if y_key in headers:
+        with np.load(path, allow_pickle=False) as f:
+            y = f[y_key]
+    return _check_xy(x, y, path)
+
+
+def _parts(path, split):
+    splits = npz_splits(path)
+    return splits if split == "all" else (split,)
+
+
+def array_bytes(path, split):
+    """Bytes of the split's x as float32, from the headers."""
+    headers = array_headers(path)
+    keys = ["x"] if "x" in headers else [f"x_{s}" for s in _parts(path, split)]
+    return sum(4 * int(np.prod(headers[k][0])) for k in keys)
+
+
+def scan(x):
+    """`(finite, min, max)` of an array read `_SCAN_ROWS` rows at a time."""
+    finite, low, high = True, math.inf, -math.inf
+    for i in range(0, len(x), _SCAN_ROWS):
+        chunk = np.asarray(x[i : i + _SCAN_ROWS])
+        if np.issubdtype(chunk.dtype, np.floating):
+            finite = finite and bool(np.isfinite(chunk).all())
+        if finite and chunk.size:
+            low, high = min(low, float(chunk.min())), max(high, float(chunk.max()))
+    return finite, low, high

@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+import warnings
 
 import numpy as np
 import tensorflow as tf
@@ -19,21 +20,40 @@ from kgan.data.builtin import (
     stacked_mnist_raw,
     unknown_dataset_error,
 )
-from kgan.data.epochs import attach_counter, new_counter, shuffled_indices, stream_seed
+from kgan.data.epochs import (
+    attach_counter,
+    counter_of,
+    new_counter,
+    shuffled_indices,
+    stream_seed,
+)
 from kgan.data.files import (
-    IMAGE_EXTENSIONS,
+    array_bytes,
     evenly_spaced_subset,
-    folder_arrays,
-    folder_files,
     images_to_unit,
+    lazy_arrays,
     npz_raw,
     npz_splits,
     resize_images,
+    scan,
+    to_unit,
+    unit_range,
 )
+from kgan.data.folders import (
+    IMAGE_EXTENSIONS,
+    decode_file,
+    folder_files,
+    folder_shape,
+    mixed_sizes_error,
+)
+from kgan.data.records import is_pack, parse_batch, read_manifest, records_dataset
 from kgan.data.tfds_source import tfds_builder, tfds_dataset
 
+# `cache="auto"` reads a file source into memory when its float32 images take at most this
+# many bytes (5,461 images of 64x64x3, 85,598 of 28x28x1), and streams it from disk beyond.
+MEMORY_BUDGET = 256 * 2**20
 _SPLITS = ("train", "test", "all")
-_PATH_EXTENSIONS = (".npz", ".npy", ".csv", ".txt") + IMAGE_EXTENSIONS
+_PATH_EXTENSIONS = (".npz", ".npy", ".csv", ".txt", ".tfrecord") + IMAGE_EXTENSIONS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,14 +77,15 @@ class DatasetInfo:
 
 
 def info(name_or_path, data_dir=None) -> DatasetInfo:
-    """Describes a dataset without building a pipeline.
+    """Describes a dataset without building a pipeline and without reading every file.
 
-    Built-in and TFDS names are described from metadata (TFDS data is not downloaded); user
-    files and folders are read.
+    Built-in and TFDS names are described from metadata (TFDS data is not downloaded); image
+    folders from their file list and the headers of up to 1,000 evenly spaced images; TFRecord
+    packs from their manifest; `.npz` / `.npy` files from their array headers (and labels).
 
     Args:
-        name_or_path: A built-in name (see `names()`), a TFDS name, a `.npz` path or an image
-            folder.
+        name_or_path: A built-in name (see `names()`), a TFDS name, an `.npz` or `.npy` path,
+            an image folder or a TFRecord pack folder.
         data_dir: TFDS data directory; ignored for other sources.
 
     Returns:
@@ -91,27 +112,23 @@ def info(name_or_path, data_dir=None) -> DatasetInfo:
         counts = {k: int(v.num_examples) for k, v in builder.info.splits.items()}
         num_classes = getattr(features[label_key], "num_classes", None)
         return DatasetInfo(target, tuple(features[image_key].shape), num_classes, "image", counts)
-    if source == "folder":
-        files, labels = folder_files(target)
-        from PIL import Image
-
-        shapes = set()
-        for f in files:
-            with Image.open(f) as img:
-                shapes.add((img.height, img.width, 1 if img.mode in ("1", "L", "LA") else 3))
-        channels = max(s[2] for s in shapes)
-        shape = next(iter(shapes))[:2] if len({s[:2] for s in shapes}) == 1 else (None, None)
-        num_classes = None if labels is None else int(labels.max()) + 1
+    if source == "pack":
+        manifest = read_manifest(target)
         return DatasetInfo(
             str(name_or_path),
-            (*shape, channels),
-            num_classes,
+            tuple(manifest["shape"]),
+            manifest["num_classes"],
             "image",
-            {"train": len(files)},
+            {"train": manifest["num_examples"]},
         )
+    if source == "folder":
+        files, labels = folder_files(target)
+        shape, _ = folder_shape(target, files, None)
+        num_classes = None if labels is None else int(labels.max()) + 1
+        return DatasetInfo(str(name_or_path), shape, num_classes, "image", {"train": len(files)})
     counts, num_classes = {}, None
     for split in npz_splits(target):
-        x, y = npz_raw(target, split)
+        x, y = lazy_arrays(target, split) or npz_raw(target, split)
         counts[split] = len(x)
         if y is not None:
             num_classes = max(num_classes or 0, int(y.max()) + 1)
@@ -133,15 +150,17 @@ def load_arrays(
     Args:
         name_or_path: A built-in name (see `names()`), a TFDS name such as `"cifar10"`, a path
             to an `.npz` file (arrays `x` and optional `y`, or `x_train`/`y_train`/`x_test`/
-            `y_test`) or an image folder (class subfolders, or a flat folder without labels).
+            `y_test`) or an `.npy` file (unlabelled `x`), an image folder (class subfolders,
+            or a flat folder without labels) or a TFRecord pack (`kgan data pack`).
         split: `"train"`, `"test"` or `"all"` (TFDS names accept any TFDS split string).
         image_size: Optional `(height, width)` (or one int) to resize images to (bilinear).
         data_dir: TFDS data directory; ignored for other sources.
         value_range: `(lo, hi)` range of the images in an `.npz` file, mapped linearly to
             [-1, 1]. Default: (0, 255) for integer images, (-1, 1) for float images.
         num_examples: Keep this many examples. Mixtures draw this many points (default
-            100,000 train / 10,000 test); TFDS takes the first ones; other sources keep an
-            evenly spaced subset, so class-sorted data keeps every class.
+            100,000 train / 10,000 test); TFDS names and packs take the first ones (a pack's
+            order is shuffled when it is written); other sources keep an evenly spaced
+            subset, so class-sorted data keeps every class.
 
     Returns:
         `(x, y)`: x float32 images [N, H, W, C] in [-1, 1] (or float32 vectors [N, D]), y int32
@@ -164,16 +183,17 @@ def load_arrays(
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     if source == "mixture":
         return mixture_arrays(target, split, num_examples)
-    if source == "folder":
-        return folder_arrays(target, split, image_size, num_examples)
+    if source in ("folder", "pack"):
+        stream = _file_stream(source, target, split, image_size, num_examples, None)
+        ds = stream.batches(stream.indices(False, None, None, None), 256, False)
+        parts = list(ds.as_numpy_iterator())
+        if stream.labels_known:
+            return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        return np.concatenate(parts), None
     if source == "npz":
         x, y = npz_raw(target, split)
         if x.ndim == 2:
-            if image_size is not None or value_range is not None:
-                raise ValueError(
-                    f"{target!r} holds vectors {x.shape}; image_size and "
-                    "value_range apply only to images, leave them as None"
-                )
+            _check_vector_options(target, x, image_size, value_range)
             x = x.astype(np.float32)
         else:
             x = images_to_unit(x, value_range, target)
@@ -208,20 +228,28 @@ def load(
     data_dir=None,
     value_range=None,
     num_examples=None,
-    cache=True,
+    cache="auto",
     initial_epoch=0,
+    shard=None,
 ) -> tf.data.Dataset:
     """Builds a batched, shuffled and prefetched `tf.data.Dataset`.
 
     Labelled sources yield `(images, labels)`: float32 [batch, H, W, C] in [-1, 1] (float32
-    [batch, D] for vectors) and int32 [batch]. Unlabelled sources (an `.npz` without `y`, a
-    flat image folder) yield the images tensor alone.
+    [batch, D] for vectors) and int32 [batch]. Unlabelled sources (an `.npz` without `y`, an
+    `.npy`, a flat image folder) yield the images tensor alone.
+
+    Files are read into memory or streamed from disk (`cache`). Streamed, an image folder is
+    read a file at a time (parallel decoding, `tf.io.decode_image`), an `.npy` or uncompressed
+    `.npz` a batch at a time through a memory map, and a TFRecord pack a record at a time:
+    memory stays flat in the size of the data. Image folders and arrays give the same batches
+    either way; a pack's streamed order comes from its shuffled shards and a shuffle buffer
+    of about 64 MiB, also a function of `(seed, epoch)`.
 
     Args:
-        name_or_path: A built-in name, TFDS name, `.npz` path or image folder; see
-            `load_arrays`.
+        name_or_path: A built-in name, TFDS name, `.npz` / `.npy` path, image folder or
+            TFRecord pack; see `load_arrays`.
         split: `"train"`, `"test"` or `"all"` (TFDS names accept any TFDS split string).
-        batch_size: Examples per batch, > 0.
+        batch_size: Examples per batch, > 0 (per shard with `shard`).
         shuffle: Reshuffle the examples every epoch (every pass over the dataset).
         seed: Shuffle seed. The order of epoch `e` is a function of `(seed, e)` alone, so
             the same seed gives the same sequence of epochs, and a run resumed at epoch `k`
@@ -230,11 +258,23 @@ def load(
         drop_remainder: Drop the last, smaller batch.
         image_size: Optional `(height, width)` to resize images to.
         data_dir: TFDS data directory; ignored for other sources.
-        value_range: `(lo, hi)` of the images in an `.npz` file; see `load_arrays`.
+        value_range: `(lo, hi)` of the images in an `.npz` / `.npy` file; see `load_arrays`.
         num_examples: Keep this many examples; see `load_arrays`.
-        cache: Cache decoded TFDS examples in memory (in-memory sources always are).
+        cache: `"auto"` (default): files whose float32 images take at most `MEMORY_BUDGET`
+            bytes (256 MiB) are read into memory, larger ones are streamed; `True` reads
+            into memory whatever the size; `False` streams (a compressed `.npz` cannot be
+            streamed: save it with `np.savez`). TFDS names cache their decoded examples in
+            memory unless `cache=False`. Built-in names are always in memory.
         initial_epoch: The epoch index of the first pass; each pass advances it by one.
             `kgan.data.set_epoch` (or the `kgan.callbacks.DataEpoch` callback) sets it later.
+        shard: `(index, count)` or a `tf.distribute.InputContext`: this reader's share of
+            every epoch when `count` readers share the data (one per worker; see
+            `load_distributed`). The readers draw the same permutation of each epoch and take
+            disjoint parts of it (image folders and arrays: every `count`-th example; packs:
+            every `count`-th shard file when there are at least `count`, else every
+            `count`-th record); each yields as many examples as the smallest share, so that
+            all take the same number of steps (at most `count - 1` examples of an epoch go
+            unread).
 
     Returns:
         A `tf.data.Dataset`. It holds its epoch counter, which `kgan.data.set_epoch` and
@@ -253,34 +293,298 @@ def load(
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
     if seed is not None and not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be an int or None; got {seed!r}")
+    if cache not in ("auto", True, False):
+        raise ValueError(f"cache must be 'auto', True or False; got {cache!r}")
+    shard = _check_shard(shard)
     counter = new_counter(initial_epoch)
     source, target = _resolve(name_or_path)
     seed = stream_seed(seed) if shuffle else None
+    image_size, num_examples = _check_common(source, split, image_size, num_examples, value_range)
     if source == "tfds":
-        image_size, num_examples = _check_common(
-            source, split, image_size, num_examples, value_range
-        )
         ds = tfds_dataset(
-            target, split, data_dir, image_size, num_examples, shuffle, seed, cache, counter
+            target,
+            split,
+            data_dir,
+            image_size,
+            num_examples,
+            shuffle,
+            seed,
+            cache is not False,
+            counter,
+            shard,
         )
         ds = ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
         return attach_counter(ds, counter)
-    x, y = load_arrays(name_or_path, split, image_size, data_dir, value_range, num_examples)
-    if drop_remainder and batch_size > len(x):
-        raise ValueError(
-            f"batch_size={batch_size} exceeds the {len(x)} examples, so "
-            "drop_remainder=True would give no batch; lower batch_size"
+    stream = None
+    if source in ("folder", "pack", "npz"):
+        stream = _file_stream(source, target, split, image_size, num_examples, value_range)
+        if cache is True or (cache == "auto" and stream.nbytes <= MEMORY_BUDGET):
+            stream = None
+        elif not stream.open():
+            if cache is False:
+                raise ValueError(
+                    f"{target!r} is a compressed .npz, which cannot be read a batch at a time; "
+                    "save it with np.savez (uncompressed), or pass cache=True"
+                )
+            warnings.warn(
+                f"{target!r} is a compressed .npz ({stream.nbytes / 2**20:.0f} MiB as float32), "
+                "read whole into memory; save it with np.savez (uncompressed) to stream it",
+                stacklevel=2,
+            )
+            stream = None
+    if stream is None:
+        stream = _ArrayStream(
+            *load_arrays(name_or_path, split, image_size, data_dir, value_range, num_examples)
         )
-    x_t = tf.constant(x)
-    y_t = None if y is None else tf.constant(y)
-    # Shuffle indices, then gather whole batches: the permutation holds ints, not images.
-    ds = shuffled_indices(len(x), seed, counter) if shuffle else tf.data.Dataset.range(len(x))
-    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    if y_t is None:
-        ds = ds.map(lambda i: tf.gather(x_t, i))
-    else:
-        ds = ds.map(lambda i: (tf.gather(x_t, i), tf.gather(y_t, i)))
+    if drop_remainder and batch_size > stream.per_shard(shard):
+        raise ValueError(
+            f"batch_size={batch_size} exceeds the {stream.per_shard(shard)} examples"
+            f"{' of this shard' if shard else ''}, so drop_remainder=True would give no "
+            "batch; lower batch_size"
+        )
+    indices = stream.indices(shuffle, seed, counter, shard)
+    ds = stream.batches(indices, batch_size, drop_remainder)
     return attach_counter(ds.prefetch(tf.data.AUTOTUNE), counter)
+
+
+def load_distributed(strategy, name_or_path, batch_size=64, **kwargs):
+    """The dataset of `load` for `fit` under `strategy`, each worker reading its own share.
+
+    Under a `MultiWorkerMirroredStrategy` with several workers, each worker builds its
+    pipeline with `shard=(worker, workers)` and the per-replica batch, through
+    `strategy.distribute_datasets_from_function`: a worker reads and decodes only its share
+    of the files, and together the workers see every example once per epoch. Under other
+    strategies (one machine) it is `load(..., batch_size=batch_size)`, which Keras splits
+    over the local replicas.
+
+    Args:
+        strategy: a `tf.distribute.Strategy`.
+        name_or_path: see `load`.
+        batch_size: the global batch: examples per step over all replicas.
+        **kwargs: the other arguments of `load` (not `shard`).
+
+    Returns:
+        A dataset for `model.fit`; `kgan.data.set_epoch` and `kgan.callbacks.DataEpoch`
+        reach its epoch counter.
+
+    Example:
+        >>> strategy = kgan.distribute.get_strategy("multi_worker")
+        >>> train = kgan.data.load_distributed(strategy, "faces", batch_size=256, seed=0)
+    """
+    if "shard" in kwargs:
+        raise ValueError("load_distributed decides each worker's shard; do not pass shard")
+    workers = getattr(strategy.extended, "_num_workers", 1)
+    if workers <= 1:
+        return load(name_or_path, batch_size=batch_size, **kwargs)
+    made = []
+
+    def dataset_fn(context):
+        made.append(
+            load(
+                name_or_path,
+                batch_size=context.get_per_replica_batch_size(batch_size),
+                shard=context,
+                **kwargs,
+            )
+        )
+        return made[-1]
+
+    distributed = strategy.distribute_datasets_from_function(dataset_fn)
+    return attach_counter(distributed, counter_of(made[0]))
+
+
+# Sources read by index: arrays in memory, memory-mapped arrays and image files; and packs.
+
+
+class _ArrayStream:
+    """Examples held in memory as numpy arrays."""
+
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+        self.num_examples = len(x)
+        self.labels_known = y is not None
+
+    def per_shard(self, shard):
+        return self.num_examples // shard[1] if shard else self.num_examples
+
+    def indices(self, shuffle, seed, counter, shard):
+        n = self.num_examples
+        ds = shuffled_indices(n, seed, counter) if shuffle else tf.data.Dataset.range(n)
+        if shard is not None and shard[1] > 1:
+            ds = ds.shard(shard[1], shard[0]).take(n // shard[1])
+            ds = ds.apply(tf.data.experimental.assert_cardinality(n // shard[1]))
+        return ds
+
+    def batches(self, indices, batch_size, drop_remainder):
+        # Gather whole batches: the permutation holds ints, not images.
+        x_t = tf.constant(self.x)
+        ds = indices.batch(batch_size, drop_remainder=drop_remainder)
+        if self.y is None:
+            return ds.map(lambda i: tf.gather(x_t, i))
+        y_t = tf.constant(self.y)
+        return ds.map(lambda i: (tf.gather(x_t, i), tf.gather(y_t, i)))
+
+
+class _FolderStream(_ArrayStream):
+    """Image files read and decoded as the batches are made."""
+
+    def __init__(self, folder, image_size, num_examples):
+        files, labels = folder_files(folder)
+        self.shape, sizes = folder_shape(folder, files, image_size)
+        if self.shape[0] is None:
+            raise mixed_sizes_error(folder, sizes)
+        files, self.y = evenly_spaced_subset(np.asarray(files), labels, num_examples)
+        self.files, self.image_size = files, image_size
+        self.num_examples, self.labels_known = len(files), self.y is not None
+        self.nbytes = 4 * len(files) * int(np.prod(self.shape))
+
+    def open(self):
+        return True
+
+    def batches(self, indices, batch_size, drop_remainder):
+        paths = tf.constant(self.files)
+        y_t = None if self.y is None else tf.constant(self.y)
+
+        def read(i):
+            image = decode_file(tf.gather(paths, i), self.shape, self.image_size)
+            return image if y_t is None else (image, tf.gather(y_t, i))
+
+        ds = indices.map(read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return ds.batch(batch_size, drop_remainder=drop_remainder)
+
+
+class _MemmapStream(_ArrayStream):
+    """Rows of a memory-mapped `.npy` / `.npz` array, read a batch at a time."""
+
+    def __init__(self, path, split, image_size, num_examples, value_range):
+        self.path, self.split, self.image_size = path, split, image_size
+        self.num_examples_arg, self.value_range = num_examples, value_range
+        self.nbytes = array_bytes(path, split)
+        self.arrays = None  # read (and checked) by open, once streaming is decided
+
+    def open(self):
+        """Maps the array and checks it; False when it cannot be mapped (compressed)."""
+        lazy = lazy_arrays(self.path, self.split)
+        if lazy is None:
+            return False
+        x, self.y = lazy
+        rows, self.y = evenly_spaced_subset(np.arange(len(x)), self.y, self.num_examples_arg)
+        self.x, self.rows = x, rows
+        self.num_examples, self.labels_known = len(rows), self.y is not None
+        if x.ndim == 2:
+            _check_vector_options(self.path, x, self.image_size, self.value_range)
+            self.range = None
+        else:
+            _, low, high = scan(x)
+            self.range = unit_range(low, high, x.dtype, self.value_range, self.path)
+        return True
+
+    def batches(self, indices, batch_size, drop_remainder):
+        rows_t = tf.constant(self.rows)
+        y_t = None if self.y is None else tf.constant(self.y)
+        x, dtype = self.x, tf.as_dtype(self.x.dtype)
+
+        def gather(positions):  # numpy: read the rows in file order, return them in ours
+            order = np.argsort(positions, kind="stable")
+            out = np.empty((len(positions), *x.shape[1:]), x.dtype)
+            out[order] = x[positions[order]]
+            return out
+
+        def read(i):
+            batch = tf.numpy_function(gather, [tf.gather(rows_t, i)], dtype, stateful=False)
+            batch = tf.ensure_shape(batch, [None, *x.shape[1:]])
+            if self.range is None:
+                batch = tf.cast(batch, tf.float32)
+            else:
+                batch = to_unit(batch, *self.range)
+                if self.image_size is not None:
+                    batch = tf.clip_by_value(
+                        tf.image.resize(batch, self.image_size, antialias=True), -1.0, 1.0
+                    )
+            return batch if y_t is None else (batch, tf.gather(y_t, i))
+
+        ds = indices.batch(batch_size, drop_remainder=drop_remainder)
+        return ds.map(read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
+class _PackStream:
+    """A TFRecord pack, read a record at a time (see `kgan.data.records`)."""
+
+    def __init__(self, path, image_size, num_examples):
+        self.path, self.image_size, self.num_examples_arg = path, image_size, num_examples
+        self.manifest = read_manifest(path)
+        total = self.manifest["num_examples"]
+        if num_examples is not None and num_examples > total:
+            raise ValueError(
+                f"num_examples={num_examples} but the pack has only {total} examples; lower "
+                "num_examples or leave it as None"
+            )
+        self.num_examples = num_examples or total
+        self.labels_known = self.manifest["num_classes"] is not None
+        height, width, channels = self.manifest["shape"]
+        if image_size is not None:
+            height, width = image_size
+        self.nbytes = 4 * self.num_examples * height * width * channels
+
+    def open(self):
+        return True
+
+    def per_shard(self, shard):
+        from kgan.data.records import shard_plan
+
+        return shard_plan(self.manifest, self.num_examples_arg, shard)[3]
+
+    def indices(self, shuffle, seed, counter, shard):
+        return records_dataset(
+            self.path, self.manifest, shuffle, seed, counter, self.num_examples_arg, shard
+        )
+
+    def batches(self, records, batch_size, drop_remainder):
+        ds = records.batch(batch_size, drop_remainder=drop_remainder)
+        return ds.map(
+            lambda serialized: parse_batch(serialized, self.manifest, self.image_size),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+
+
+def _file_stream(source, target, split, image_size, num_examples, value_range):
+    if source in ("folder", "pack") and split == "test":
+        raise ValueError(
+            f"{'image folder' if source == 'folder' else 'pack'} {target!r} has no test split; "
+            "use split='train' (or 'all'), or keep test images in a separate folder"
+        )
+    if source == "folder":
+        return _FolderStream(target, image_size, num_examples)
+    if source == "pack":
+        return _PackStream(target, image_size, num_examples)
+    return _MemmapStream(target, split, image_size, num_examples, value_range)
+
+
+def _check_vector_options(path, x, image_size, value_range):
+    if image_size is not None or value_range is not None:
+        raise ValueError(
+            f"{path!r} holds vectors {x.shape}; image_size and "
+            "value_range apply only to images, leave them as None"
+        )
+
+
+def _check_shard(shard):
+    if shard is None:
+        return None
+    if isinstance(shard, tf.distribute.InputContext):
+        return (shard.input_pipeline_id, shard.num_input_pipelines)
+    if (
+        not isinstance(shard, (tuple, list))
+        or len(shard) != 2
+        or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in shard)
+        or not 0 <= shard[0] < shard[1]
+    ):
+        raise ValueError(
+            "shard must be (index, count) with 0 <= index < count, or a "
+            f"tf.distribute.InputContext; got {shard!r}"
+        )
+    return (int(shard[0]), int(shard[1]))
 
 
 # Resolution and argument checks.
@@ -303,13 +607,13 @@ def _resolve(name_or_path):
         return "mixture", text
     path = os.path.expanduser(text)
     if os.path.isdir(path):
-        return "folder", path
+        return ("pack" if is_pack(path) else "folder"), path
     if os.path.isfile(path):
-        if path.lower().endswith(".npz"):
+        if path.lower().endswith((".npz", ".npy")):
             return "npz", path
         raise ValueError(
-            f"cannot read {text!r}: files must be .npz (array x, optional y); "
-            "put images in a folder and pass the folder"
+            f"cannot read {text!r}: files must be .npz (array x, optional y) or .npy (array "
+            "x); put images in a folder and pass the folder, or pass a pack's folder"
         )
     looks_like_path = text.startswith((".", "/", "~", "\\")) or text.lower().endswith(
         _PATH_EXTENSIONS
@@ -340,7 +644,7 @@ def _check_common(source, split, image_size, num_examples, value_range):
         not isinstance(num_examples, (int, np.integer)) or num_examples <= 0
     ):
         raise ValueError(f"num_examples must be a positive int or None; got {num_examples!r}")
-    if value_range is not None and source != "npz":
+    if value_range is not None and source != "npz":  # .npz and .npy
         raise ValueError(
             "value_range describes the pixel range of an .npz file; leave it as "
             f"None for {source!r} sources, whose range is known"

@@ -34,8 +34,13 @@ def tfds_builder(name, data_dir):
     return builder, keys[0], keys[1]
 
 
-def tfds_dataset(name, split, data_dir, image_size, num_examples, shuffle, seed, cache, counter):
+def tfds_dataset(
+    name, split, data_dir, image_size, num_examples, shuffle, seed, cache, counter, shard=None
+):
     """Unbatched (image float32 [-1, 1], label int32) examples of a TFDS split.
+
+    Under `shard=(index, count)` the reader keeps every `count`-th example of the files' fixed
+    order, as many as the smallest share.
 
     Shuffled, the files are read in one order fixed by `seed` and the examples pass through a
     buffer seeded by `(seed, epoch)`, the epoch read from `counter` at the start of each pass.
@@ -79,6 +84,11 @@ def tfds_dataset(name, split, data_dir, image_size, num_examples, shuffle, seed,
     )
     if num_examples is not None:
         ds = ds.take(num_examples)
+    if shard is not None and shard[1] > 1:
+        total = num_examples or getattr(splits.get(split), "num_examples", None)
+        ds = ds.shard(shard[1], shard[0])
+        if total:
+            ds = ds.take(total // shard[1])
 
     def to_unit(image, label):
         image = tf.cast(image[..., :3], tf.float32) / 127.5 - 1.0

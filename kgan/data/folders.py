@@ -1,0 +1,183 @@
+"""Image folders: the file list, the shape from the images' headers, and the one decoder.
+
+Every image of a folder is read by `decode_file`, a TensorFlow function, whether the folder is
+read into memory or streamed from disk, so both give the same pixels. The files' headers are
+read (not their pixels) to learn the shape: all of them up to `HEADER_SAMPLE` files, an evenly
+spaced sample of that many beyond, so that describing a folder of a million images reads a
+thousand headers.
+"""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+HEADER_SAMPLE = 1000
+# Image modes that hold one channel; every other mode is read as RGB (alpha is dropped).
+_GRAY_MODES = ("1", "L", "LA")
+_WIDE_MODES = ("I", "I;16", "I;16B", "I;16L", "F")
+# The first bytes of each format decode_file reads.
+_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
+
+
+def _image_files(folder):
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [
+            os.path.join(root, f)
+            for f in sorted(files)
+            if f.lower().endswith(IMAGE_EXTENSIONS) and not f.startswith(".")
+        ]
+    return found
+
+
+def folder_files(folder):
+    """Returns (files, labels or None) for class subfolders or a flat folder of images."""
+    entries = sorted(e for e in os.listdir(folder) if not e.startswith("."))
+    classes = [e for e in entries if os.path.isdir(os.path.join(folder, e))]
+    flat = [
+        os.path.join(folder, e)
+        for e in entries
+        if e.lower().endswith(IMAGE_EXTENSIONS) and os.path.isfile(os.path.join(folder, e))
+    ]
+    if classes and flat:
+        raise ValueError(
+            f"{folder!r} holds both images and subfolders; put every image in a "
+            "class subfolder, or use a flat folder of images without subfolders"
+        )
+    if not classes and not flat:
+        raise ValueError(
+            f"no images in {folder!r}: expected {'/'.join(IMAGE_EXTENSIONS)} "
+            "files directly inside it, or class subfolders holding them"
+        )
+    if flat:
+        return flat, None
+    files, labels = [], []
+    for label, name in enumerate(classes):
+        found = _image_files(os.path.join(folder, name))
+        if not found:
+            raise ValueError(
+                f"class folder {os.path.join(folder, name)!r} holds no images; "
+                "remove it or add images"
+            )
+        files += found
+        labels += [label] * len(found)
+    return files, np.asarray(labels, np.int32)
+
+
+def folder_shape(folder, files, image_size):
+    """The shape `(height, width, channels)` of the folder's images as `load` yields them.
+
+    Reads the headers of up to `HEADER_SAMPLE` evenly spaced files. Channels are 3 when any
+    of them is colour, else 1. Without `image_size` the sampled images must share one size;
+    an image outside the sample of another size is refused when it is read.
+
+    Returns:
+        `(shape, sizes)`: the output shape (height and width None for mixed sizes without
+        `image_size`) and the sampled sizes, `{(height, width): first file of that size}`.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    step = max(1, len(files) / HEADER_SAMPLE)
+    sample = [files[int(i * step)] for i in range(min(len(files), HEADER_SAMPLE))]
+    sizes, channels = {}, 1
+    for path in sample:
+        try:
+            with Image.open(path) as img:
+                mode, size = img.mode, (img.height, img.width)
+        except UnidentifiedImageError as e:
+            raise ValueError(f"cannot read {path!r} as an image; remove it from the folder") from e
+        if mode in _WIDE_MODES:
+            raise ValueError(f"{path!r} is a {mode} (16/32-bit) image; save it as 8-bit")
+        channels = max(channels, 1 if mode in _GRAY_MODES else 3)
+        sizes.setdefault(size, path)
+    if image_size is not None:
+        return (*image_size, channels), sizes
+    if len(sizes) > 1:
+        return (None, None, channels), sizes
+    return (*next(iter(sizes)), channels), sizes
+
+
+def mixed_sizes_error(folder, sizes):
+    (s1, f1), (s2, f2) = list(sizes.items())[:2]
+    return ValueError(
+        f"images in {folder!r} differ in size, e.g. {f1!r} is {s1[0]}x{s1[1]} "
+        f"and {f2!r} is {s2[0]}x{s2[1]}; pass image_size=(height, width) to "
+        "resize them all"
+    )
+
+
+def _to_channels(image, channels):
+    """uint8 [h, w, c] with any c to [h, w, channels]: alpha dropped, gray repeated, colour to
+    gray by ITU-R 601-2 luma with PIL's integer rounding."""
+    count = tf.shape(image)[-1]
+    image = tf.cond(count <= 2, lambda: image[..., :1], lambda: image[..., :3])
+    if channels == 3:
+        return tf.cond(tf.shape(image)[-1] == 1, lambda: tf.tile(image, [1, 1, 3]), lambda: image)
+
+    def luma():
+        rgb = tf.cast(image, tf.int32)
+        weighted = rgb[..., :1] * 19595 + rgb[..., 1:2] * 38470 + rgb[..., 2:] * 7471
+        return tf.cast(tf.bitwise.right_shift(weighted + 0x8000, 16), tf.uint8)
+
+    return tf.cond(tf.shape(image)[-1] == 3, luma, lambda: image)
+
+
+def decode_file(path, shape, image_size):
+    """Reads one image file as float32 [height, width, channels] in [-1, 1] (a TF function).
+
+    A file that is not a PNG, JPEG, GIF or BMP, a PNG cut short, and an image of another size
+    than `shape` (without `image_size`) fail with an error that names the file.
+
+    Args:
+        path: a scalar string tensor.
+        shape: `(height, width, channels)`; height and width are None for mixed sizes.
+        image_size: `(height, width)` to resize to (bilinear with antialiasing), or None.
+    """
+    contents = tf.io.read_file(path)
+    length = tf.strings.length(contents)
+    known = tf.reduce_any(
+        [tf.strings.substr(contents, 0, len(s)) == s for s in _SIGNATURES]
+    )  # a scalar bool
+    is_png = tf.strings.substr(contents, 0, 8) == _SIGNATURES[0]
+    complete = tf.logical_or(
+        tf.logical_not(is_png),
+        tf.strings.substr(contents, tf.maximum(length - 8, 0), 4) == b"IEND",
+    )
+    checked = tf.debugging.Assert(
+        tf.logical_and(known, complete),
+        [
+            "cannot read",
+            path,
+            "as an image (not a PNG, JPEG, GIF or BMP, or cut short); remove it from the folder",
+        ],
+    )
+    with tf.control_dependencies([checked]):
+        image = tf.io.decode_image(contents, channels=0, expand_animations=False)
+    image = _to_channels(image, shape[-1])  # uint8 [h, w, channels]
+    size = tf.shape(image)[:2]
+    if image_size is None:
+        same = tf.debugging.Assert(
+            tf.reduce_all(size == shape[:2]),
+            [
+                "images differ in size:",
+                path,
+                "is",
+                size,
+                "and the others are",
+                shape[:2],
+                "; pass image_size=(height, width) to resize them all",
+            ],
+        )
+        with tf.control_dependencies([same]):
+            image = tf.identity(image)
+    image = tf.cast(image, tf.float32) / 127.5 - 1.0
+    if image_size is not None:
+        image = tf.cond(
+            tf.reduce_all(size == image_size),
+            lambda: image,
+            lambda: tf.clip_by_value(tf.image.resize(image, image_size, antialias=True), -1.0, 1.0),
+        )
+    return tf.ensure_shape(image, shape)
