@@ -8,7 +8,7 @@ It starts without TensorFlow (see `kgan.cli.common`).
 import argparse
 import sys
 
-from kgan.cli import cluster, evaluate, export, sample, train, zoo
+from kgan.cli import cluster, data, evaluate, export, sample, train, zoo
 from kgan.cli.common import fail, parse_labels
 from kgan.version import __version__
 
@@ -21,6 +21,7 @@ COMMANDS = {
     "export": export,
     "evaluate": evaluate,
     "cluster": cluster,
+    "data": data,
     "zoo": zoo,
 }
 

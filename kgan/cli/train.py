@@ -143,6 +143,13 @@ def add_parser(commands):
     )
     train.add_argument("--image-size", type=positive_int, nargs=2, metavar=("H", "W"))
     train.add_argument("--data-dir", help="TFDS data folder")
+    train.add_argument(
+        "--cache",
+        choices=("auto", "memory", "stream"),
+        default="auto",
+        help="read files into memory, or stream them from disk every epoch (auto: in memory "
+        "when their float32 images fit 256 MiB); the batches are the same either way",
+    )
     train.add_argument("--seed", type=int, default=0, help="seed of weights, data and latents")
     train.add_argument("--no-xla", action="store_true", help="do not compile steps with XLA")
     train.add_argument(
@@ -230,7 +237,8 @@ def _train_in_scope(args, strategy):
     image_size = tuple(options["image_size"]) if options["image_size"] else None
     # Epoch e's order depends on (seed, e) only, so a resumed run sees what an uninterrupted
     # one would.
-    dataset = kgan.data.load(
+    dataset = kgan.data.load_distributed(
+        strategy,
         options["data"],
         batch_size=options["batch_size"],
         seed=options["seed"],
@@ -238,6 +246,7 @@ def _train_in_scope(args, strategy):
         image_size=image_size,
         data_dir=options["data_dir"],
         initial_epoch=initial_epoch,
+        cache={"auto": "auto", "memory": True, "stream": False}[args.cache],
     )
     if model is None:
         keras.mixed_precision.set_global_policy(options["mixed_precision"])
@@ -298,7 +307,7 @@ def _start_or_resume(args):
     options = {
         k: v
         for k, v in vars(args).items()
-        if k not in ("command", "resume", "quiet", "epochs", "strategy", "verbose")
+        if k not in ("command", "resume", "quiet", "epochs", "strategy", "verbose", "cache")
     }
     held = kgan.callbacks.runs.is_run_folder(args.out)
     if args.resume:
@@ -409,7 +418,9 @@ def _collapse_monitor(options, image_size, info, model):
 
 def _decay_steps(dataset, epochs):
     """Optimizer updates over `epochs` epochs of `dataset`, for the learning-rate schedule."""
-    batches = int(dataset.cardinality())
+    # A distributed dataset's cardinality is a property: the steps of an epoch.
+    cardinality = dataset.cardinality
+    batches = int(cardinality() if callable(cardinality) else cardinality)
     if batches <= 0:
         raise ValueError(
             "--lr-decay cosine needs the number of batches per epoch, and this dataset does not "
