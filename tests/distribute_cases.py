@@ -6,9 +6,12 @@ their own processes:
     python tests/distribute_cases.py mirrored OUT.json
         trains every case on one device and under MirroredStrategy over two logical CPU devices
         and writes how far the weights are apart, with the other checks of test_distribute.py;
-    python tests/distribute_cases.py worker CASE OUT.npz    (TF_CONFIG set)
+    python tests/distribute_cases.py worker CASE OUT.npz STREAMS    (TF_CONFIG set)
         trains CASE under MultiWorkerMirroredStrategy, this process one of the workers, each
-        worker reading its own rows of every global batch, and saves the final weights.
+        worker reading its own rows of every global batch, and saves the final weights; then
+        reads each streamed source of the folder STREAMS (`write_streams`) through
+        `kgan.data.load_distributed` for two epochs, saving the ids of the images it saw, and
+        trains CASE one epoch from the folder that way.
 
 Imported, it gives the cases (`train`) to a single-device run in the test's own process.
 """
@@ -291,20 +294,84 @@ def worker_dataset(case, strategy):
     return strategy.distribute_datasets_from_function(dataset_fn)
 
 
-def run_worker(case, out_path):
+# Streamed sources for the workers: an image folder and TFRecord packs of STREAM_EXAMPLES
+# images whose first two pixels hold their id.
+STREAM_EXAMPLES = 40
+STREAM_SOURCES = ("folder", "pack_4_shards", "pack_1_shard")
+
+
+def write_streams(root):
+    """Writes the folder and its packs (4 shards: one pair per worker; 1 shard: records
+    dealt out) under `root`."""
+    import numpy as np
+    from PIL import Image
+
+    from kgan import data as kgan_data
+
+    folder = os.path.join(root, "folder")
+    for i in range(STREAM_EXAMPLES):
+        image = np.random.default_rng(i).integers(0, 256, IMAGE_SHAPE[:2], dtype=np.uint8)
+        image[0, 0], image[0, 1] = i // 256, i % 256
+        path = os.path.join(folder, f"class_{i % NUM_CLASSES}", f"{i:03d}.png")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        Image.fromarray(image, "L").save(path)
+    kgan_data.pack_folder(folder, os.path.join(root, "pack_4_shards"), examples_per_shard=10)
+    kgan_data.pack_folder(folder, os.path.join(root, "pack_1_shard"))
+
+
+def image_ids(images):
+    """The ids written by `write_streams` into a batch of images in [-1, 1]."""
     import numpy as np
 
+    pixels = np.rint((np.asarray(images)[:, 0, :2, 0] + 1) * 127.5).astype(int)
+    return (pixels[:, 0] * 256 + pixels[:, 1]).tolist()
+
+
+def _seen(strategy, dataset, epochs=2):
+    """The ids of the images this worker's replicas see in each of `epochs` passes."""
+    seen = []
+    for _ in range(epochs):
+        ids = []
+        for images, _labels in dataset:
+            for local in strategy.experimental_local_results(images):
+                ids += image_ids(local)
+        seen.append(ids)
+    return seen
+
+
+def run_worker(case, out_path, streams):
+    import numpy as np
+
+    import kgan
     from kgan import distribute
 
     strategy = distribute.get_strategy("multi_worker")
     _, weights = train(case, strategy, dataset=worker_dataset(case, strategy))
     np.savez(out_path, *weights)
+    seen = {}
+    for source in STREAM_SOURCES:
+        dataset = kgan.data.load_distributed(
+            strategy,
+            os.path.join(streams, source),
+            batch_size=GLOBAL_BATCH,
+            seed=3,
+            cache=False,
+            drop_remainder=True,
+        )
+        seen[source] = _seen(strategy, dataset)
+    dataset = kgan.data.load_distributed(
+        strategy, os.path.join(streams, "folder"), batch_size=GLOBAL_BATCH, seed=3, cache=False
+    )
+    _, streamed = train(case, strategy, dataset=dataset)
+    np.savez(out_path.replace(".npz", "_streamed.npz"), *streamed)
+    with open(out_path.replace(".npz", "_seen.json"), "w") as file:
+        json.dump(seen, file)
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "mirrored":
         run_mirrored(sys.argv[2])
     elif sys.argv[1] == "worker":
-        run_worker(sys.argv[2], sys.argv[3])
+        run_worker(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         raise SystemExit(f"unknown mode {sys.argv[1]!r}: use 'mirrored' or 'worker'")

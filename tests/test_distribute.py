@@ -37,12 +37,16 @@ def workers(tmp_path_factory):
     """Two MultiWorkerMirroredStrategy workers on 127.0.0.1, started at once so that they run
     while the mirrored checks do; each saves its final weights."""
     out = tmp_path_factory.mktemp("workers")
+    cases.write_streams(str(out / "streams"))
     addresses = [f"127.0.0.1:{port}" for port in _free_ports(2)]
     processes = []
     for index in range(2):
         config = {"cluster": {"worker": addresses}, "task": {"type": "worker", "index": index}}
         env = dict(os.environ, TF_CONFIG=json.dumps(config))
-        command = [sys.executable, SCRIPT, "worker", WORKER_CASE, str(out / f"{index}.npz")]
+        command = [
+            *(sys.executable, SCRIPT, "worker", WORKER_CASE),
+            *(str(out / f"{index}.npz"), str(out / "streams")),
+        ]
         processes.append(
             subprocess.Popen(
                 command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -114,6 +118,28 @@ def test_two_workers_train_together_as_one_process(workers):
     assert result["relative_update"] > 1e-3
     assert result["relative_error"] < 1e-5
     assert result["update_error"] < 1e-4
+
+
+def test_two_workers_stream_their_own_shares(workers):
+    processes, out = workers
+    for process in processes:
+        output = process.communicate(timeout=300)[0] if process.poll() is None else ""
+        assert process.returncode == 0, output[-4000:]
+    seen = [json.loads((out / f"{index}_seen.json").read_text()) for index in range(2)]
+    for source in cases.STREAM_SOURCES:
+        first, second = seen[0][source], seen[1][source]
+        for epoch in range(2):
+            a, b = first[epoch], second[epoch]
+            # The same number of steps on both; together every example once per epoch.
+            assert len(a) == len(b) == cases.STREAM_EXAMPLES // 2
+            assert sorted(a + b) == list(range(cases.STREAM_EXAMPLES)), source
+        assert first[0] != first[1]  # reshuffled
+    streamed = []
+    for index in range(2):
+        with np.load(out / f"{index}_streamed.npz") as saved:
+            streamed.append([saved[key] for key in saved.files])
+    assert all(np.array_equal(a, b) for a, b in zip(*streamed))
+    assert all(np.isfinite(w).all() for w in streamed[0])
 
 
 def test_get_strategy_by_name(monkeypatch):

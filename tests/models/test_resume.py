@@ -134,10 +134,28 @@ def images_npz(tmp_path):
     return path
 
 
-def test_kgan_train_resumed_after_sigkill_matches_an_uninterrupted_run(tmp_path, images_npz):
+def _as_folder(npz, folder):
+    """The images of `npz` as PNGs in class subfolders."""
+    with np.load(npz) as arrays:
+        x, y = arrays["x"], arrays["y"]
+    for i, (image, label) in enumerate(zip(x, y, strict=True)):
+        path = folder / f"class_{label}" / f"{i:03d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image, "L").save(path)
+    return folder
+
+
+@pytest.mark.parametrize("source", ["npz", "streamed folder"])
+def test_kgan_train_resumed_after_sigkill_matches_an_uninterrupted_run(
+    tmp_path, images_npz, source
+):
+    data = [str(images_npz)]
+    if source == "streamed folder":
+        data = [str(_as_folder(images_npz, tmp_path / "images")), "--cache", "stream"]
+
     def argv(out, epochs):
         return [
-            *("train", "cgan", "--data", str(images_npz), "--out", str(out), "--quiet"),
+            *("train", "cgan", "--data", *data, "--out", str(out), "--quiet"),
             *("--batch-size", "16", "--width", "4", "--latent-dim", "4", "--seed", "3"),
             *("--epochs", str(epochs), "--no-xla"),  # XLA resumes exactly too, compiles slowly
         ]
