@@ -11,9 +11,10 @@ then reads each source in a fresh process per run with batches of 64:
   batch_size=64, image_size=(64, 64), seed=0)`.
 
 Each run reports the seconds from the call to the first batch (file listing and pipeline
-construction included), the images/s of two full passes after it (the pipeline alone, the
-batches pulled and dropped), and the peak resident memory of the process (VmHWM; TensorFlow's
-own import is part of it for every loader alike). Loaders take turns and the table gives
+construction included; TensorFlow, Keras and kgan are imported before the clock starts), the
+images/s of two full passes after it (the pipeline alone, the batches pulled and dropped), and
+the peak resident memory of the process (VmHWM; the libraries' imports are part of it for
+every loader alike). Loaders take turns and the table gives
 medians of `--repeats` runs. The files are in the page cache (the machine has 24 GiB), so this
 measures decoding and the pipeline, not the disk.
 
@@ -99,12 +100,13 @@ def build_pack(root, folder, size):
 def child(loader, source, passes):
     """Runs in a fresh process: reads the source, prints one JSON line."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf  # imported before the clock starts, for every loader alike
+    import keras
+    import tensorflow as tf
+
+    import kgan  # the libraries are imported before the clock starts, for every loader alike
 
     started = time.perf_counter()
     if loader == "keras folder":
-        import keras
-
         ds = keras.utils.image_dataset_from_directory(
             source,
             labels=None,
@@ -114,8 +116,6 @@ def child(loader, source, passes):
             verbose=False,
         )
     else:
-        import kgan
-
         ds = kgan.data.load(source, batch_size=BATCH_SIZE, seed=0)
     iterator = iter(ds)
     first = next(iterator)

@@ -35,12 +35,16 @@ def _image_files(folder):
 
 def folder_files(folder):
     """Returns (files, labels or None) for class subfolders or a flat folder of images."""
-    entries = sorted(e for e in os.listdir(folder) if not e.startswith("."))
-    classes = [e for e in entries if os.path.isdir(os.path.join(folder, e))]
+    # scandir knows each entry's type from the directory itself: no stat per file.
+    with os.scandir(folder) as listing:
+        entries = sorted(
+            (e.name, e.is_dir(), e.is_file()) for e in listing if not e.name.startswith(".")
+        )
+    classes = [name for name, is_dir, _ in entries if is_dir]
     flat = [
-        os.path.join(folder, e)
-        for e in entries
-        if e.lower().endswith(IMAGE_EXTENSIONS) and os.path.isfile(os.path.join(folder, e))
+        os.path.join(folder, name)
+        for name, _, is_file in entries
+        if is_file and name.lower().endswith(IMAGE_EXTENSIONS)
     ]
     if classes and flat:
         raise ValueError(
@@ -126,7 +130,10 @@ def _to_channels(image, channels):
 
 
 def decode_file(path, shape, image_size):
-    """Reads one image file as float32 [height, width, channels] in [-1, 1] (a TF function).
+    """Reads one image file as its pixels [height, width, channels] (a TF function): uint8,
+    or float32 on the 0-255 scale when resized to `image_size` (bilinear with antialiasing;
+    an image already of that size is unchanged). `pixels_to_unit` maps a batch of them to
+    [-1, 1].
 
     A file that is not a PNG, JPEG, GIF or BMP, a PNG cut short, and an image of another size
     than `shape` (without `image_size`) fail with an error that names the file.
@@ -134,17 +141,14 @@ def decode_file(path, shape, image_size):
     Args:
         path: a scalar string tensor.
         shape: `(height, width, channels)`; height and width are None for mixed sizes.
-        image_size: `(height, width)` to resize to (bilinear with antialiasing), or None.
+        image_size: `(height, width)` to resize to, or None.
     """
     contents = tf.io.read_file(path)
-    length = tf.strings.length(contents)
-    known = tf.reduce_any(
-        [tf.strings.substr(contents, 0, len(s)) == s for s in _SIGNATURES]
-    )  # a scalar bool
-    is_png = tf.strings.substr(contents, 0, 8) == _SIGNATURES[0]
+    head = tf.strings.substr(contents, 0, 8)
+    known = tf.reduce_any([tf.strings.substr(head, 0, len(s)) == s for s in _SIGNATURES])
     complete = tf.logical_or(
-        tf.logical_not(is_png),
-        tf.strings.substr(contents, tf.maximum(length - 8, 0), 4) == b"IEND",
+        tf.not_equal(head, _SIGNATURES[0]),
+        tf.strings.substr(contents, tf.maximum(tf.strings.length(contents) - 8, 0), 4) == b"IEND",
     )
     checked = tf.debugging.Assert(
         tf.logical_and(known, complete),
@@ -155,17 +159,20 @@ def decode_file(path, shape, image_size):
         ],
     )
     with tf.control_dependencies([checked]):
-        image = tf.io.decode_image(contents, channels=0, expand_animations=False)
-    image = _to_channels(image, shape[-1])  # uint8 [h, w, channels]
-    size = tf.shape(image)[:2]
-    if image_size is None:
+        if shape[-1] == 3:  # every format decodes to RGB directly, alpha dropped
+            image = tf.io.decode_image(contents, channels=3, expand_animations=False)
+        else:
+            image = _to_channels(tf.io.decode_image(contents, expand_animations=False), 1)
+    if image_size is not None:
+        image = tf.image.resize(image, image_size, antialias=True)  # float32, 0-255
+    else:
         same = tf.debugging.Assert(
-            tf.reduce_all(size == shape[:2]),
+            tf.reduce_all(tf.shape(image)[:2] == shape[:2]),
             [
                 "images differ in size:",
                 path,
                 "is",
-                size,
+                tf.shape(image)[:2],
                 "and the others are",
                 shape[:2],
                 "; pass image_size=(height, width) to resize them all",
@@ -173,11 +180,10 @@ def decode_file(path, shape, image_size):
         )
         with tf.control_dependencies([same]):
             image = tf.identity(image)
-    image = tf.cast(image, tf.float32) / 127.5 - 1.0
-    if image_size is not None:
-        image = tf.cond(
-            tf.reduce_all(size == image_size),
-            lambda: image,
-            lambda: tf.clip_by_value(tf.image.resize(image, image_size, antialias=True), -1.0, 1.0),
-        )
     return tf.ensure_shape(image, shape)
+
+
+def pixels_to_unit(pixels):
+    """A batch of `decode_file`'s pixels as float32 in [-1, 1]."""
+    images = tf.cast(pixels, tf.float32) / 127.5 - 1.0
+    return images if pixels.dtype == tf.uint8 else tf.clip_by_value(images, -1.0, 1.0)

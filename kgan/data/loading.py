@@ -45,6 +45,7 @@ from kgan.data.folders import (
     folder_files,
     folder_shape,
     mixed_sizes_error,
+    pixels_to_unit,
 )
 from kgan.data.records import is_pack, parse_batch, read_manifest, records_dataset
 from kgan.data.tfds_source import tfds_builder, tfds_dataset
@@ -449,8 +450,12 @@ class _FolderStream(_ArrayStream):
             image = decode_file(tf.gather(paths, i), self.shape, self.image_size)
             return image if y_t is None else (image, tf.gather(y_t, i))
 
+        def scale(pixels, *labels):  # per batch: one op for 64 images
+            return (pixels_to_unit(pixels), *labels) if labels else pixels_to_unit(pixels)
+
         ds = indices.map(read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        return ds.batch(batch_size, drop_remainder=drop_remainder)
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+        return ds.map(scale, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 class _MemmapStream(_ArrayStream):

@@ -17,7 +17,13 @@ import numpy as np
 import tensorflow as tf
 
 from kgan.atomic import atomic_folder, atomic_write_json
-from kgan.data.folders import decode_file, folder_files, folder_shape, mixed_sizes_error
+from kgan.data.folders import (
+    decode_file,
+    folder_files,
+    folder_shape,
+    mixed_sizes_error,
+    pixels_to_unit,
+)
 
 MANIFEST = "manifest.json"
 FORMAT = "kgan.tfrecord"
@@ -147,8 +153,8 @@ def _write_shards(work, files, labels, order, num_shards, shape, image_size):
     images = tf.data.Dataset.from_tensor_slices(paths).map(
         lambda path: decode_file(path, shape, image_size), num_parallel_calls=tf.data.AUTOTUNE
     )
-    # Back to the uint8 pixels (exact for images that were not resized).
-    images = images.map(lambda x: tf.cast(tf.round((x + 1.0) * 127.5), tf.uint8))
+    if image_size is not None:  # resized pixels rounded back to uint8
+        images = images.map(lambda x: tf.cast(tf.round(tf.clip_by_value(x, 0, 255)), tf.uint8))
     pixels = images.batch(256).prefetch(2).as_numpy_iterator()
     ordered_labels = None if labels is None else labels[order]
     bounds = np.linspace(0, len(files), num_shards + 1).round().astype(int)
@@ -194,10 +200,10 @@ def parse_batch(serialized, manifest, image_size):
         spec["label"] = tf.io.FixedLenFeature([], tf.int64)
     parsed = tf.io.parse_example(serialized, spec)
     pixels = tf.io.decode_raw(parsed["image"], tf.uint8)
-    images = tf.reshape(pixels, [-1, *shape])
-    images = tf.cast(images, tf.float32) / 127.5 - 1.0
+    images = tf.reshape(pixels, [-1, *shape])  # uint8
     if image_size is not None and tuple(image_size) != shape[:2]:
-        images = tf.clip_by_value(tf.image.resize(images, image_size, antialias=True), -1, 1)
+        images = tf.image.resize(images, image_size, antialias=True)  # float32, 0-255
+    images = pixels_to_unit(images)
     if not labelled:
         return images
     return images, tf.cast(parsed["label"], tf.int32)
