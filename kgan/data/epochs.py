@@ -38,6 +38,13 @@ def _next_epoch(counter):
     return counter.assign_add(1) - 1
 
 
+def plain(function):
+    """`function` for `tf.data` without AutoGraph's source conversion: kgan's pipeline
+    functions hold no Python control flow on tensors, and converting them was most of the
+    time to a first batch."""
+    return tf.autograph.experimental.do_not_convert(function)
+
+
 def per_epoch(make_pass, seed, counter, cardinality=None):
     """A dataset whose every pass is `make_pass(seeds)`, `seeds` the int64 [2] tensor
     `(seed, epoch)` of the epoch that starts.
@@ -54,7 +61,7 @@ def per_epoch(make_pass, seed, counter, cardinality=None):
     """
     seed = tf.constant(seed, tf.int64)
     ds = tf.data.Dataset.range(1).flat_map(
-        lambda _: make_pass(tf.stack([seed, _next_epoch(counter)]))
+        plain(lambda _: make_pass(tf.stack([seed, _next_epoch(counter)])))
     )
     if cardinality is None or cardinality < 0:
         return ds

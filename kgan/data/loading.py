@@ -24,6 +24,7 @@ from kgan.data.epochs import (
     attach_counter,
     counter_of,
     new_counter,
+    plain,
     shuffled_indices,
     stream_seed,
 )
@@ -421,9 +422,9 @@ class _ArrayStream:
         x_t = tf.constant(self.x)
         ds = indices.batch(batch_size, drop_remainder=drop_remainder)
         if self.y is None:
-            return ds.map(lambda i: tf.gather(x_t, i))
+            return ds.map(plain(lambda i: tf.gather(x_t, i)))
         y_t = tf.constant(self.y)
-        return ds.map(lambda i: (tf.gather(x_t, i), tf.gather(y_t, i)))
+        return ds.map(plain(lambda i: (tf.gather(x_t, i), tf.gather(y_t, i))))
 
 
 class _FolderStream(_ArrayStream):
@@ -453,9 +454,9 @@ class _FolderStream(_ArrayStream):
         def scale(pixels, *labels):  # per batch: one op for 64 images
             return (pixels_to_unit(pixels), *labels) if labels else pixels_to_unit(pixels)
 
-        ds = indices.map(read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        ds = indices.map(plain(read), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-        return ds.map(scale, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return ds.map(plain(scale), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 class _MemmapStream(_ArrayStream):
@@ -509,7 +510,7 @@ class _MemmapStream(_ArrayStream):
             return batch if y_t is None else (batch, tf.gather(y_t, i))
 
         ds = indices.batch(batch_size, drop_remainder=drop_remainder)
-        return ds.map(read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return ds.map(plain(read), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 class _PackStream:
@@ -547,7 +548,7 @@ class _PackStream:
     def batches(self, records, batch_size, drop_remainder):
         ds = records.batch(batch_size, drop_remainder=drop_remainder)
         return ds.map(
-            lambda serialized: parse_batch(serialized, self.manifest, self.image_size),
+            plain(lambda serialized: parse_batch(serialized, self.manifest, self.image_size)),
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         )

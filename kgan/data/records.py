@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from kgan.atomic import atomic_folder, atomic_write_json
+from kgan.data.epochs import per_epoch, plain, seeded_shuffle
 from kgan.data.folders import (
     decode_file,
     folder_files,
@@ -151,10 +152,13 @@ def pack_folder(folder, out, image_size=None, examples_per_shard=None, seed=0):
 def _write_shards(work, files, labels, order, num_shards, shape, image_size):
     paths = tf.constant(np.asarray(files)[order])
     images = tf.data.Dataset.from_tensor_slices(paths).map(
-        lambda path: decode_file(path, shape, image_size), num_parallel_calls=tf.data.AUTOTUNE
+        plain(lambda path: decode_file(path, shape, image_size)),
+        num_parallel_calls=tf.data.AUTOTUNE,
     )
     if image_size is not None:  # resized pixels rounded back to uint8
-        images = images.map(lambda x: tf.cast(tf.round(tf.clip_by_value(x, 0, 255)), tf.uint8))
+        images = images.map(
+            plain(lambda x: tf.cast(tf.round(tf.clip_by_value(x, 0, 255)), tf.uint8))
+        )
     pixels = images.batch(256).prefetch(2).as_numpy_iterator()
     ordered_labels = None if labels is None else labels[order]
     bounds = np.linspace(0, len(files), num_shards + 1).round().astype(int)
@@ -245,7 +249,6 @@ def records_dataset(path, manifest, shuffle, seed, counter, num_examples, shard)
     Shuffled, each pass reads its shard files in an order and through a shuffle buffer both
     seeded by `(seed, epoch)`; unshuffled, the pack's order.
     """
-    from kgan.data.epochs import per_epoch, seeded_shuffle
 
     files, counts, stride, per_pass = shard_plan(manifest, num_examples, shard)
     paths = tf.constant([os.path.join(path, f) for f in files])
@@ -261,7 +264,7 @@ def records_dataset(path, manifest, shuffle, seed, counter, num_examples, shard)
             (tf.gather(paths, order), tf.gather(takes, order))
         )
         records = pairs.interleave(
-            lambda file, take: tf.data.TFRecordDataset(file).take(take),
+            plain(lambda file, take: tf.data.TFRecordDataset(file).take(take)),
             cycle_length=1 if seeds is None else min(4, len(files)),
             **(
                 {}

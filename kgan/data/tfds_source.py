@@ -3,7 +3,7 @@
 import tensorflow as tf
 
 from kgan.data.builtin import names, unknown_dataset_error
-from kgan.data.epochs import shuffled_stream
+from kgan.data.epochs import plain, shuffled_stream
 
 
 def _tfds(name):
@@ -97,11 +97,11 @@ def tfds_dataset(
         return image, tf.cast(label, tf.int32)
 
     if image_size is not None:
-        ds = ds.map(to_unit, num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(plain(to_unit), num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.cache() if cache else ds  # without resizing, cache the 4x smaller uint8 images
     if shuffle:
         count = num_examples or getattr(splits.get(split), "num_examples", 0) or 10_000
         ds = shuffled_stream(ds, min(count, 50_000), seed, counter)
     if image_size is None:
-        ds = ds.map(to_unit, num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(plain(to_unit), num_parallel_calls=tf.data.AUTOTUNE)
     return ds
