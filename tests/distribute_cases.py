@@ -123,7 +123,7 @@ def train(case, strategy=None, num_examples=None, dataset=None, jit=None):
         arrays = data(case, num_examples)
         model.fit(*arrays, batch_size=GLOBAL_BATCH, epochs=1, shuffle=False, verbose=0)
     else:
-        model.fit(dataset, epochs=1, verbose=0)
+        model.fit(dataset, epochs=1, verbose=0, shuffle=False)  # the dataset shuffles itself
     return initial, model.get_weights()
 
 

@@ -187,7 +187,7 @@ def load_arrays(
         return mixture_arrays(target, split, num_examples)
     if source in ("folder", "pack"):
         stream = _file_stream(source, target, split, image_size, num_examples, None)
-        ds = stream.batches(stream.indices(False, None, None, None), 256, False)
+        ds = stream.batches(stream.indices(False, None, None, None, 256), 256, False)
         parts = list(ds.as_numpy_iterator())
         if stream.labels_known:
             return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
@@ -272,11 +272,13 @@ def load(
         shard: `(index, count)` or a `tf.distribute.InputContext`: this reader's share of
             every epoch when `count` readers share the data (one per worker; see
             `load_distributed`). The readers draw the same permutation of each epoch and take
-            disjoint parts of it (image folders and arrays: every `count`-th example; packs:
-            every `count`-th shard file when there are at least `count`, else every
-            `count`-th record); each yields as many examples as the smallest share, so that
-            all take the same number of steps (at most `count - 1` examples of an epoch go
-            unread).
+            disjoint parts of it: image folders and arrays, the reader's `batch_size` rows of
+            every global batch of `count * batch_size` (so the readers' batches together are
+            the batches of one reader with the global batch), and every `count`-th example of
+            the last, partial one; packs, every `count`-th shard file when there are at least
+            `count`, else every `count`-th record. Each yields as many examples as the
+            smallest share, so that all take the same number of steps (at most `count - 1`
+            examples of an epoch go unread).
 
     Returns:
         A `tf.data.Dataset`. It holds its epoch counter, which `kgan.data.set_epoch` and
@@ -344,7 +346,7 @@ def load(
             f"{' of this shard' if shard else ''}, so drop_remainder=True would give no "
             "batch; lower batch_size"
         )
-    indices = stream.indices(shuffle, seed, counter, shard)
+    indices = stream.indices(shuffle, seed, counter, shard, batch_size)
     ds = stream.batches(indices, batch_size, drop_remainder)
     return attach_counter(ds.prefetch(tf.data.AUTOTUNE), counter)
 
@@ -352,8 +354,8 @@ def load(
 def load_distributed(strategy, name_or_path, batch_size=64, **kwargs):
     """The dataset of `load` for `fit` under `strategy`, each worker reading its own share.
 
-    Under a `MultiWorkerMirroredStrategy` with several workers, each worker builds its
-    pipeline with `shard=(worker, workers)` and the per-replica batch, through
+    Under a `MultiWorkerMirroredStrategy`, each worker builds its pipeline with
+    `shard=(worker, workers)` and the per-replica batch, through
     `strategy.distribute_datasets_from_function`: a worker reads and decodes only its share
     of the files, and together the workers see every example once per epoch. Under other
     strategies (one machine) it is `load(..., batch_size=batch_size)`, which Keras splits
@@ -375,8 +377,7 @@ def load_distributed(strategy, name_or_path, batch_size=64, **kwargs):
     """
     if "shard" in kwargs:
         raise ValueError("load_distributed decides each worker's shard; do not pass shard")
-    workers = getattr(strategy.extended, "_num_workers", 1)
-    if workers <= 1:
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         return load(name_or_path, batch_size=batch_size, **kwargs)
     made = []
 
@@ -409,13 +410,30 @@ class _ArrayStream:
     def per_shard(self, shard):
         return self.num_examples // shard[1] if shard else self.num_examples
 
-    def indices(self, shuffle, seed, counter, shard):
+    def indices(self, shuffle, seed, counter, shard, batch_size):
+        """The epoch's indices; under `shard=(index, count)`, this reader's: rows
+        `index * batch_size` to `(index + 1) * batch_size` of every global batch of
+        `count * batch_size` of the permutation, and every `count`-th of the last, partial one
+        (as many as the smallest share). The readers' batches, side by side, are the batches
+        of one reader with the global batch size."""
         n = self.num_examples
         ds = shuffled_indices(n, seed, counter) if shuffle else tf.data.Dataset.range(n)
-        if shard is not None and shard[1] > 1:
-            ds = ds.shard(shard[1], shard[0]).take(n // shard[1])
-            ds = ds.apply(tf.data.experimental.assert_cardinality(n // shard[1]))
-        return ds
+        if shard is None or shard[1] == 1:
+            return ds
+        index, count = shard
+        width = batch_size * count
+        rest = (n % width) // count  # this reader's part of the last, partial global batch
+
+        def own(block):  # [width] or [n % width] indices
+            return tf.cond(
+                tf.size(block) == width,
+                lambda: block[index * batch_size : (index + 1) * batch_size],
+                lambda: block[index::count][:rest],
+            )
+
+        per_reader = (n // width) * batch_size + rest
+        ds = ds.batch(width).map(plain(own)).unbatch()
+        return ds.apply(tf.data.experimental.assert_cardinality(per_reader))
 
     def batches(self, indices, batch_size, drop_remainder):
         # Gather whole batches: the permutation holds ints, not images.
@@ -540,7 +558,7 @@ class _PackStream:
 
         return shard_plan(self.manifest, self.num_examples_arg, shard)[3]
 
-    def indices(self, shuffle, seed, counter, shard):
+    def indices(self, shuffle, seed, counter, shard, batch_size):
         return records_dataset(
             self.path, self.manifest, shuffle, seed, counter, self.num_examples_arg, shard
         )

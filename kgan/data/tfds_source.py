@@ -4,6 +4,7 @@ import tensorflow as tf
 
 from kgan.data.builtin import names, unknown_dataset_error
 from kgan.data.epochs import plain, shuffled_stream
+from kgan.data.folders import pixels_to_unit
 
 
 def _tfds(name):
@@ -91,10 +92,10 @@ def tfds_dataset(
             ds = ds.take(total // shard[1])
 
     def to_unit(image, label):
-        image = tf.cast(image[..., :3], tf.float32) / 127.5 - 1.0
+        image = image[..., :3]
         if image_size is not None:
-            image = tf.clip_by_value(tf.image.resize(image, image_size, antialias=True), -1, 1)
-        return image, tf.cast(label, tf.int32)
+            image = tf.image.resize(image, image_size, antialias=True)  # float32, 0-255
+        return pixels_to_unit(image), tf.cast(label, tf.int32)
 
     if image_size is not None:
         ds = ds.map(plain(to_unit), num_parallel_calls=tf.data.AUTOTUNE)

@@ -52,7 +52,7 @@ BACKUP_SCRIPT = textwrap.dedent(
         x = np.load(data_path)["x"]
         model = kgan.models.build_trainer("gan", (2,), latent_dim=2, width=8, seed=0)
         model.compile(jit_compile=False)
-        train = kgan.data.load(data_path, batch_size=16, seed=5)
+        train = kgan.data.load(data_path, batch_size=16, seed=5, cache=False)  # memory-mapped
         seen = [0]
 
         def maybe_exit(batch, logs):
