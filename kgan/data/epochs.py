@@ -68,25 +68,12 @@ def per_epoch(make_pass, seed, counter, cardinality=None):
     return ds.apply(tf.data.experimental.assert_cardinality(cardinality))
 
 
-def shuffled_indices(num_examples, seed, counter):
-    """Indices `0 .. num_examples - 1`, one pass per iteration, in the order of its epoch.
-
-    Args:
-        num_examples: how many examples the source holds.
-        seed: an int (see `stream_seed`).
-        counter: the int64 epoch variable.
-
-    Returns:
-        An unbatched int64 `tf.data.Dataset`.
-    """
-
-    def one_pass(seeds):
-        order = tf.random.experimental.stateless_shuffle(
-            tf.range(num_examples, dtype=tf.int64), seed=seeds
-        )  # [num_examples]
-        return tf.data.Dataset.from_tensor_slices(order)
-
-    return per_epoch(one_pass, seed, counter, num_examples)
+def permutation(num_examples, seeds):
+    """`0 .. num_examples - 1` in the order of the pass seeded by `seeds` (int64 [2]), as an
+    int64 tensor [num_examples]."""
+    return tf.random.experimental.stateless_shuffle(
+        tf.range(num_examples, dtype=tf.int64), seed=seeds
+    )
 
 
 def seeded_shuffle(dataset, buffer_size, seeds):

@@ -24,8 +24,9 @@ from kgan.data.epochs import (
     attach_counter,
     counter_of,
     new_counter,
+    per_epoch,
+    permutation,
     plain,
-    shuffled_indices,
     stream_seed,
 )
 from kgan.data.files import (
@@ -48,7 +49,7 @@ from kgan.data.folders import (
     mixed_sizes_error,
     pixels_to_unit,
 )
-from kgan.data.records import is_pack, parse_batch, read_manifest, records_dataset
+from kgan.data.records import is_pack, parse_batch, read_manifest, records_dataset, shard_plan
 from kgan.data.tfds_source import tfds_builder, tfds_dataset
 
 # `cache="auto"` reads a file source into memory when its float32 images take at most this
@@ -187,7 +188,7 @@ def load_arrays(
         return mixture_arrays(target, split, num_examples)
     if source in ("folder", "pack"):
         stream = _file_stream(source, target, split, image_size, num_examples, None)
-        ds = stream.batches(stream.indices(False, None, None, None, 256), 256, False)
+        ds = stream.batches(stream.examples(False, None, None, None, 256), 256, False)
         parts = list(ds.as_numpy_iterator())
         if stream.labels_known:
             return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
@@ -340,14 +341,14 @@ def load(
         stream = _ArrayStream(
             *load_arrays(name_or_path, split, image_size, data_dir, value_range, num_examples)
         )
-    if drop_remainder and batch_size > stream.per_shard(shard):
+    if drop_remainder and batch_size > stream.per_reader(shard, batch_size):
         raise ValueError(
-            f"batch_size={batch_size} exceeds the {stream.per_shard(shard)} examples"
+            f"batch_size={batch_size} exceeds the {stream.per_reader(shard, batch_size)} examples"
             f"{' of this shard' if shard else ''}, so drop_remainder=True would give no "
             "batch; lower batch_size"
         )
-    indices = stream.indices(shuffle, seed, counter, shard, batch_size)
-    ds = stream.batches(indices, batch_size, drop_remainder)
+    examples = stream.examples(shuffle, seed, counter, shard, batch_size)
+    ds = stream.batches(examples, batch_size, drop_remainder)
     return attach_counter(ds.prefetch(tf.data.AUTOTUNE), counter)
 
 
@@ -407,33 +408,46 @@ class _ArrayStream:
         self.num_examples = len(x)
         self.labels_known = y is not None
 
-    def per_shard(self, shard):
-        return self.num_examples // shard[1] if shard else self.num_examples
-
-    def indices(self, shuffle, seed, counter, shard, batch_size):
-        """The epoch's indices; under `shard=(index, count)`, this reader's: rows
-        `index * batch_size` to `(index + 1) * batch_size` of every global batch of
-        `count * batch_size` of the permutation, and every `count`-th of the last, partial one
-        (as many as the smallest share). The readers' batches, side by side, are the batches
-        of one reader with the global batch size."""
+    def order(self, seeds, shard, batch_size):
+        """This reader's example indices for one pass, int64 [m]: the permutation seeded by
+        `seeds` (None: in order); under `shard=(index, count)`, rows `index * batch_size` to
+        `(index + 1) * batch_size` of every global batch of `count * batch_size` of it, and
+        every `count`-th of the last, partial one (as many as the smallest share). The
+        readers' batches, side by side, are the batches of one reader with the global batch
+        size."""
         n = self.num_examples
-        ds = shuffled_indices(n, seed, counter) if shuffle else tf.data.Dataset.range(n)
+        order = tf.range(n, dtype=tf.int64) if seeds is None else permutation(n, seeds)
         if shard is None or shard[1] == 1:
-            return ds
+            return order
         index, count = shard
-        width = batch_size * count
-        rest = (n % width) // count  # this reader's part of the last, partial global batch
+        full = (n // (batch_size * count)) * batch_size * count
+        own = tf.reshape(order[:full], [-1, count, batch_size])[:, index]  # [batches, batch]
+        rest = order[full:][index::count][: (n - full) // count]
+        return tf.concat([tf.reshape(own, [-1]), rest], 0)
 
-        def own(block):  # [width] or [n % width] indices
-            return tf.cond(
-                tf.size(block) == width,
-                lambda: block[index * batch_size : (index + 1) * batch_size],
-                lambda: block[index::count][:rest],
-            )
+    def per_reader(self, shard, batch_size):
+        """The examples a reader yields per pass (see `order`)."""
+        n = self.num_examples
+        if shard is None or shard[1] == 1:
+            return n
+        width = batch_size * shard[1]
+        return (n // width) * batch_size + (n % width) // shard[1]
 
-        per_reader = (n // width) * batch_size + rest
-        ds = ds.batch(width).map(plain(own)).unbatch()
-        return ds.apply(tf.data.experimental.assert_cardinality(per_reader))
+    def elements(self, order):
+        """The unbatched elements `batches` reads, for the indices `order`."""
+        return tf.data.Dataset.from_tensor_slices(order)
+
+    def examples(self, shuffle, seed, counter, shard, batch_size):
+        """This reader's unbatched elements, one pass per iteration, in the order of its
+        epoch."""
+
+        def one_pass(seeds):
+            return self.elements(self.order(seeds, shard, batch_size))
+
+        count = self.per_reader(shard, batch_size)
+        if not shuffle:
+            return one_pass(None).apply(tf.data.experimental.assert_cardinality(count))
+        return per_epoch(one_pass, seed, counter, count)
 
     def batches(self, indices, batch_size, drop_remainder):
         # Gather whole batches: the permutation holds ints, not images.
@@ -461,13 +475,17 @@ class _FolderStream(_ArrayStream):
     def open(self):
         return True
 
-    def batches(self, indices, batch_size, drop_remainder):
-        paths = tf.constant(self.files)
-        y_t = None if self.y is None else tf.constant(self.y)
+    def elements(self, order):
+        # The pass's paths (and labels) gathered at once: no gather per image.
+        paths = tf.gather(tf.constant(self.files), order)
+        if self.y is None:
+            return tf.data.Dataset.from_tensor_slices(paths)
+        return tf.data.Dataset.from_tensor_slices((paths, tf.gather(tf.constant(self.y), order)))
 
-        def read(i):
-            image = decode_file(tf.gather(paths, i), self.shape, self.image_size)
-            return image if y_t is None else (image, tf.gather(y_t, i))
+    def batches(self, indices, batch_size, drop_remainder):
+        def read(path, *labels):
+            image = decode_file(path, self.shape, self.image_size)
+            return (image, *labels) if labels else image
 
         def scale(pixels, *labels):  # per batch: one op for 64 images
             return (pixels_to_unit(pixels), *labels) if labels else pixels_to_unit(pixels)
@@ -553,12 +571,10 @@ class _PackStream:
     def open(self):
         return True
 
-    def per_shard(self, shard):
-        from kgan.data.records import shard_plan
-
+    def per_reader(self, shard, batch_size):
         return shard_plan(self.manifest, self.num_examples_arg, shard)[3]
 
-    def indices(self, shuffle, seed, counter, shard, batch_size):
+    def examples(self, shuffle, seed, counter, shard, batch_size):
         return records_dataset(
             self.path, self.manifest, shuffle, seed, counter, self.num_examples_arg, shard
         )

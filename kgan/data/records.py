@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from kgan.atomic import atomic_folder, atomic_write_json
-from kgan.data.epochs import per_epoch, plain, seeded_shuffle
+from kgan.data.epochs import per_epoch, permutation, plain, seeded_shuffle
 from kgan.data.folders import (
     decode_file,
     folder_files,
@@ -259,7 +259,7 @@ def records_dataset(path, manifest, shuffle, seed, counter, num_examples, shard)
     def one_pass(seeds):
         order = tf.range(len(files), dtype=tf.int64)
         if seeds is not None:
-            order = tf.random.experimental.stateless_shuffle(order, seed=seeds)
+            order = permutation(len(files), seeds)
         pairs = tf.data.Dataset.from_tensor_slices(
             (tf.gather(paths, order), tf.gather(takes, order))
         )
