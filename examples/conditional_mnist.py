@@ -14,10 +14,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--out", default="cgan_mnist_samples.png")
+    parser.add_argument(
+        "--num-examples", type=int, help="train on this many digits, evenly spaced (all)"
+    )
     args = parser.parse_args()
 
     keras.utils.set_random_seed(0)
-    train = kgan.data.load("mnist_5k", batch_size=64, seed=0, drop_remainder=True)
+    train = kgan.data.load(
+        "mnist_5k", batch_size=64, seed=0, drop_remainder=True, num_examples=args.num_examples
+    )
     cgan = kgan.models.build_trainer("cgan", (28, 28, 1), num_classes=10, seed=0)
     cgan.compile()
     cgan.fit(train, epochs=args.epochs, shuffle=False)

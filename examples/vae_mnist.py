@@ -38,10 +38,13 @@ def main():
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--latent-dim", type=int, default=16)
     parser.add_argument("--out-dir", default="vae_mnist")
+    parser.add_argument(
+        "--num-examples", type=int, help="train on this many digits, evenly spaced (all)"
+    )
     args = parser.parse_args()
 
     keras.utils.set_random_seed(0)
-    train = kgan.data.load("mnist_5k", batch_size=64, seed=0)
+    train = kgan.data.load("mnist_5k", batch_size=64, seed=0, num_examples=args.num_examples)
     x_test, y_test = kgan.data.load_arrays("mnist_5k", split="test")
     vae = kgan.models.build_vae((28, 28, 1), latent_dim=args.latent_dim, seed=0)
     vae.compile()

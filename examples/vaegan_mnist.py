@@ -21,10 +21,15 @@ def main():
     parser.add_argument("--out", default="vaegan_mnist", help="folder of the PNG grids")
     parser.add_argument("--gamma", type=float, default=1.0)
     parser.add_argument("--latent-dim", type=int, default=32)
+    parser.add_argument(
+        "--num-examples", type=int, help="train on this many digits, evenly spaced (all)"
+    )
     args = parser.parse_args()
 
     keras.utils.set_random_seed(0)
-    train = kgan.data.load("mnist_5k", batch_size=64, seed=0, drop_remainder=True)
+    train = kgan.data.load(
+        "mnist_5k", batch_size=64, seed=0, drop_remainder=True, num_examples=args.num_examples
+    )
     vaegan = kgan.models.build_vaegan(
         (28, 28, 1), latent_dim=args.latent_dim, gamma=args.gamma, seed=0
     )

@@ -471,16 +471,20 @@ class _FolderStream(_ArrayStream):
         self.files, self.image_size = files, image_size
         self.num_examples, self.labels_known = len(files), self.y is not None
         self.nbytes = 4 * len(files) * int(np.prod(self.shape))
+        # Made here, eagerly: the traced pass captures the file list instead of embedding a
+        # constant of every path in its graph.
+        self.paths_t = tf.constant(files)
+        self.labels_t = None if self.y is None else tf.constant(self.y)
 
     def open(self):
         return True
 
     def elements(self, order):
         # The pass's paths (and labels) gathered at once: no gather per image.
-        paths = tf.gather(tf.constant(self.files), order)
-        if self.y is None:
+        paths = tf.gather(self.paths_t, order)
+        if self.labels_t is None:
             return tf.data.Dataset.from_tensor_slices(paths)
-        return tf.data.Dataset.from_tensor_slices((paths, tf.gather(tf.constant(self.y), order)))
+        return tf.data.Dataset.from_tensor_slices((paths, tf.gather(self.labels_t, order)))
 
     def batches(self, indices, batch_size, drop_remainder):
         def read(path, *labels):

@@ -16,11 +16,20 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 # Script -> (smoke arguments, a file or folder it writes).
 SMOKE = {
     "cluster_digits.py": (["--method", "vae", "--epochs", "1", "--out", "c.png"], "c.png"),
-    "conditional_mnist.py": (["--epochs", "1", "--out", "cgan.png"], "cgan.png"),
+    "conditional_mnist.py": (
+        ["--epochs", "1", "--num-examples", "640", "--out", "cgan.png"],
+        "cgan.png",
+    ),
     "gmm_tfp.py": (["--out", "gmm_export"], "gmm_export"),
     "ring8_mode_coverage.py": (["--epochs", "1"], None),
-    "vae_mnist.py": (["--epochs", "1", "--latent-dim", "2", "--out-dir", "vae"], "vae"),
-    "vaegan_mnist.py": (["--epochs", "1", "--latent-dim", "4", "--out", "vaegan"], "vaegan"),
+    "vae_mnist.py": (
+        ["--epochs", "1", "--num-examples", "640", "--latent-dim", "2", "--out-dir", "vae"],
+        "vae",
+    ),
+    "vaegan_mnist.py": (
+        ["--epochs", "1", "--num-examples", "640", "--latent-dim", "4", "--out", "vaegan"],
+        "vaegan",
+    ),
     "wgan_gp_ring.py": (["--steps", "20", "--out", "wgan.png"], "wgan.png"),
     "zoo_presets.py": (["--out", "zoo_demo"], "zoo_demo"),
 }
