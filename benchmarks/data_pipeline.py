@@ -33,12 +33,13 @@ import json
 import multiprocessing
 import os
 import platform
-import re
 import shlex
 import statistics
 import subprocess
 import sys
 import time
+
+from process_memory import peak_rss_mib
 
 BATCH_SIZE = 64
 SIDE = 64
@@ -49,11 +50,6 @@ KGAN = os.path.join(os.path.dirname(sys.executable), "kgan")
 
 def log(message):
     print(message, flush=True)
-
-
-def peak_rss_mib():
-    with open("/proc/self/status") as f:
-        return int(re.search(r"VmHWM:\s+(\d+) kB", f.read()).group(1)) / 1024
 
 
 def _write_images(task):

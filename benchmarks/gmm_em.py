@@ -33,7 +33,6 @@ import json
 import os
 import platform
 import re
-import resource
 import shlex
 import statistics
 import subprocess
@@ -47,6 +46,7 @@ import numpy as np  # noqa: E402
 import sklearn  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from gmm_em_data import mixture_spec, sample_batch  # noqa: E402
+from process_memory import peak_rss_mib  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture  # noqa: E402
 
@@ -167,16 +167,6 @@ def compare_xla(args):
         log(f"XLA {jit}: {results[f'jit_compile={jit}']:.4f} s/iteration")
     _graph.JIT_COMPILE = "auto"
     return {"n": n, "d": d, "k": k, **results}
-
-
-def peak_rss_mib():
-    """This process's peak resident memory in MiB: VmHWM (reset by exec, unlike ru_maxrss,
-    which a child inherits from its parent), else ru_maxrss."""
-    try:
-        with open("/proc/self/status") as f:
-            return int(re.search(r"VmHWM:\s+(\d+) kB", f.read()).group(1)) / 1024
-    except (OSError, AttributeError):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def streamed_child(n, d, k, max_iter):
