@@ -33,13 +33,23 @@ def _image_files(folder):
     return found
 
 
-def folder_files(folder):
-    """Returns (files, labels or None) for class subfolders or a flat folder of images."""
-    # scandir knows each entry's type from the directory itself: no stat per file.
+def _entries(folder):
+    """`(name, is_dir, is_file)` of the folder's entries, sorted, hidden ones left out.
+    scandir knows each entry's type from the directory itself: no stat per file."""
     with os.scandir(folder) as listing:
-        entries = sorted(
+        return sorted(
             (e.name, e.is_dir(), e.is_file()) for e in listing if not e.name.startswith(".")
         )
+
+
+def folder_classes(folder):
+    """The class names of a folder: its subfolders' names, sorted (label i is the i-th)."""
+    return [name for name, is_dir, _ in _entries(folder) if is_dir]
+
+
+def folder_files(folder):
+    """Returns (files, labels or None) for class subfolders or a flat folder of images."""
+    entries = _entries(folder)
     classes = [name for name, is_dir, _ in entries if is_dir]
     flat = [
         os.path.join(folder, name)
@@ -113,13 +123,10 @@ def mixed_sizes_error(folder, sizes):
     )
 
 
-def _to_channels(image, channels):
-    """uint8 [h, w, c] with any c to [h, w, channels]: alpha dropped, gray repeated, colour to
-    gray by ITU-R 601-2 luma with PIL's integer rounding."""
-    count = tf.shape(image)[-1]
-    image = tf.cond(count <= 2, lambda: image[..., :1], lambda: image[..., :3])
-    if channels == 3:
-        return tf.cond(tf.shape(image)[-1] == 1, lambda: tf.tile(image, [1, 1, 3]), lambda: image)
+def _to_gray(image):
+    """uint8 [h, w, c] with any c to [h, w, 1]: alpha dropped, colour to gray by ITU-R 601-2
+    luma with PIL's integer rounding."""
+    image = tf.cond(tf.shape(image)[-1] <= 2, lambda: image[..., :1], lambda: image[..., :3])
 
     def luma():
         rgb = tf.cast(image, tf.int32)
@@ -160,7 +167,7 @@ def decode_file(path, shape, image_size):
         if shape[-1] == 3:  # every format decodes to RGB directly, alpha dropped
             image = tf.io.decode_image(contents, channels=3, expand_animations=False)
         else:
-            image = _to_channels(tf.io.decode_image(contents, expand_animations=False), 1)
+            image = _to_gray(tf.io.decode_image(contents, expand_animations=False))
     if image_size is not None:
         image = tf.image.resize(image, image_size, antialias=True)  # float32, 0-255
     else:

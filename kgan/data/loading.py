@@ -84,7 +84,8 @@ def info(name_or_path, data_dir=None) -> DatasetInfo:
 
     Built-in and TFDS names are described from metadata (TFDS data is not downloaded); image
     folders from their file list and the headers of up to 1,000 evenly spaced images; TFRecord
-    packs from their manifest; `.npz` / `.npy` files from their array headers (and labels).
+    packs from their manifest; `.npz` / `.npy` files from their arrays, memory-mapped where
+    they are not compressed.
 
     Args:
         name_or_path: A built-in name (see `names()`), a TFDS name, an `.npz` or `.npy` path,
@@ -187,12 +188,7 @@ def load_arrays(
     if source == "mixture":
         return mixture_arrays(target, split, num_examples)
     if source in ("folder", "pack"):
-        stream = _file_stream(source, target, split, image_size, num_examples, None)
-        ds = stream.batches(stream.examples(False, None, None, None, 256), 256, False)
-        parts = list(ds.as_numpy_iterator())
-        if stream.labels_known:
-            return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-        return np.concatenate(parts), None
+        return _read_whole(_file_stream(source, target, split, image_size, num_examples, None))
     if source == "npz":
         x, y = npz_raw(target, split)
         if x.ndim == 2:
@@ -324,7 +320,9 @@ def load(
     if source in ("folder", "pack", "npz"):
         stream = _file_stream(source, target, split, image_size, num_examples, value_range)
         if cache is True or (cache == "auto" and stream.nbytes <= MEMORY_BUDGET):
-            stream = None
+            # A folder or pack read whole through the stream already listed; arrays by
+            # load_arrays below.
+            stream = None if source == "npz" else _ArrayStream(*_read_whole(stream))
         elif not stream.open():
             if cache is False:
                 raise ValueError(
@@ -408,6 +406,10 @@ class _ArrayStream:
         self.num_examples = len(x)
         self.labels_known = y is not None
 
+    def open(self):
+        """Prepares the stream for reading; False when the source cannot be streamed."""
+        return True
+
     def order(self, seeds, shard, batch_size):
         """This reader's example indices for one pass, int64 [m]: the permutation seeded by
         `seeds` (None: in order); under `shard=(index, count)`, rows `index * batch_size` to
@@ -476,9 +478,6 @@ class _FolderStream(_ArrayStream):
         self.paths_t = tf.constant(files)
         self.labels_t = None if self.y is None else tf.constant(self.y)
 
-    def open(self):
-        return True
-
     def elements(self, order):
         # The pass's paths (and labels) gathered at once: no gather per image.
         paths = tf.gather(self.paths_t, order)
@@ -505,8 +504,7 @@ class _MemmapStream(_ArrayStream):
     def __init__(self, path, split, image_size, num_examples, value_range):
         self.path, self.split, self.image_size = path, split, image_size
         self.num_examples_arg, self.value_range = num_examples, value_range
-        self.nbytes = array_bytes(path, split)
-        self.arrays = None  # read (and checked) by open, once streaming is decided
+        self.nbytes = array_bytes(path, split)  # the array is mapped and checked by open
 
     def open(self):
         """Maps the array and checks it; False when it cannot be mapped (compressed)."""
@@ -590,6 +588,15 @@ class _PackStream:
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         )
+
+
+def _read_whole(stream):
+    """`(x, y)`: every example of a folder or pack stream, in its order, as numpy arrays."""
+    ds = stream.batches(stream.examples(False, None, None, None, 256), 256, False)
+    parts = list(ds.as_numpy_iterator())
+    if stream.labels_known:
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    return np.concatenate(parts), None
 
 
 def _file_stream(source, target, split, image_size, num_examples, value_range):

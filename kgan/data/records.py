@@ -20,6 +20,7 @@ from kgan.atomic import atomic_folder, atomic_write_json
 from kgan.data.epochs import per_epoch, permutation, plain, seeded_shuffle
 from kgan.data.folders import (
     decode_file,
+    folder_classes,
     folder_files,
     folder_shape,
     mixed_sizes_error,
@@ -126,13 +127,7 @@ def pack_folder(folder, out, image_size=None, examples_per_shard=None, seed=0):
     num_shards = math.ceil(len(files) / examples_per_shard)
     with atomic_folder(out, prefix=f".{os.path.basename(os.path.abspath(out))}.partial-") as work:
         shards = _write_shards(work, files, labels, order, num_shards, shape, image_size)
-        class_names = None
-        if labels is not None:
-            class_names = sorted(
-                e
-                for e in os.listdir(folder)
-                if os.path.isdir(os.path.join(folder, e)) and not e.startswith(".")
-            )
+        class_names = None if labels is None else folder_classes(folder)
         manifest = {
             "format": FORMAT,
             "version": VERSION,
@@ -162,7 +157,7 @@ def _write_shards(work, files, labels, order, num_shards, shape, image_size):
     pixels = images.batch(256).prefetch(2).as_numpy_iterator()
     ordered_labels = None if labels is None else labels[order]
     bounds = np.linspace(0, len(files), num_shards + 1).round().astype(int)
-    shards, written, batch, used = [], 0, next(pixels), 0
+    shards, batch, used = [], next(pixels), 0
     for index in range(num_shards):
         name = f"shard-{index:05d}-of-{num_shards:05d}.tfrecord"
         with tf.io.TFRecordWriter(os.path.join(work, name)) as writer:
@@ -181,7 +176,6 @@ def _write_shards(work, files, labels, order, num_shards, shape, image_size):
                 example = tf.train.Example(features=tf.train.Features(feature=feature))
                 writer.write(example.SerializeToString())
                 used += 1
-                written += 1
         file = os.path.join(work, name)
         shards.append(
             {

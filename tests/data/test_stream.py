@@ -178,7 +178,7 @@ def test_gray_and_colour_files_mixed_in_a_stream(tmp_path):
     # A gray folder whose stray colour file is converted as PIL converts it (ITU-R 601-2).
     gray = tf.constant([[[[200, 0, 0]]]], tf.uint8)[0]
     expected = np.asarray(Image.fromarray(np.full((1, 1, 3), (200, 0, 0), np.uint8)).convert("L"))
-    assert int(folders._to_channels(gray, 1)[0, 0, 0]) == int(expected[0, 0])
+    assert int(folders._to_gray(gray)[0, 0, 0]) == int(expected[0, 0])
 
 
 def test_shards_are_disjoint_and_cover_each_epoch(folder, pack):
