@@ -114,6 +114,31 @@ def folder_shape(folder, files, image_size):
     return (*next(iter(sizes)), channels), sizes
 
 
+def parse_image_size(image_size, source="image"):
+    """`image_size` as `(height, width)` ints (one int is a square), or None.
+
+    Raises:
+        ValueError: not two positive ints, or given for `source="mixture"` (vector data).
+    """
+    if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
+        image_size = (int(image_size), int(image_size))
+    if image_size is None:
+        return None
+    size = tuple(image_size) if isinstance(image_size, (tuple, list)) else ()
+    if (
+        len(size) != 2
+        or source == "mixture"
+        or not all(
+            isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in size
+        )
+    ):
+        raise ValueError(
+            "image_size must be (height, width) with positive ints, for image "
+            f"data only; got {image_size!r} for {source!r}"
+        )
+    return tuple(int(s) for s in size)
+
+
 def mixed_sizes_error(folder, sizes):
     (s1, f1), (s2, f2) = list(sizes.items())[:2]
     return ValueError(

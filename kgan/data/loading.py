@@ -47,6 +47,7 @@ from kgan.data.folders import (
     folder_files,
     folder_shape,
     mixed_sizes_error,
+    parse_image_size,
     pixels_to_unit,
 )
 from kgan.data.records import is_pack, parse_batch, read_manifest, records_dataset, shard_plan
@@ -677,20 +678,7 @@ def _resolve(name_or_path):
 def _check_common(source, split, image_size, num_examples, value_range):
     if source != "tfds" and split not in _SPLITS:
         raise ValueError(f"unknown split {split!r}; valid splits are {_SPLITS}")
-    if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
-        image_size = (int(image_size), int(image_size))
-    if image_size is not None:
-        size = tuple(image_size) if isinstance(image_size, (tuple, list)) else ()
-        if (
-            len(size) != 2
-            or source == "mixture"
-            or not all(isinstance(s, (int, np.integer)) and s > 0 for s in size)
-        ):
-            raise ValueError(
-                "image_size must be (height, width) with positive ints, for image "
-                f"data only; got {image_size!r} for {source!r}"
-            )
-        image_size = tuple(int(s) for s in image_size)
+    image_size = parse_image_size(image_size, source)
     if num_examples is not None and (
         not isinstance(num_examples, (int, np.integer)) or num_examples <= 0
     ):

@@ -24,6 +24,7 @@ from kgan.data.folders import (
     folder_files,
     folder_shape,
     mixed_sizes_error,
+    parse_image_size,
     pixels_to_unit,
 )
 
@@ -47,6 +48,10 @@ def read_manifest(path):
         ValueError: the manifest is not a kgan pack's, or a shard is missing or of another
             size than the manifest says.
     """
+    if not is_pack(path):
+        raise ValueError(
+            f"{path!r} holds no {MANIFEST}: it is not a pack; write one with `kgan data pack`"
+        )
     with open(os.path.join(path, MANIFEST), encoding="utf-8") as f:
         manifest = json.load(f)
     if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
@@ -108,8 +113,11 @@ def pack_folder(folder, out, image_size=None, examples_per_shard=None, seed=0):
         >>> kgan.data.pack_folder("faces", "faces_pack")["num_examples"]
         20000
     """
+    if not os.path.isdir(folder):
+        raise ValueError(f"{folder!r} is not a folder; pass the folder of images to pack")
     if os.path.exists(out):
         raise FileExistsError(f"{out!r} exists; pass a new folder for the pack")
+    image_size = parse_image_size(image_size, "folder")
     files, labels = folder_files(folder)
     shape, sizes = folder_shape(folder, files, image_size)
     if shape[0] is None:

@@ -234,6 +234,13 @@ def test_pack_refuses_a_changed_shard_and_an_existing_folder(folder, pack, tmp_p
         data.load(copy)
     with pytest.raises(FileExistsError):
         data.pack_folder(folder, pack)
+    with pytest.raises(ValueError, match="not a folder"):
+        data.pack_folder(tmp_path / "missing", tmp_path / "out")
+    with pytest.raises(ValueError, match="image_size must be"):
+        data.pack_folder(folder, tmp_path / "out", image_size=(0, 4))
+    with pytest.raises(ValueError, match="not a pack"):
+        data.verify_pack(folder)
+    assert not (tmp_path / "out").exists()
 
 
 def test_pack_of_mixed_sizes_needs_image_size_and_leaves_nothing(tmp_path):
