@@ -19,19 +19,23 @@ Data are read in fixed-size chunks so that no `[n, k, d]` tensor is ever made an
 code serves data in memory and data streamed batch by batch. One pass over the data
 accumulates the E-step's *sufficient statistics*; the M-step turns them into new parameters:
 
-- full: `N_k = sum_i r_ik`, `s_k = sum_i r_ik y_ik` and `S_k = sum_i r_ik y_ik y_ik^T`, where
-  `y_ik = U_k^T (x_i - mu_k)` is x in component k's whitened frame at the start of the pass.
-  The E-step computes `y` anyway (it is the Mahalanobis term), and statistics centered on each
-  component's current mean do not cancel catastrophically in float32 the way raw moments
-  `sum r x x^T - N mu mu^T` do. The M-step maps them back with triangular solves.
+- full: `N_k = sum_i r_ik`, `s_k = sum_i r_ik (x_i - mu_k)` and
+  `S_k = sum_i r_ik (x_i - mu_k)(x_i - mu_k)^T`, centered on each component's mean at the
+  start of the pass: statistics about the component's own mean do not cancel catastrophically
+  in float32 the way raw moments `sum r x x^T - N mu mu^T` do, and the M-step needs no
+  transform of them (the new mean is `mu_k + s_k / N_k`). The E-step's whitened
+  `y_ik = U_k^T (x_i - mu_k)` gives the Mahalanobis term only.
 - tied, diag, spherical: `N_k`, `sum_i r_ik (x_i - c)` and the second moments
   (`sum_i (x_i - c)(x_i - c)^T`, or `sum_i r_ik (x_i - c)^2` per feature) about a fixed center
   `c` (the weighted mean of the initial means), as scikit-learn's M-step does about 0.
 
-The big products are batched matmuls over all components at once, with no Python loop over
-components: the whitening `x @ U_k` (`[c, d]` against `[k, d, d]`, giving `[k, c, d]`) and the
-M-step's `S` (`[k, d, c] @ [k, c, d]`). Log-densities come from the precision Cholesky factors;
-no matrix is inverted explicitly.
+The big products run over all components at once, with no Python loop over components: the
+whitening `x @ U_k` is one matmul against the factors side by side (`[c, d] @ [d, k d]`, whose
+`[c, k, d]` result reduces to the `[c, k]` Mahalanobis terms without a transpose), `S` one
+batched matmul (`[k, d, c] @ [k, c, d]`), and `s` comes from `sum_i r_ik x_i` (`[k, c] @ [c, d]`)
+instead of another pass over a `[k, c, d]` tensor: the E-step's arrays are written and read
+once each (the passes over them, not the flops, were most of an iteration). Log-densities come
+from the precision Cholesky factors; no matrix is inverted explicitly.
 """
 
 import math
@@ -83,12 +87,11 @@ def log_det_cholesky(precisions_cholesky, covariance_type, num_features):
 
 
 def _whiten_full(x, means, precisions_cholesky):
-    """`y[k, c, :] = (x_c - mu_k) @ U_k` for all components as one batched matmul: `[k, c, d]`.
-
-    Components lead so that the M-step's `sum_c r y y^T` is a batched matmul with no transpose.
-    """
+    """`y[c, k, :] = (x_c - mu_k) @ U_k` for all components as one matmul: `[c, k, d]`."""
+    k, d = tf.shape(means)[0], tf.shape(means)[1]
+    side_by_side = tf.reshape(tf.transpose(precisions_cholesky, [1, 0, 2]), [d, k * d])
     offsets = tf.einsum("kd,kde->ke", means, precisions_cholesky)  # [k, d]
-    return tf.matmul(x[None], precisions_cholesky) - offsets[:, None, :]  # [k, c, d]
+    return tf.reshape(tf.matmul(x, side_by_side), [-1, k, d]) - offsets  # [c, k, d]
 
 
 def _log_gaussian(x, params, covariance_type, whitened=None):
@@ -97,7 +100,7 @@ def _log_gaussian(x, params, covariance_type, whitened=None):
     d = tf.cast(tf.shape(x)[1], x.dtype)
     if covariance_type == "full":
         y = _whiten_full(x, means, prec_chol) if whitened is None else whitened
-        mahalanobis = tf.transpose(tf.reduce_sum(tf.square(y), axis=-1))  # [c, k]
+        mahalanobis = tf.reduce_sum(tf.square(y), axis=-1)  # [c, k]
     elif covariance_type == "tied":
         y = tf.matmul(x, prec_chol)[:, None, :] - tf.matmul(means, prec_chol)  # [c, k, d]
         mahalanobis = tf.reduce_sum(tf.square(y), axis=-1)
@@ -171,19 +174,17 @@ def chunk_statistics(x, mask, params, covariance_type, center):
     log_norm = tf.reduce_logsumexp(log_prob, axis=1)  # [c]
     resp = tf.exp(log_prob - log_norm[:, None]) * mask[:, None]  # [c, k]
     counts = tf.reduce_sum(resp, axis=0)  # [k]
+    first = tf.matmul(resp, x, transpose_a=True)  # [k, d]
     if covariance_type == "full":
-        # sum_c r y: a batched matmul; sum_c r y y^T = (sqrt(r) y)^T (sqrt(r) y): one scaled
-        # copy of the whitened chunk instead of two reads of a weighted one (15% faster).
-        resp_t = tf.transpose(resp)  # [k, c]
-        first = tf.matmul(resp_t[:, None, :], whitened)[:, 0, :]  # [k, d]
-        scaled = tf.sqrt(resp_t)[:, :, None] * whitened  # [k, c, d]
+        # sum_c r (x - mu) from sum_c r x, with no pass over a [k, c, d] tensor; the scatter
+        # as (sqrt(r) (x - mu))^T (sqrt(r) (x - mu)): one scaled copy, one batched matmul.
+        first = first - counts[:, None] * means
+        scaled = tf.sqrt(tf.transpose(resp))[:, :, None] * (x[None] - means[:, None, :])
         second = tf.matmul(scaled, scaled, transpose_a=True)  # [k, d, d]
+    elif covariance_type == "tied":
+        second = tf.matmul(x * mask[:, None], x, transpose_a=True)  # [d, d]
     else:
-        first = tf.matmul(resp, x, transpose_a=True)  # [k, d]
-        if covariance_type == "tied":
-            second = tf.matmul(x * mask[:, None], x, transpose_a=True)  # [d, d]
-        else:
-            second = tf.matmul(resp, tf.square(x), transpose_a=True)  # [k, d]
+        second = tf.matmul(resp, tf.square(x), transpose_a=True)  # [k, d]
     log_likelihood = tf.reduce_sum(log_norm * mask)
     return counts, first, second, log_likelihood, tf.reduce_sum(mask)
 
@@ -237,24 +238,18 @@ def m_step(stats, params, covariance_type, reg_covar, center):
         `(params, ok)`; `ok` is False when a covariance is not positive definite.
     """
     counts, first, second, _, num_samples = stats
-    _, old_means, _, prec_chol = params
+    old_means = params[1]
     dtype = first.dtype
     d = tf.shape(first)[1]
     reg_covar = tf.cast(reg_covar, dtype)
     nk = counts + _eps(dtype)  # [k]
     weights = nk / tf.reduce_sum(nk)
     if covariance_type == "full":
-        # x - mu_old = U^-T y, so sum r (x - m)(x - m)^T = U^-T A U^-1 with m the new mean.
-        centered = first / nk[:, None]  # [k, d]
-        correction = (2.0 - counts / nk)[:, None, None] * (first[:, :, None] * centered[:, None, :])
-        scatter = second - correction  # [k, d, d]
-        lower = tf.linalg.matrix_transpose(prec_chol)  # U^T, lower triangular
-        shift = tf.linalg.triangular_solve(lower, centered[:, :, None], lower=True)[:, :, 0]
+        # About the new mean m = mu + shift: sum r (x - m)(x - m)^T = S - (2 - N / nk) s shift^T.
+        shift = first / nk[:, None]  # [k, d]
         means = old_means + shift
-        half = tf.linalg.triangular_solve(lower, scatter, lower=True)  # U^-T A
-        covariances = tf.linalg.triangular_solve(
-            lower, tf.linalg.matrix_transpose(half), lower=True
-        )  # U^-T A U^-1 (A symmetric)
+        correction = (2.0 - counts / nk)[:, None, None] * (first[:, :, None] * shift[:, None, :])
+        covariances = second - correction  # [k, d, d]
         covariances = 0.5 * (covariances + tf.linalg.matrix_transpose(covariances))
         covariances = covariances / nk[:, None, None] + reg_covar * tf.eye(d, dtype=dtype)
     else:
