@@ -279,9 +279,9 @@ fit(max_iter); fit(1)  # warm: traced and compiled for this shape
 short = [fit(1) for _ in range(repeats)]
 long = [fit(max_iter) for _ in range(repeats)]
 iteration = (statistics.median(long) - statistics.median(short)) / (max_iter - 1)
-# Per iteration: the whitening x U_k and the scatter sum r y y^T, each 2 n k d^2 flops, and the
-# element-wise work on the [k, n, d] whitened data (about 6 n k d: offsets, squares, sums,
-# weights) and on [n, k] (log-sum-exp, exp: about 10 n k).
+# Per iteration: the whitening x U_k and the scatter sum r (x - mu_k)(x - mu_k)^T, each
+# 2 n k d^2 flops, and the element-wise work on the [n, k, d] arrays (about 6 n k d: offsets,
+# squares, sums, weights) and on [n, k] (log-sum-exp, exp: about 10 n k).
 flops = 4 * n * k * d * d + 6 * n * k * d + 10 * n * k
 print("ROW", json.dumps({"n": n, "d": d, "k": k, "matmul_gflops": rate / 1e9,
     "iteration_flops": flops, "floor_s": flops / rate, "iteration_s": iteration,
