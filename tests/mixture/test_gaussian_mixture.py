@@ -157,6 +157,28 @@ def test_float32_default_is_close_to_sklearn_and_predictions_agree():
     np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-3)
 
 
+def test_float32_keeps_tight_clusters_far_apart_exact():
+    # Clusters 2,000 spreads apart: statistics about a common origin would lose the
+    # covariances to cancellation in float32 (x x^T ~ 1e6 against variances ~ 1).
+    rng = np.random.default_rng(3)
+    far = X + np.repeat(np.array([[-2000.0, 0, 0], [0, 2000.0, 0], [0, 0, 2000.0]]), 200, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = SklearnGaussianMixture(3, max_iter=1, means_init=far[[0, 200, 400]]).fit(far)
+        kwargs = dict(
+            weights_init=start.weights_,
+            means_init=start.means_ + rng.normal(scale=0.1, size=(3, 3)),
+            precisions_init=start.precisions_,
+            tol=0,
+            max_iter=10,
+        )
+        theirs = SklearnGaussianMixture(3, **kwargs).fit(far)
+        ours = GaussianMixture(3, **kwargs).fit(far)
+    np.testing.assert_allclose(ours.covariances_, theirs.covariances_, rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(ours.means_, theirs.means_, rtol=1e-6, atol=1e-3)
+    np.testing.assert_allclose(ours.lower_bound_, theirs.lower_bound_, rtol=1e-5)
+
+
 def test_fit_predict_equals_fit_then_predict():
     kwargs = dict(n_init=2, max_iter=5, random_state=3)
     with warnings.catch_warnings():
