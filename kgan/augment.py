@@ -13,6 +13,10 @@ The policies, as in the paper:
 - `"color"`: random brightness (add U(-0.5, 0.5)), saturation (scale the deviation from the
   channel mean by U(0, 2)) and contrast (scale the deviation from the image mean by
   U(0.5, 1.5)).
+
+`affine` (not a DiffAugment policy) rotates, scales and shifts each image by a small random
+amount with bilinear resampling: the view of a real image that a model's categories should not
+change (self-augmented training, Hu et al. 2017).
 """
 
 import keras
@@ -128,6 +132,99 @@ def color(images, seed=None):
     images = (images - channel_mean) * (uniform(1) * 2.0) + channel_mean
     image_mean = ops.mean(images, axis=(1, 2, 3), keepdims=True)
     return (images - image_mean) * (uniform(2) + 0.5) + image_mean
+
+
+def affine(images, rotation=15.0, scale=0.1, shift=0.1, fill_value=-1.0, seed=None):
+    """Rotates, scales and shifts each image by its own random amount (bilinear resampling).
+
+    Each image draws an angle uniform in `[-rotation, rotation]` degrees, a scale factor uniform
+    in `[1 - scale, 1 + scale]` (about the image's centre) and a shift uniform in
+    `[-shift, shift]` of the height and width (sub-pixel). Pixels that come from outside the
+    image take `fill_value` (-1, the background of images in [-1, 1]). Built from gathers, so it
+    compiles with XLA and is differentiable with respect to `images`.
+
+    Args:
+        images: `[batch, height, width, channels]` float tensor.
+        rotation: the largest angle in degrees (>= 0).
+        scale: the largest relative change of size, in [0, 1).
+        shift: the largest shift as a fraction of the height (width), >= 0.
+        fill_value: the value of pixels from outside the image.
+        seed: an int or a `keras.random.SeedGenerator`.
+
+    Returns:
+        The transformed images, same shape and dtype.
+
+    Example:
+        >>> views = kgan.augment.affine(images, rotation=15, scale=0.1, shift=0.1, seed=0)
+    """
+    if len(images.shape) != 4:
+        raise ValueError(
+            f"affine takes images [batch, height, width, channels]; got shape {images.shape}"
+        )
+    if not (rotation >= 0 and 0 <= scale < 1 and shift >= 0):
+        raise ValueError(
+            f"affine needs rotation >= 0, 0 <= scale < 1 and shift >= 0; got rotation="
+            f"{rotation}, scale={scale}, shift={shift}"
+        )
+    batch = ops.shape(images)[0]
+    height, width = images.shape[1], images.shape[2]
+    seeds = _seeds(seed, 4)
+
+    def uniform(i, bound):
+        return keras.random.uniform((batch,), -bound, bound, seed=seeds[i])  # [batch]
+
+    angle = uniform(0, rotation * 3.141592653589793 / 180.0)
+    zoom = 1.0 + uniform(1, scale)
+    dy, dx = uniform(2, shift * height), uniform(3, shift * width)
+    return affine_resample(images, angle, zoom, dy, dx, fill_value=fill_value)
+
+
+def affine_resample(images, angle, zoom, dy, dx, fill_value=-1.0):
+    """Rotates each image by `angle` radians and scales it by `zoom` about its centre, then
+    shifts it by `(dy, dx)` pixels (down, right), with bilinear resampling.
+
+    Output pixel `p` reads the input at `c + R(-angle) (p - c - d) / zoom` (`c` the centre,
+    `d` the shift); pixels read from outside the image take `fill_value`.
+
+    Args:
+        images: `[batch, height, width, channels]` float tensor.
+        angle, zoom, dy, dx: `[batch]` float tensors, one value per image (`zoom` > 0).
+        fill_value: the value of pixels from outside the image.
+
+    Returns:
+        The transformed images, same shape and dtype.
+    """
+    batch = ops.shape(images)[0]
+    height, width, channels = images.shape[1], images.shape[2], images.shape[3]
+    angle, zoom, dy, dx = (
+        ops.reshape(ops.cast(v, "float32"), (-1, 1)) for v in (angle, zoom, dy, dx)
+    )
+    cos, sin = ops.cos(angle) / zoom, ops.sin(angle) / zoom
+    cy, cx = (height - 1) / 2.0, (width - 1) / 2.0
+    grid_y, grid_x = ops.meshgrid(
+        ops.arange(height, dtype="float32"), ops.arange(width, dtype="float32"), indexing="ij"
+    )
+    oy = ops.reshape(grid_y, (1, -1)) - cy - dy  # [batch, h * w]
+    ox = ops.reshape(grid_x, (1, -1)) - cx - dx
+    src_y = cos * oy + sin * ox + cy
+    src_x = -sin * oy + cos * ox + cx
+    y0, x0 = ops.floor(src_y), ops.floor(src_x)
+    flat = ops.reshape(images, (batch, height * width, channels))
+    dtype = images.dtype
+    result = 0.0
+    # Bilinear: the four neighbours, each weighted by its closeness; outside ones read the fill.
+    for ny in (0, 1):
+        for nx in (0, 1):
+            py, px = y0 + ny, x0 + nx
+            weight = (1.0 - ops.abs(src_y - py)) * (1.0 - ops.abs(src_x - px))  # [batch, h * w]
+            inside = (py >= 0) & (py <= height - 1) & (px >= 0) & (px <= width - 1)
+            index = ops.cast(
+                ops.clip(py, 0, height - 1) * width + ops.clip(px, 0, width - 1), "int32"
+            )
+            values = ops.take_along_axis(flat, index[:, :, None], axis=1)  # [b, h * w, c]
+            values = ops.where(inside[:, :, None], values, ops.cast(fill_value, dtype))
+            result = result + ops.cast(weight, dtype)[:, :, None] * values
+    return ops.reshape(result, (batch, height, width, channels))
 
 
 def _seeds(seed, count):

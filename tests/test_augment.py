@@ -146,3 +146,56 @@ def test_augment_option_trains_under_xla_round_trips_and_checks_its_data(tmp_pat
         kgan.GAN(networks.mlp_generator(), networks.mlp_discriminator(), augment="color")
     with pytest.raises(ValueError, match="unknown augmentation"):
         kgan.GAN(g, d, augment="rotate")
+
+
+def test_affine_resample_matches_scipy_bilinear():
+    from scipy import ndimage
+
+    images = random_images(n=5, size=12, channels=2, seed=3)
+    angle = np.array([0.0, 0.3, -0.2, 1.0, 0.05], "float32")
+    zoom = np.array([1.0, 1.1, 0.9, 1.0, 1.05], "float32")
+    dy = np.array([0.0, 1.5, -0.7, 0.0, 2.0], "float32")
+    dx = np.array([0.0, -1.0, 0.4, 0.0, -2.5], "float32")
+    got = np.asarray(augment.affine_resample(images, angle, zoom, dy, dx, fill_value=-1.0))
+    centre = np.array([5.5, 5.5])
+    for i in range(len(images)):
+        c, s = np.cos(angle[i]) / zoom[i], np.sin(angle[i]) / zoom[i]
+        matrix = np.array([[c, s], [-s, c]])
+        offset = centre - matrix @ (centre + np.array([dy[i], dx[i]]))
+        for k in range(images.shape[-1]):
+            expected = ndimage.affine_transform(
+                images[i, :, :, k], matrix, offset, order=1, mode="grid-constant", cval=-1.0
+            )
+            np.testing.assert_allclose(got[i, :, :, k], expected, atol=1e-5)
+    # No change is the identity, exactly.
+    zero, one = np.zeros(5, "float32"), np.ones(5, "float32")
+    same = augment.affine_resample(images, zero, one, zero, zero)
+    np.testing.assert_array_equal(same, images)
+
+
+def test_affine_draws_each_images_transform_within_bounds_and_compiles_with_xla():
+    images = np.tile(random_images(n=1, size=16, seed=4), (64, 1, 1, 1))
+    out = np.asarray(augment.affine(images, rotation=15, scale=0.1, shift=0.1, seed=5))
+    assert out.shape == images.shape
+    # Every image moved, each its own way.
+    assert all(not np.allclose(o, images[0]) for o in out)
+    assert len({o.tobytes() for o in out}) == 64
+    np.testing.assert_array_equal(augment.affine(images, 0, 0, 0, seed=5), images)
+    # A pure shift of at most 10% moves a point at most 1.6 pixels: a one-pixel dot stays
+    # within two pixels of where it was.
+    dot = -np.ones((32, 16, 16, 1), "float32")
+    dot[:, 8, 8, 0] = 1.0
+    moved = np.asarray(augment.affine(dot, rotation=0, scale=0, shift=0.1, seed=6))
+    for image in moved[..., 0]:
+        ys, xs = np.nonzero(image > -1.0 + 1e-6)
+        assert np.abs(ys - 8).max() <= 2 and np.abs(xs - 8).max() <= 2
+    generator = keras.random.SeedGenerator(7)
+    compiled = tf.function(
+        lambda x: augment.affine(x, seed=generator), jit_compile=True, reduce_retracing=True
+    )
+    first, second = np.asarray(compiled(images)), np.asarray(compiled(images))
+    assert not np.array_equal(first, second)  # the generator advances between calls
+    with pytest.raises(ValueError, match="rotation >= 0, 0 <= scale < 1"):
+        augment.affine(images, scale=1.5)
+    with pytest.raises(ValueError, match="images \\[batch, height, width, channels\\]"):
+        augment.affine(images[0])

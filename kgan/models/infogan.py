@@ -6,7 +6,7 @@ import numbers
 import keras
 from keras import ops
 
-from kgan import networks
+from kgan import augment, distribute, networks
 from kgan.models.base import register_trainer
 from kgan.models.gan import GAN
 from kgan.models.gan.codes import CodeGAN
@@ -43,6 +43,20 @@ class InfoGAN(CodeGAN):
             so Q's categories are confident and balanced on the data as well as on generated
             samples (regularized information maximization, Krause et al. 2010). 0 (the
             default) is the paper's InfoGAN.
+        sample_category_weight: the weight of the categorical code's cross-entropy on generated
+            samples in the discriminator's objective (Q learning the generator's categories);
+            None (the default) is `info_weight`, the paper's. 0 lets Q's categories come from
+            the real-data terms alone (`im_weight`, `consistency_weight`) while the generator
+            still learns to draw each of them; the continuous codes are learned as in the paper.
+        im_balance: mu, the weight of the batch mean's entropy against the samples' own in
+            that term (`im_weight * (H(c|x) - mu * H(c))`); 1 by default, 4 in IMSAT (Hu et al.
+            2017), which keeps the categories balanced more firmly.
+        consistency_weight: weight of a self-augmented training term on real data, added to
+            the discriminator's objective: the KL divergence of Q's categories on a randomly
+            rotated, scaled and shifted copy of each real image (`kgan.augment.affine`, 15
+            degrees, 10%, 10%) from its categories on the image itself (held fixed), so a
+            category stays put under the small changes that do not change what an image shows
+            (Hu et al. 2017). Images only; 0 (the default) leaves it out.
         feature_layer: the discriminator layer Q reads; None picks the input of the logit head
             (`"features"` for `kgan.networks.dcgan_discriminator`).
         **kwargs: passed to `kgan.GAN` (`loss`, `d_steps`, `r1`, `seed`, `ema_decay`, ...).
@@ -62,6 +76,9 @@ class InfoGAN(CodeGAN):
         "num_continuous",
         "info_weight",
         "im_weight",
+        "im_balance",
+        "consistency_weight",
+        "sample_category_weight",
         "feature_layer",
     )
 
@@ -74,6 +91,9 @@ class InfoGAN(CodeGAN):
         num_continuous=2,
         info_weight=1.0,
         im_weight=0.0,
+        im_balance=1.0,
+        consistency_weight=0.0,
+        sample_category_weight=None,
         feature_layer=None,
         **kwargs,
     ):
@@ -95,6 +115,16 @@ class InfoGAN(CodeGAN):
             or not im_weight >= 0
         ):
             raise ValueError(f"im_weight must be a float >= 0; got {im_weight!r}")
+        for argument, value in (
+            ("im_balance", im_balance),
+            ("consistency_weight", consistency_weight),
+            (
+                "sample_category_weight",
+                info_weight if sample_category_weight is None else sample_category_weight,
+            ),
+        ):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+                raise ValueError(f"{argument} must be a float >= 0; got {value!r}")
         self._set_codes(num_clusters, num_continuous)
         names = [layer.name for layer in discriminator.layers]
         self.feature_layer = feature_layer or default_feature_layer(discriminator)
@@ -118,6 +148,16 @@ class InfoGAN(CodeGAN):
         self.q_head = q_head
         self.info_weight = float(info_weight)
         self.im_weight = float(im_weight)
+        self.im_balance = float(im_balance)
+        self.consistency_weight = float(consistency_weight)
+        self.sample_category_weight = (
+            None if sample_category_weight is None else float(sample_category_weight)
+        )
+        if self.consistency_weight and len(self.sample_shape) != 3:
+            raise ValueError(
+                f"consistency_weight transforms images (height, width, channels); these "
+                f"samples have shape {self.sample_shape}: leave it at 0"
+            )
         # The discriminator's body up to Q's features; its weights are saved once, under the
         # discriminator.
         object.__setattr__(
@@ -196,6 +236,9 @@ class InfoGAN(CodeGAN):
             "num_continuous": self.num_continuous,
             "info_weight": self.info_weight,
             "im_weight": self.im_weight,
+            "im_balance": self.im_balance,
+            "consistency_weight": self.consistency_weight,
+            "sample_category_weight": self.sample_category_weight,
             "feature_layer": self.feature_layer,
         }
 
@@ -208,33 +251,65 @@ class InfoGAN(CodeGAN):
     def _code_network_variables(self):
         return self._feature_model.weights + self.q_head.weights
 
-    def _information_loss(self, latents, generated):
-        """The negative lower bound of I(codes; G(z)) (up to constants): categorical
-        cross-entropy plus half the squared error of the continuous codes, batch means."""
+    def _information_terms(self, latents, generated):
+        """The negative lower bound of I(codes; G(z)) (up to constants) in two parts, batch
+        means: the categorical code's cross-entropy, and half the squared error of the
+        continuous codes (0 without them)."""
         _, onehot, continuous = self._split_latents(latents)
         logits, predicted, _ = self._read_codes(generated, training=True)
-        loss = ops.mean(keras.losses.categorical_crossentropy(onehot, logits, from_logits=True))
+        categorical = ops.mean(
+            keras.losses.categorical_crossentropy(onehot, logits, from_logits=True)
+        )
+        squared = 0.0
         if self.num_continuous:
-            loss = loss + 0.5 * ops.mean(ops.sum(ops.square(predicted - continuous), axis=1))
-        return loss
+            squared = 0.5 * ops.mean(ops.sum(ops.square(predicted - continuous), axis=1))
+        return categorical, squared
+
+    def _information_loss(self, latents, generated):
+        """The negative lower bound of I(codes; G(z)) (up to constants)."""
+        categorical, squared = self._information_terms(latents, generated)
+        return categorical + squared
 
     def _discriminator_variables(self):
         return self.discriminator.trainable_variables + self.q_head.trainable_variables
 
     def _extra_discriminator_loss(self, real, latents, generated):
-        loss = self.info_weight * self._information_loss(latents, generated)
-        if self.im_weight:
-            loss = loss + self.im_weight * self._real_information_loss(real)
+        categorical, squared = self._information_terms(latents, generated)
+        category_weight = self.sample_category_weight
+        if category_weight is None:
+            category_weight = self.info_weight
+        loss = category_weight * categorical + self.info_weight * squared
+        if self.im_weight or self.consistency_weight:
+            loss = loss + self._real_data_loss(real)
         return loss
 
-    def _real_information_loss(self, real):
-        """Minus the mutual information between real samples and Q's category, batch
-        estimate: the mean entropy of q(c|x) minus the entropy of its batch mean."""
+    def _real_data_loss(self, real):
+        """The information-maximization and self-augmentation terms on real samples.
+
+        Information maximization: the mean entropy of q(c|x) minus `im_balance` times the
+        entropy of its batch mean (minus a batch estimate of the mutual information between
+        the samples and Q's category when `im_balance` is 1). Self-augmentation: the mean
+        KL divergence of q(c|affine(x)) from q(c|x), the latter held fixed.
+        """
         logits = self._read_codes(real, training=True)[0]
-        probabilities = ops.softmax(logits, axis=1)
-        conditional = -ops.mean(ops.sum(probabilities * ops.log_softmax(logits, axis=1), axis=1))
-        marginal = ops.mean(probabilities, axis=0)
-        return conditional + ops.sum(marginal * ops.log(marginal + 1e-8))
+        log_probabilities = ops.log_softmax(logits, axis=1)
+        probabilities = ops.exp(log_probabilities)
+        loss = 0.0
+        if self.im_weight:
+            conditional = -ops.mean(ops.sum(probabilities * log_probabilities, axis=1))
+            marginal = ops.mean(probabilities, axis=0)
+            marginal_entropy = -ops.sum(marginal * ops.log(marginal + 1e-8))
+            loss = self.im_weight * (conditional - self.im_balance * marginal_entropy)
+        if self.consistency_weight:
+            seed = distribute.replica_seed_generator(self.seed_generator)
+            views = augment.affine(real, seed=seed)
+            view_log_probabilities = ops.log_softmax(self._read_codes(views, training=True)[0])
+            target = ops.stop_gradient(probabilities)
+            divergence = ops.sum(
+                target * (ops.stop_gradient(log_probabilities) - view_log_probabilities), axis=1
+            )
+            loss = loss + self.consistency_weight * ops.mean(divergence)
+        return loss
 
     def _extra_generator_losses(self, latents, fake):
         return {"info_loss": (self.info_weight, self._information_loss(latents, fake))}

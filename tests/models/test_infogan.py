@@ -56,8 +56,13 @@ def test_the_real_information_term_is_conditional_minus_marginal_entropy():
     p /= p.sum(axis=1, keepdims=True)
     conditional = -np.mean(np.sum(p * np.log(p), axis=1))
     marginal = -np.sum(p.mean(axis=0) * np.log(p.mean(axis=0)))
-    got = float(model._real_information_loss(tf.constant(x)))
+    got = float(model._real_data_loss(tf.constant(x))) / 0.5
     assert got == pytest.approx(conditional - marginal, rel=1e-4, abs=1e-6)
+    # im_balance weighs the batch mean's entropy (IMSAT's mu).
+    model.im_balance = 4.0
+    balanced = float(model._real_data_loss(tf.constant(x)))
+    assert balanced == pytest.approx(0.5 * (conditional - 4.0 * marginal), rel=1e-4, abs=1e-6)
+    model.im_balance = 1.0
     latents = model.cluster_latents(8, seed=0)
     generated = model.generate(latents=latents)
     # Added to the discriminator's objective with its weight; absent at the default 0.
@@ -67,6 +72,82 @@ def test_the_real_information_term_is_conditional_minus_marginal_entropy():
     model.im_weight = 0.5
     assert with_im == pytest.approx(without + 0.5 * got, rel=1e-5)
     assert type(model).from_config(model.get_config()).im_weight == 0.5
+
+
+def small_images(**options):
+    return kgan.models.build_trainer(
+        "infogan",
+        (8, 8, 1),
+        num_clusters=3,
+        num_continuous=1,
+        noise_dim=4,
+        width=8,
+        seed=0,
+        **options,
+    )
+
+
+def softmax(logits):
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def test_the_consistency_term_is_the_kl_of_q_on_a_view_from_q_on_the_image(monkeypatch):
+    model = small_images(consistency_weight=2.0)
+    x = np.random.default_rng(1).uniform(-1, 1, (6, 8, 8, 1)).astype("float32")
+    # The view is kgan.augment.affine's; a fixed transform (a flip) makes it checkable.
+    seen = []
+
+    def flip(images, seed=None):
+        seen.append(seed)
+        return images[:, ::-1]
+
+    monkeypatch.setattr(kgan.augment, "affine", flip)
+    p = softmax(np.asarray(model._read_codes(x)[0], "float64"))
+    q = softmax(np.asarray(model._read_codes(x[:, ::-1])[0], "float64"))
+    expected = 2.0 * np.mean(np.sum(p * (np.log(p) - np.log(q)), axis=1))
+    got = float(model._real_data_loss(tf.constant(x)))
+    assert got == pytest.approx(expected, rel=1e-4, abs=1e-7)
+    assert seen and seen[0] is not None  # the model's own seed generator
+    latents = model.cluster_latents(6, seed=0)
+    generated = model.generate(latents=latents)
+    with_terms = float(model._extra_discriminator_loss(x, latents, generated))
+    model.consistency_weight = 0.0
+    without = float(model._extra_discriminator_loss(x, latents, generated))
+    assert with_terms == pytest.approx(without + got, rel=1e-5)
+    restored = type(model).from_config(model.get_config())
+    assert restored.consistency_weight == 0.0 and restored.im_balance == 1.0
+
+
+def test_sample_category_weight_scales_q_learning_the_generators_categories():
+    model = small(sample_category_weight=0.0)
+    latents = model.cluster_latents(8, seed=2)
+    generated = model.generate(latents=latents)
+    _, onehot, continuous = (np.asarray(v) for v in model._split_latents(latents))
+    logits, predicted, _ = (np.asarray(v, "float64") for v in model._read_codes(generated))
+    cross_entropy = -np.mean(np.sum(onehot * np.log(softmax(logits)), axis=1))
+    squared = 0.5 * np.mean(np.sum((predicted - continuous) ** 2, axis=1))
+    x = np.zeros((8, 2), "float32")
+    # The discriminator's side keeps the continuous codes only; the generator's keeps both.
+    d_side = float(model._extra_discriminator_loss(x, tf.constant(latents), generated))
+    assert d_side == pytest.approx(squared, rel=1e-4)
+    g_side = model._extra_generator_losses(tf.constant(latents), tf.constant(generated))
+    assert float(g_side["info_loss"][1]) == pytest.approx(cross_entropy + squared, rel=1e-4)
+    model.sample_category_weight = 0.5
+    half = float(model._extra_discriminator_loss(x, tf.constant(latents), generated))
+    assert half == pytest.approx(0.5 * cross_entropy + squared, rel=1e-4)
+    assert type(model).from_config(model.get_config()).sample_category_weight == 0.5
+    assert small().sample_category_weight is None
+
+
+def test_real_data_terms_train_under_xla_and_move_q():
+    model = small_images(im_weight=0.1, im_balance=4.0, consistency_weight=1.0)
+    model.compile(jit_compile=True)
+    before = [w.copy() for w in model.q_head.get_weights()]
+    x = np.random.default_rng(0).uniform(-1, 1, (64, 8, 8, 1)).astype("float32")
+    logs = model.fit(x, batch_size=32, epochs=1, verbose=0).history
+    assert np.isfinite(logs["d_loss"][0]) and np.isfinite(logs["info_loss"][0])
+    assert not all(np.array_equal(a, b) for a, b in zip(before, model.q_head.get_weights()))
 
 
 def test_codes_pick_what_is_generated_and_q_reads_them_back_after_training():
@@ -96,6 +177,12 @@ def test_codes_pick_what_is_generated_and_q_reads_them_back_after_training():
 def test_bad_arguments_get_clear_errors():
     with pytest.raises(ValueError, match="im_weight must be a float >= 0"):
         small(im_weight=-1.0)
+    with pytest.raises(ValueError, match="im_balance must be a float >= 0"):
+        small(im_balance=-1.0)
+    with pytest.raises(ValueError, match="sample_category_weight must be a float >= 0"):
+        small(sample_category_weight=-0.5)
+    with pytest.raises(ValueError, match="consistency_weight transforms images"):
+        small(consistency_weight=1.0)
     with pytest.raises(ValueError, match="drop pack"):
         small(pack=2)
     with pytest.raises(ValueError, match="noise_dim must be an int >= 1; got 0"):
