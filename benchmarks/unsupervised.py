@@ -11,6 +11,14 @@ On all 5,000 `mnist_5k` digits (and all 1,797 8x8 `digits`), labels used only fo
 
 Rows of kgan's GAN-native methods (`kgan.cluster.GANClustering`):
 
+- `infogan_sat`: `kgan.models.InfoGAN` (the paper's latent, lambda 1) whose Q learns its
+  categories from the real digits, self-augmented information maximization as in IMSAT (Hu et
+  al. 2017): `im_weight=0.1`, `im_balance=4` (confident, firmly balanced categories) and
+  `consistency_weight=1` (the same category for a randomly rotated, scaled and shifted copy,
+  `kgan.augment.affine`); `sample_category_weight=0`, so Q's categories are not fitted to the
+  generator's, while the generator learns to draw each of Q's categories (info loss on its
+  side). Non-saturating loss, Adam(1e-3, 0.5), batch 256, 60 epochs; Q is one 128-unit layer
+  on the discriminator's features (width 32), trained with the adversarial loss.
 - `clustergan`: `kgan.models.ClusterGAN` with the paper's latent (noise 30, sigma 0.1, 10 codes)
   and losses (WGAN-GP: 5 critic steps, penalty 10; beta_n = beta_c = 10), Adam(1e-4, 0.5, 0.9),
   batch 64; `kgan.models.build_trainer`'s DCGAN-style networks (width 32) and code encoder.
