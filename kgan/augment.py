@@ -19,6 +19,8 @@ amount with bilinear resampling: the view of a real image that a model's categor
 change (self-augmented training, Hu et al. 2017).
 """
 
+import math
+
 import keras
 from keras import ops
 
@@ -157,10 +159,7 @@ def affine(images, rotation=15.0, scale=0.1, shift=0.1, fill_value=-1.0, seed=No
     Example:
         >>> views = kgan.augment.affine(images, rotation=15, scale=0.1, shift=0.1, seed=0)
     """
-    if len(images.shape) != 4:
-        raise ValueError(
-            f"affine takes images [batch, height, width, channels]; got shape {images.shape}"
-        )
+    _check_images(images, "affine")
     if not (rotation >= 0 and 0 <= scale < 1 and shift >= 0):
         raise ValueError(
             f"affine needs rotation >= 0, 0 <= scale < 1 and shift >= 0; got rotation="
@@ -173,7 +172,7 @@ def affine(images, rotation=15.0, scale=0.1, shift=0.1, fill_value=-1.0, seed=No
     def uniform(i, bound):
         return keras.random.uniform((batch,), -bound, bound, seed=seeds[i])  # [batch]
 
-    angle = uniform(0, rotation * 3.141592653589793 / 180.0)
+    angle = uniform(0, math.radians(rotation))
     zoom = 1.0 + uniform(1, scale)
     dy, dx = uniform(2, shift * height), uniform(3, shift * width)
     return affine_resample(images, angle, zoom, dy, dx, fill_value=fill_value)
@@ -194,6 +193,7 @@ def affine_resample(images, angle, zoom, dy, dx, fill_value=-1.0):
     Returns:
         The transformed images, same shape and dtype.
     """
+    _check_images(images, "affine_resample")
     batch = ops.shape(images)[0]
     height, width, channels = images.shape[1], images.shape[2], images.shape[3]
     angle, zoom, dy, dx = (
@@ -227,6 +227,13 @@ def affine_resample(images, angle, zoom, dy, dx, fill_value=-1.0):
     return ops.reshape(result, (batch, height, width, channels))
 
 
+def _check_images(images, function):
+    if len(images.shape) != 4:
+        raise ValueError(
+            f"{function} takes images [batch, height, width, channels]; got shape {images.shape}"
+        )
+
+
 def _seeds(seed, count):
     # An int seed makes every keras.random call draw the same numbers, so each draw gets its own;
     # a SeedGenerator (or None, Keras's global one) advances by itself.
@@ -253,10 +260,7 @@ def diff_augment(images, policy="translation,cutout,color", seed=None):
         >>> x = kgan.augment.diff_augment(images, "translation,cutout", seed=0)
     """
     names = parse_policy(policy)
-    if len(images.shape) != 4:
-        raise ValueError(
-            f"diff_augment takes images [batch, height, width, channels]; got shape {images.shape}"
-        )
+    _check_images(images, "diff_augment")
     for i, name in enumerate(("color", "translation", "cutout")):
         if name in names:
             step_seed = seed + 101 * i if isinstance(seed, int) else seed

@@ -29,6 +29,7 @@ Example:
     >>> kgan.models.build_trainer("my_gan", (2,))
 """
 
+import numbers
 import re
 import types
 
@@ -164,6 +165,14 @@ def check_samples(x, shape=None):
     if not np.isfinite(x).all():
         raise ValueError("x holds NaN or infinite values; x must hold finite floats")
     return x.astype("float32")
+
+
+def check_non_negative(**values):
+    """Raises a clear `ValueError` naming the first of `values` (argument name: value) that is
+    not a real number >= 0 (a bool is not one)."""
+    for argument, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+            raise ValueError(f"{argument} must be a float >= 0; got {value!r}")
 
 
 def check_encoder(encoder, sample_shape, code_dim):

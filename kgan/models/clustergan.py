@@ -2,13 +2,11 @@
 small continuous noise, with an encoder trained to invert the generator, so the clusters of
 unlabelled data come out as codes."""
 
-import numbers
-
 import keras
 from keras import ops
 
 from kgan import networks
-from kgan.models.base import check_encoder, register_trainer
+from kgan.models.base import check_encoder, check_non_negative, register_trainer
 from kgan.models.gan import GAN
 from kgan.models.gan.codes import CodeGAN
 
@@ -70,9 +68,7 @@ class ClusterGAN(CodeGAN):
     ):
         super().__init__(generator, discriminator, **kwargs)
         check_encoder(encoder, self.sample_shape, self.latent_dim)
-        for argument, value in (("sigma", sigma), ("beta_n", beta_n), ("beta_c", beta_c)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-                raise ValueError(f"{argument} must be a float >= 0; got {value!r}")
+        check_non_negative(sigma=sigma, beta_n=beta_n, beta_c=beta_c)
         self._set_codes(num_clusters, 0, noise_scale=sigma)
         self.encoder = encoder
         self.sigma = float(sigma)

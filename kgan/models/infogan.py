@@ -1,13 +1,11 @@
 """InfoGAN (Chen et al. 2016): a GAN that maximizes the mutual information between some of its
 latent codes and its samples, so the codes take the data's categories and factors."""
 
-import numbers
-
 import keras
 from keras import ops
 
 from kgan import augment, distribute, networks
-from kgan.models.base import register_trainer
+from kgan.models.base import check_non_negative, register_trainer
 from kgan.models.gan import GAN
 from kgan.models.gan.codes import CodeGAN
 from kgan.models.vaegan.feature_layer import default_feature_layer
@@ -105,26 +103,14 @@ class InfoGAN(CodeGAN):
                 "q_head must be a keras.Model (build one with kgan.networks.code_head); got "
                 f"{type(q_head).__name__}"
             )
-        if isinstance(info_weight, bool) or not isinstance(info_weight, numbers.Real):
-            raise ValueError(f"info_weight must be a float >= 0; got {info_weight!r}")
-        if not info_weight >= 0:
-            raise ValueError(f"info_weight must be a float >= 0; got {info_weight!r}")
-        if (
-            isinstance(im_weight, bool)
-            or not isinstance(im_weight, numbers.Real)
-            or not im_weight >= 0
-        ):
-            raise ValueError(f"im_weight must be a float >= 0; got {im_weight!r}")
-        for argument, value in (
-            ("im_balance", im_balance),
-            ("consistency_weight", consistency_weight),
-            (
-                "sample_category_weight",
-                info_weight if sample_category_weight is None else sample_category_weight,
-            ),
-        ):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-                raise ValueError(f"{argument} must be a float >= 0; got {value!r}")
+        check_non_negative(
+            info_weight=info_weight,
+            im_weight=im_weight,
+            im_balance=im_balance,
+            consistency_weight=consistency_weight,
+        )
+        if sample_category_weight is not None:
+            check_non_negative(sample_category_weight=sample_category_weight)
         self._set_codes(num_clusters, num_continuous)
         names = [layer.name for layer in discriminator.layers]
         self.feature_layer = feature_layer or default_feature_layer(discriminator)

@@ -6,7 +6,7 @@ import keras
 from keras import ops
 
 from kgan import networks
-from kgan.models.base import register_trainer
+from kgan.models.base import check_non_negative, register_trainer
 from kgan.models.encoder_decoder import EncoderDecoderTrainer
 from kgan.models.vae.distributions import (
     KL_ESTIMATORS,
@@ -260,8 +260,7 @@ class VAE(
             raise ValueError(f"num_components must be an int >= 1; got {num_components!r}")
         if num_components < 1:
             raise ValueError(f"num_components must be an int >= 1; got {num_components!r}")
-        if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not beta >= 0:
-            raise ValueError(f"beta must be a float >= 0; got {beta!r}")
+        check_non_negative(beta=beta)
 
     def _check_networks(self, encoder, decoder):
         """Checks the networks' shapes against each other; True when the decoder gives scales."""
