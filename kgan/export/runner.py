@@ -2,6 +2,7 @@
 
 import json
 import os
+import warnings
 
 import numpy as np
 
@@ -60,9 +61,17 @@ class TFLiteModel:
             (`available_cpus()`, which unlike `os.cpu_count()` respects `taskset` and container
             cpusets). Small models at batch 1 often run best on fewer threads than a large
             machine has: time them with `export/tflite/benchmark.py --threads N`.
+        xnnpack: run with LiteRT's default XNNPACK delegate (the fast path). On a CPU where
+            XNNPACK cannot prepare a model (seen with integer-quantized inputs on some x86
+            machines), the model falls back to the built-in kernels with a warning; pass False
+            to use the built-in kernels from the start. The built-in kernels run on one
+            thread whatever `num_threads` says: on several, LiteRT 2.3's optimized kernels
+            gave wrong outputs that changed from call to call on kgan's generators.
 
     Attributes:
         signatures: the model's signature names.
+        num_threads: the interpreter threads asked for.
+        xnnpack: whether the XNNPACK delegate runs the model (False after a fallback).
         metadata: the kgan description of the model (`latent_dim`, `num_classes`, ...), or
             None for a model kgan did not write.
 
@@ -72,17 +81,17 @@ class TFLiteModel:
         >>> outputs = generator(z=np.zeros((1, 64), "float32"), labels=np.array([3]))
     """
 
-    def __init__(self, path, num_threads=None):
-        from ai_edge_litert.interpreter import Interpreter
-
+    def __init__(self, path, num_threads=None, xnnpack=True):
         _check_positive_int_or_none("num_threads", num_threads)
+        if not isinstance(xnnpack, bool):
+            raise ValueError(f"xnnpack must be True or False; got {xnnpack!r}")
         self.path = os.fspath(path)
         with open(self.path, "rb") as f:
-            content = f.read()
-        self.metadata = read_metadata(content)
-        self.interpreter = Interpreter(
-            model_content=content, num_threads=int(num_threads or available_cpus())
-        )
+            self._content = f.read()
+        self.metadata = read_metadata(self._content)
+        self.num_threads = int(num_threads or available_cpus())
+        self.xnnpack = xnnpack
+        self.interpreter = self._new_interpreter()
         self.signatures = list(self.interpreter.get_signature_list())
         if not self.signatures:
             raise ValueError(
@@ -100,6 +109,38 @@ class TFLiteModel:
         self._direct = len(self.signatures) == 1
         self._runners = {}
         self._plans = {}
+        self._shapes = {}
+        self._allocated = False
+
+    def _new_interpreter(self):
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+        resolver = (
+            OpResolverType.AUTO
+            if self.xnnpack
+            else (OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+        )
+        return Interpreter(
+            model_content=self._content,
+            num_threads=self.num_threads if self.xnnpack else 1,
+            experimental_op_resolver_type=resolver,
+        )
+
+    def _without_xnnpack(self, error):
+        """Replaces the interpreter by one on the built-in kernels after XNNPACK failed to
+        prepare the model; re-raises any other error."""
+        if not self.xnnpack or "XNNPACK" not in str(error):
+            raise error
+        warnings.warn(
+            f"LiteRT's XNNPACK delegate could not prepare {self.path} on this CPU ({error}); "
+            "running it on the built-in kernels instead (TFLiteModel(..., xnnpack=False) "
+            "chooses them from the start)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        self.xnnpack = False
+        self.interpreter = self._new_interpreter()
+        self._runners = {}
         self._shapes = {}
         self._allocated = False
 
@@ -164,7 +205,11 @@ class TFLiteModel:
             )
         if not self._direct:
             values = {k: self._to_input(v, in_details[k]) for k, v in inputs.items()}
-            outputs = self._runner(name)(**values)
+            try:
+                outputs = self._runner(name)(**values)
+            except RuntimeError as error:
+                self._without_xnnpack(error)
+                outputs = self._runner(name)(**values)
             return {k: self._from_output(v, out_details[k]) for k, v in outputs.items()}
         # The per-call path, kept short: at batch 1 the model itself runs in tens of
         # microseconds.
@@ -186,7 +231,15 @@ class TFLiteModel:
                 resized = True
             values.append((index, value))
         if resized:
-            interpreter.allocate_tensors()
+            try:
+                interpreter.allocate_tensors()
+            except RuntimeError as error:
+                self._without_xnnpack(error)
+                interpreter, shapes = self.interpreter, self._shapes
+                for index, value in values:
+                    interpreter.resize_tensor_input(index, value.shape, strict=False)
+                    shapes[index] = value.shape
+                interpreter.allocate_tensors()
             self._allocated = True
         for index, value in values:
             interpreter.set_tensor(index, value)

@@ -250,6 +250,54 @@ def test_int8_with_integer_io_and_user_calibration_data(cgan, tmp_path):
     np.testing.assert_allclose(runner.generate(4, seed=1), cgan.generate(4, seed=1), atol=0.25)
 
 
+def test_tflite_runner_falls_back_to_builtin_kernels_when_xnnpack_cannot_prepare(
+    cgan, float_tflite, monkeypatch
+):
+    import ai_edge_litert.interpreter as litert
+
+    expected = cgan.generate(3, seed=4)
+    # The built-in kernels on several threads gave wrong, varying outputs: they run on one.
+    plain = kgan.export.TFLiteModel(float_tflite, num_threads=2, xnnpack=False)
+    for _ in range(3):
+        np.testing.assert_allclose(plain.generate(3, seed=4), expected, atol=1e-5)
+    with pytest.raises(ValueError, match="xnnpack must be True or False"):
+        kgan.export.TFLiteModel(float_tflite, xnnpack="no")
+
+    resolvers = []
+
+    class NoXNNPACK(litert.Interpreter):
+        def __init__(self, *args, experimental_op_resolver_type=None, **kwargs):
+            super().__init__(
+                *args, experimental_op_resolver_type=experimental_op_resolver_type, **kwargs
+            )
+            self.resolver = experimental_op_resolver_type
+            resolvers.append(experimental_op_resolver_type)
+
+        def allocate_tensors(self):
+            if self.resolver == litert.OpResolverType.AUTO:
+                raise RuntimeError("failed to create XNNPACK runtimeNode number 25 failed")
+            return super().allocate_tensors()
+
+    monkeypatch.setattr(litert, "Interpreter", NoXNNPACK)
+    runner = kgan.export.TFLiteModel(float_tflite)
+    with pytest.warns(RuntimeWarning, match="XNNPACK delegate could not prepare"):
+        images = runner.generate(3, seed=4)
+    np.testing.assert_allclose(images, expected, atol=1e-5)
+    assert resolvers == [
+        litert.OpResolverType.AUTO,
+        litert.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+    ]
+    np.testing.assert_allclose(runner.generate(1, seed=4), expected[:1], atol=1e-5)
+
+    class Broken(litert.Interpreter):
+        def allocate_tensors(self):
+            raise RuntimeError("some other failure")
+
+    monkeypatch.setattr(litert, "Interpreter", Broken)
+    with pytest.raises(RuntimeError, match="some other failure"):
+        kgan.export.TFLiteModel(float_tflite).generate(1, seed=0)
+
+
 def test_export_errors_say_what_to_do(cgan, tmp_path):
     with pytest.raises(ValueError, match="quantization must be None"):
         kgan.export.tflite(cgan, tmp_path / "m.tflite", quantization="int4")
