@@ -150,6 +150,43 @@ def test_real_data_terms_train_under_xla_and_move_q():
     assert not all(np.array_equal(a, b) for a, b in zip(before, model.q_head.get_weights()))
 
 
+def test_q_of_its_own_reads_samples_and_shares_nothing_with_the_discriminator(tmp_path):
+    model = small_images(share_body=False, q_width=4, im_weight=0.1, consistency_weight=1.0)
+    assert tuple(model.q_head.inputs[0].shape[1:]) == (8, 8, 1)
+    assert model.feature_layer is None
+    d_ids = {id(v) for v in model.discriminator.weights}
+    assert not d_ids & {id(v) for v in model._code_network_variables()}
+    assert len(model._code_network_variables()) == len(model.q_head.weights)
+    x = np.random.default_rng(0).uniform(-1, 1, (16, 8, 8, 1)).astype("float32")
+    latents = tf.constant(model.cluster_latents(16, seed=1))
+
+    def gradients(trainer):
+        generated = trainer.generate(latents=latents)
+        with tf.GradientTape() as tape:
+            loss = trainer._extra_discriminator_loss(x, latents, generated)
+        sources = trainer.discriminator.trainable_variables + trainer.q_head.trainable_variables
+        grads = tape.gradient(loss, sources)
+        n = len(trainer.discriminator.trainable_variables)
+        return grads[:n], grads[n:]
+
+    d_grads, q_grads = gradients(model)
+    assert all(g is None for g in d_grads) and all(g is not None for g in q_grads)
+    shared_d_grads, _ = gradients(small_images(im_weight=0.1, consistency_weight=1.0))
+    assert any(g is not None for g in shared_d_grads)
+    # It trains, clusters, and saves and loads with its own network.
+    model.compile(jit_compile=True)
+    before = [w.copy() for w in model.q_head.get_weights()]
+    model.fit(x, batch_size=8, epochs=1, verbose=0)
+    assert not all(np.array_equal(a, b) for a, b in zip(before, model.q_head.get_weights()))
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert loaded.share_body is False and loaded.feature_layer is None
+    np.testing.assert_allclose(loaded.encode(x), model.encode(x), atol=1e-6)
+    np.testing.assert_array_equal(loaded.cluster(x), model.cluster(x))
+    vectors = small(share_body=False)
+    assert vectors.encode(np.zeros((3, 2), "float32")).shape == (3, 5)
+
+
 def test_codes_pick_what_is_generated_and_q_reads_them_back_after_training():
     model = small(num_clusters=4, num_continuous=1)
     optimizer = {"learning_rate": 1e-3, "beta_1": 0.5}
@@ -196,6 +233,14 @@ def test_bad_arguments_get_clear_errors():
     with pytest.raises(ValueError, match="is not a layer of the discriminator"):
         kgan.models.InfoGAN(
             model.generator, model.discriminator, model.q_head, num_clusters=3, feature_layer="x"
+        )
+    with pytest.raises(ValueError, match="share_body must be True or False"):
+        small(share_body="no")
+    with pytest.raises(ValueError, match="leave it None with share_body=False"):
+        small(share_body=False, feature_layer="features")
+    with pytest.raises(ValueError, match=r"with share_body=False, q_head reads samples \(2,\)"):
+        kgan.models.InfoGAN(
+            model.generator, model.discriminator, model.q_head, num_clusters=3, share_body=False
         )
     clustergan = kgan.models.build_trainer("clustergan", (2,), num_clusters=3, width=8)
     with pytest.raises(ValueError, match="has no continuous codes"):
