@@ -41,6 +41,8 @@ class GANClustering(ClusteringEstimator):
         model_options: more build options of the trainer (e.g. `{"sigma": 0.1}`).
         learning_rate: every optimizer's learning rate (the trainer's default optimizers);
             None keeps their defaults.
+        cosine_decay: when True, every learning rate decays along a cosine to 1% of its start
+            over the whole training (`kgan.models.Trainer.default_optimizers`).
         jit_compile: XLA for the step, as in the trainer's `compile`.
         random_state: int seed of the networks, the latents and the data order.
         verbose: Keras `fit` verbosity.
@@ -64,6 +66,7 @@ class GANClustering(ClusteringEstimator):
         batch_size=64,
         model_options=None,
         learning_rate=None,
+        cosine_decay=False,
         jit_compile="auto",
         random_state=None,
         verbose=0,
@@ -74,11 +77,12 @@ class GANClustering(ClusteringEstimator):
         self.batch_size = batch_size
         self.model_options = model_options
         self.learning_rate = learning_rate
+        self.cosine_decay = cosine_decay
         self.jit_compile = jit_compile
         self.random_state = random_state
         self.verbose = verbose
 
-    def _build(self, shape):
+    def _build(self, shape, steps):
         name = self.model
         if name not in clustering_trainers():
             raise ValueError(
@@ -89,7 +93,10 @@ class GANClustering(ClusteringEstimator):
         model = models.build_trainer(
             name, shape, num_clusters=self.n_clusters, seed=self.random_state, **options
         )
-        model.compile(**model.default_optimizers(self.learning_rate), jit_compile=self.jit_compile)
+        optimizers = model.default_optimizers(
+            self.learning_rate, cosine_decay_steps=steps if self.cosine_decay else None
+        )
+        model.compile(**optimizers, jit_compile=self.jit_compile)
         return model
 
     def fit(self, x, y=None):
@@ -112,12 +119,16 @@ class GANClustering(ClusteringEstimator):
         if len(x) < self.n_clusters:
             raise ValueError(f"x has {len(x)} samples, fewer than n_clusters={self.n_clusters}")
         if isinstance(self.model, str):
-            model = self._build(x.shape[1:])
+            if not isinstance(self.cosine_decay, bool):
+                raise ValueError(f"cosine_decay must be True or False; got {self.cosine_decay!r}")
+            drop_remainder = len(x) >= self.batch_size
+            batches = len(x) // self.batch_size if drop_remainder else 1
+            model = self._build(x.shape[1:], steps=self.epochs * batches)
             seed = None if self.random_state is None else int(self.random_state)
             data = (
                 tf.data.Dataset.from_tensor_slices(x)
                 .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-                .batch(self.batch_size, drop_remainder=len(x) >= self.batch_size)
+                .batch(self.batch_size, drop_remainder=drop_remainder)
                 .prefetch(tf.data.AUTOTUNE)
             )
             model.fit(data, epochs=self.epochs, verbose=self.verbose)

@@ -53,6 +53,25 @@ def test_a_bigans_clusters_are_fitted_on_the_training_data():
     np.testing.assert_allclose(clustering.transform(x[:5]), features[:5], rtol=1e-6)
 
 
+def test_cosine_decay_runs_the_learning_rates_down_over_the_whole_training():
+    x, _ = ring8_subset(1000)
+    model = (
+        GANClustering(
+            "bigan", n_clusters=8, epochs=2, batch_size=250, learning_rate=1e-3, cosine_decay=True
+        )
+        .fit(x)
+        .model_
+    )
+    for name in model.optimizer_names:
+        optimizer = getattr(model, name)
+        assert int(optimizer.iterations) == 8  # 2 epochs of 4 batches: the decay's length
+        assert float(optimizer.learning_rate) == pytest.approx(1e-5, rel=1e-3)
+    constant = GANClustering("bigan", n_clusters=8, epochs=1, batch_size=250, learning_rate=1e-3)
+    assert float(constant.fit(x).model_.g_optimizer.learning_rate) == pytest.approx(1e-3)
+    with pytest.raises(ValueError, match="cosine_decay must be True or False"):
+        GANClustering("bigan", n_clusters=8, cosine_decay="yes").fit(x)
+
+
 def test_bad_inputs_get_clear_errors():
     x, _ = ring8_subset(100)
     with pytest.raises(ValueError, match="n_clusters must be an int >= 2"):
