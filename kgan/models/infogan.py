@@ -11,6 +11,10 @@ from kgan.models.gan.codes import CodeGAN
 from kgan.models.vaegan.feature_layer import default_feature_layer
 
 
+# The moving average of each categorical head's real-data terms, per step.
+HEAD_LOSS_DECAY = 0.98
+
+
 @register_trainer("infogan")
 class InfoGAN(CodeGAN):
     """InfoGAN: categories and factors of unlabelled data as latent codes.
@@ -58,6 +62,13 @@ class InfoGAN(CodeGAN):
             (Hu et al. 2017). Images only; 0 (the default) leaves it out.
         feature_layer: the discriminator layer Q reads; None picks the input of the logit head
             (`"features"` for `kgan.networks.dcgan_discriminator`).
+        category_heads: how many categorical heads Q has (H >= 1; 1 is the paper's). Each
+            is trained with the real-data terms (`im_weight`, `consistency_weight`) from its own
+            start; the one in use is the head whose terms are lowest in a moving average over
+            training steps (0.98 per step), so a head stuck in a poor partition (two categories
+            merged, one split) is passed over without labels. Q's output is then the H heads'
+            `H * K` logits followed by the continuous codes; `cluster` and the generator's
+            categories follow the head in use.
         share_body: True (the paper's) for Q as a head on the discriminator's body; False for Q
             as a network of its own on the samples, which the adversarial loss does not pull
             on (on `mnist_5k` the shared body cost the clusters several points of accuracy).
@@ -83,6 +94,7 @@ class InfoGAN(CodeGAN):
         "sample_category_weight",
         "feature_layer",
         "share_body",
+        "category_heads",
         "q_width",
     )
 
@@ -100,6 +112,7 @@ class InfoGAN(CodeGAN):
         sample_category_weight=None,
         feature_layer=None,
         share_body=True,
+        category_heads=1,
         **kwargs,
     ):
         if kwargs.get("pack", 1) != 1:
@@ -149,11 +162,23 @@ class InfoGAN(CodeGAN):
                     f"with share_body=False, q_head reads samples {tuple(self.sample_shape)}; "
                     f"it takes {q_input} (build it with kgan.networks.code_encoder)"
                 )
-        expected = self.num_clusters + self.num_continuous
+        if (
+            isinstance(category_heads, bool)
+            or not isinstance(category_heads, int)
+            or category_heads < 1
+        ):
+            raise ValueError(f"category_heads must be an int >= 1; got {category_heads!r}")
+        if category_heads > 1 and not (im_weight or consistency_weight):
+            raise ValueError(
+                "category_heads > 1 picks a head by its real-data terms: set im_weight or "
+                "consistency_weight too"
+            )
+        self.category_heads = category_heads
+        expected = category_heads * self.num_clusters + self.num_continuous
         if tuple(q_head.outputs[0].shape[1:]) != (expected,):
             raise ValueError(
-                f"q_head must return num_clusters + num_continuous = {expected} values; it "
-                f"returns {tuple(q_head.outputs[0].shape[1:])}"
+                f"q_head must return category_heads * num_clusters + num_continuous = "
+                f"{expected} values; it returns {tuple(q_head.outputs[0].shape[1:])}"
             )
         self.q_head = q_head
         self.info_weight = float(info_weight)
@@ -177,6 +202,16 @@ class InfoGAN(CodeGAN):
             if share_body
             else None,
         )
+        # Each categorical head's real-data terms, averaged over steps: the lowest is in use.
+        self.head_losses = None
+        if category_heads > 1:
+            self.head_losses = self.add_weight(
+                shape=(category_heads,),
+                initializer="zeros",
+                trainable=False,
+                aggregation="mean",
+                name="head_losses",
+            )
         self.info_loss_tracker = keras.metrics.Mean(name="info_loss")
         self._extra_trackers = (self.info_loss_tracker,)
 
@@ -231,7 +266,8 @@ class InfoGAN(CodeGAN):
             dropout=dropout,
             synchronized_batch_norm=synchronized_batch_norm,
         )
-        code_dim = num_clusters + num_continuous
+        heads = options.get("category_heads", 1)
+        code_dim = (heads if isinstance(heads, int) else 1) * num_clusters + num_continuous
         if options.get("share_body", True) is False:
             head = networks.code_encoder(
                 tuple(shape), code_dim, width=q_width, hidden_units=(128,), name="q_network"
@@ -262,20 +298,39 @@ class InfoGAN(CodeGAN):
             "sample_category_weight": self.sample_category_weight,
             "feature_layer": self.feature_layer,
             "share_body": self.share_body,
+            "category_heads": self.category_heads,
         }
 
     # The step -----------------------------------------------------------------------------
 
-    def _read_codes(self, x, training=False):
+    def _q_outputs(self, x, training):
+        """`(categorical logits [n, H, K], continuous codes [n, C], Q's output [n, H K + C])`."""
         if self.share_body:
             x = self._feature_model(x, training=training)
         codes = ops.cast(self.q_head(x, training=training), "float32")
-        return codes[:, : self.num_clusters], codes[:, self.num_clusters :], codes
+        split = self.category_heads * self.num_clusters
+        logits = ops.reshape(codes[:, :split], (-1, self.category_heads, self.num_clusters))
+        return logits, codes[:, split:], codes
+
+    def head_in_use(self):
+        """The categorical head that `cluster` and the generator's categories follow: the
+        one whose real-data terms are lowest (0 with one head)."""
+        if self.head_losses is None:
+            return 0
+        return int(ops.convert_to_numpy(ops.argmin(self.head_losses)))
+
+    def _read_codes(self, x, training=False):
+        logits, continuous, codes = self._q_outputs(x, training)
+        if self.category_heads == 1:
+            return logits[:, 0], continuous, codes
+        head = ops.one_hot(ops.argmin(self.head_losses), self.category_heads)  # [H]
+        return ops.einsum("nhk,h->nk", logits, head), continuous, codes
 
     def _code_network_variables(self):
+        heads = [] if self.head_losses is None else [self.head_losses]
         if not self.share_body:
-            return self.q_head.weights
-        return self._feature_model.weights + self.q_head.weights
+            return [*self.q_head.weights, *heads]
+        return [*self._feature_model.weights, *self.q_head.weights, *heads]
 
     def _information_terms(self, latents, generated):
         """The negative lower bound of I(codes; G(z)) (up to constants) in two parts, batch
@@ -315,27 +370,36 @@ class InfoGAN(CodeGAN):
         Information maximization: the mean entropy of q(c|x) minus `im_balance` times the
         entropy of its batch mean (minus a batch estimate of the mutual information between
         the samples and Q's category when `im_balance` is 1). Self-augmentation: the mean
-        KL divergence of q(c|affine(x)) from q(c|x), the latter held fixed.
+        KL divergence of q(c|affine(x)) from q(c|x), the latter held fixed. Summed over the
+        categorical heads; with several, each head's terms also move its average in
+        `head_losses`.
         """
-        logits = self._read_codes(real, training=True)[0]
-        log_probabilities = ops.log_softmax(logits, axis=1)
+        logits = self._q_outputs(real, training=True)[0]  # [n, H, K]
+        log_probabilities = ops.log_softmax(logits, axis=-1)
         probabilities = ops.exp(log_probabilities)
-        loss = 0.0
+        losses = ops.zeros((self.category_heads,))
         if self.im_weight:
-            conditional = -ops.mean(ops.sum(probabilities * log_probabilities, axis=1))
-            marginal = ops.mean(probabilities, axis=0)
-            marginal_entropy = -ops.sum(marginal * ops.log(marginal + 1e-8))
-            loss = self.im_weight * (conditional - self.im_balance * marginal_entropy)
+            conditional = -ops.mean(ops.sum(probabilities * log_probabilities, axis=-1), axis=0)
+            marginal = ops.mean(probabilities, axis=0)  # [H, K]
+            marginal_entropy = -ops.sum(marginal * ops.log(marginal + 1e-8), axis=-1)
+            losses = losses + self.im_weight * (conditional - self.im_balance * marginal_entropy)
         if self.consistency_weight:
             seed = distribute.replica_seed_generator(self.seed_generator)
             views = augment.affine(real, seed=seed)
-            view_log_probabilities = ops.log_softmax(self._read_codes(views, training=True)[0])
+            view_log_probabilities = ops.log_softmax(
+                self._q_outputs(views, training=True)[0], axis=-1
+            )
             target = ops.stop_gradient(probabilities)
             divergence = ops.sum(
-                target * (ops.stop_gradient(log_probabilities) - view_log_probabilities), axis=1
+                target * (ops.stop_gradient(log_probabilities) - view_log_probabilities), axis=-1
             )
-            loss = loss + self.consistency_weight * ops.mean(divergence)
-        return loss
+            losses = losses + self.consistency_weight * ops.mean(divergence, axis=0)
+        if self.category_heads > 1:
+            self.head_losses.assign(
+                HEAD_LOSS_DECAY * self.head_losses
+                + (1.0 - HEAD_LOSS_DECAY) * ops.stop_gradient(losses)
+            )
+        return ops.sum(losses)
 
     def _extra_generator_losses(self, latents, fake):
         return {"info_loss": (self.info_weight, self._information_loss(latents, fake))}

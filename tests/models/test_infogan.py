@@ -187,6 +187,52 @@ def test_q_of_its_own_reads_samples_and_shares_nothing_with_the_discriminator(tm
     assert vectors.encode(np.zeros((3, 2), "float32")).shape == (3, 5)
 
 
+def test_several_category_heads_train_together_and_the_lowest_average_is_in_use(tmp_path):
+    model = small(num_clusters=3, num_continuous=1, im_weight=0.5, category_heads=4)
+    assert tuple(model.q_head.outputs[0].shape[1:]) == (4 * 3 + 1,)
+    assert model.head_in_use() == 0
+    # Large inputs make Q's categories far from uniform, so the terms are far from 0.
+    x = 50 * np.random.default_rng(0).standard_normal((16, 2)).astype("float32")
+    codes = np.asarray(model.encode(x), "float64")
+    assert codes.shape == (16, 13)
+    expected = []
+    for h in range(4):
+        p = softmax(codes[:, 3 * h : 3 * h + 3])
+        conditional = -np.mean(np.sum(p * np.log(p), axis=1))
+        marginal = -np.sum(p.mean(axis=0) * np.log(p.mean(axis=0)))
+        expected.append(0.5 * (conditional - marginal))
+    total = float(model._real_data_loss(tf.constant(x)))
+    assert total == pytest.approx(sum(expected), rel=1e-4, abs=1e-6)
+    # The moving average starts at 0 and moves 2% of the way per step.
+    assert min(abs(e) for e in expected) > 1e-3
+    np.testing.assert_allclose(model.head_losses.numpy(), 0.02 * np.array(expected), rtol=1e-3)
+    model.head_losses.assign([0.5, 0.1, -1.0, 0.2])
+    assert model.head_in_use() == 2
+    np.testing.assert_allclose(model._read_codes(x)[0], codes[:, 6:9], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(model.cluster(x), codes[:, 6:9].argmax(axis=1))
+    # The generator's categories are read with the head in use.
+    latents = model.cluster_latents(8, seed=1)
+    generated = model.generate(latents=latents)
+    onehot = np.asarray(model._split_latents(latents)[1])
+    logits = np.asarray(model.encode(generated), "float64")[:, 6:9]
+    cross_entropy = -np.mean(np.sum(onehot * np.log(softmax(logits)), axis=1))
+    categorical, _ = model._information_terms(tf.constant(latents), tf.constant(generated))
+    assert float(categorical) == pytest.approx(cross_entropy, rel=1e-4)
+    model.save(tmp_path / "heads.keras")
+    loaded = keras.saving.load_model(tmp_path / "heads.keras")
+    assert loaded.category_heads == 4 and loaded.head_in_use() == 2
+    np.testing.assert_array_equal(loaded.cluster(x), model.cluster(x))
+    # Training moves every head's average.
+    model.compile(jit_compile=True)
+    before = model.head_losses.numpy().copy()
+    model.fit(x, batch_size=8, epochs=1, verbose=0)
+    assert np.all(model.head_losses.numpy() != before)
+    with pytest.raises(ValueError, match="category_heads must be an int >= 1"):
+        small(im_weight=0.5, category_heads=0)
+    with pytest.raises(ValueError, match="set im_weight or consistency_weight too"):
+        small(category_heads=2)
+
+
 def test_codes_pick_what_is_generated_and_q_reads_them_back_after_training():
     model = small(num_clusters=4, num_continuous=1)
     optimizer = {"learning_rate": 1e-3, "beta_1": 0.5}
