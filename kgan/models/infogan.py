@@ -10,7 +10,6 @@ from kgan.models.gan import GAN
 from kgan.models.gan.codes import CodeGAN
 from kgan.models.vaegan.feature_layer import default_feature_layer
 
-
 # The moving average of each categorical head's real-data terms, per step.
 HEAD_LOSS_DECAY = 0.98
 
