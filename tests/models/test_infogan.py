@@ -222,6 +222,9 @@ def test_several_category_heads_train_together_and_the_lowest_average_is_in_use(
     loaded = keras.saving.load_model(tmp_path / "heads.keras")
     assert loaded.category_heads == 4 and loaded.head_in_use() == 2
     np.testing.assert_array_equal(loaded.cluster(x), model.cluster(x))
+    # The exported cluster signature follows the head in use too.
+    exported = kgan.export.tflite(model, tmp_path / "heads.tflite")
+    assert exported.parity.errors["cluster"] == 0.0 and exported.parity.errors["encode"] < 1e-5
     # Training moves every head's average.
     model.compile(jit_compile=True)
     before = model.head_losses.numpy().copy()
