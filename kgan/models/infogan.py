@@ -27,7 +27,8 @@ class InfoGAN(CodeGAN):
     codes, weighted by `info_weight` (lambda = 1 in the paper), is added to the generator's
     objective and to the discriminator's (which trains the body and Q). The adversarial part is
     the shared step's, with any of its losses. A data point's cluster is the argmax of Q's
-    categorical logits; `encode` gives Q's output, logits then continuous codes.
+    categorical logits; `encode` gives Q's output, logits then continuous codes (with
+    `share_body=False`, the features Q's last layer reads).
 
     Args:
         generator: a `keras.Model` from latents `[batch, noise_dim + K + C]` to samples.
@@ -71,6 +72,9 @@ class InfoGAN(CodeGAN):
         share_body: True (the paper's) for Q as a head on the discriminator's body; False for Q
             as a network of its own on the samples, which the adversarial loss does not pull
             on (on `mnist_5k` the shared body cost the clusters several points of accuracy).
+            `encode` then gives the features Q's last layer reads (128 values for
+            `kgan.networks.code_encoder`'s), its own representation of the data, rather than
+            Q's output.
         **kwargs: passed to `kgan.GAN` (`loss`, `d_steps`, `r1`, `seed`, `ema_decay`, ...).
 
     Example:
@@ -201,6 +205,18 @@ class InfoGAN(CodeGAN):
             if share_body
             else None,
         )
+        # Q of its own: its output and the features its last layer reads, in one pass.
+        object.__setattr__(
+            self,
+            "_q_with_features",
+            None
+            if share_body
+            else keras.Model(
+                q_head.inputs[0],
+                [q_head.layers[-1].input, q_head.outputs[0]],
+                name=f"{q_head.name}_with_features",
+            ),
+        )
         # Each categorical head's real-data terms, averaged over steps: the lowest is in use.
         self.head_losses = None
         if category_heads > 1:
@@ -303,13 +319,18 @@ class InfoGAN(CodeGAN):
     # The step -----------------------------------------------------------------------------
 
     def _q_outputs(self, x, training):
-        """`(categorical logits [n, H, K], continuous codes [n, C], Q's output [n, H K + C])`."""
+        """`(categorical logits [n, H, K], continuous codes [n, C], features [n, d])`: the
+        features are Q's output `[n, H K + C]`, or with `share_body=False` what Q's last layer
+        reads."""
         if self.share_body:
-            x = self._feature_model(x, training=training)
-        codes = ops.cast(self.q_head(x, training=training), "float32")
+            codes = self.q_head(self._feature_model(x, training=training), training=training)
+            features = codes = ops.cast(codes, "float32")
+        else:
+            features, codes = self._q_with_features(x, training=training)
+            features, codes = ops.cast(features, "float32"), ops.cast(codes, "float32")
         split = self.category_heads * self.num_clusters
         logits = ops.reshape(codes[:, :split], (-1, self.category_heads, self.num_clusters))
-        return logits, codes[:, split:], codes
+        return logits, codes[:, split:], features
 
     def head_in_use(self):
         """The categorical head that `cluster` and the generator's categories follow: the

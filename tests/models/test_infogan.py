@@ -183,8 +183,14 @@ def test_q_of_its_own_reads_samples_and_shares_nothing_with_the_discriminator(tm
     assert loaded.share_body is False and loaded.feature_layer is None
     np.testing.assert_allclose(loaded.encode(x), model.encode(x), atol=1e-6)
     np.testing.assert_array_equal(loaded.cluster(x), model.cluster(x))
+    # encode gives the features Q's last layer reads: its 128-unit hidden layer.
+    hidden = keras.Model(model.q_head.inputs, model.q_head.get_layer("hidden1_lrelu").output)
+    np.testing.assert_allclose(model.encode(x), hidden(x), rtol=1e-5, atol=1e-6)
+    assert model.encode(x).shape == (16, 128)
+    logits = np.asarray(model.q_head(x))[:, :3]
+    np.testing.assert_array_equal(model.cluster(x), logits.argmax(axis=1))
     vectors = small(share_body=False)
-    assert vectors.encode(np.zeros((3, 2), "float32")).shape == (3, 5)
+    assert vectors.encode(np.zeros((3, 2), "float32")).shape == (3, 128)
 
 
 def test_several_category_heads_train_together_and_the_lowest_average_is_in_use(tmp_path):
