@@ -115,11 +115,8 @@ class TFLiteModel:
     def _new_interpreter(self):
         from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-        resolver = (
-            OpResolverType.AUTO
-            if self.xnnpack
-            else (OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
-        )
+        builtin = OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+        resolver = OpResolverType.AUTO if self.xnnpack else builtin
         return Interpreter(
             model_content=self._content,
             num_threads=self.num_threads if self.xnnpack else 1,
@@ -209,7 +206,7 @@ class TFLiteModel:
                 outputs = self._runner(name)(**values)
             except RuntimeError as error:
                 self._without_xnnpack(error)
-                outputs = self._runner(name)(**values)
+                return self(signature, **inputs)
             return {k: self._from_output(v, out_details[k]) for k, v in outputs.items()}
         # The per-call path, kept short: at batch 1 the model itself runs in tens of
         # microseconds.
@@ -234,12 +231,9 @@ class TFLiteModel:
             try:
                 interpreter.allocate_tensors()
             except RuntimeError as error:
+                # Once only: the new interpreter on the built-in kernels starts unsized.
                 self._without_xnnpack(error)
-                interpreter, shapes = self.interpreter, self._shapes
-                for index, value in values:
-                    interpreter.resize_tensor_input(index, value.shape, strict=False)
-                    shapes[index] = value.shape
-                interpreter.allocate_tensors()
+                return self(signature, **inputs)
             self._allocated = True
         for index, value in values:
             interpreter.set_tensor(index, value)
