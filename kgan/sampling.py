@@ -20,9 +20,10 @@ import numpy as np
 
 
 def check_positive_int(name, value):
-    """Raises a `ValueError` unless `value` is a positive int (not a bool); returns it."""
+    """Raises a `ValueError` naming `name` unless `value` is an int >= 1 (a numpy integer
+    counts, a bool does not); returns it as an int. kgan's one check of counts and sizes."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive int; got {value!r}")
+        raise ValueError(f"{name} must be an int >= 1; got {value!r}")
     return int(value)
 
 

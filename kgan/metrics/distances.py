@@ -8,6 +8,8 @@ training (`kgan.callbacks.MetricsCallback`) and from the shell (`kgan evaluate`)
 import numpy as np
 from sklearn.metrics import pairwise_distances_chunked
 
+from kgan.sampling import check_positive_int
+
 
 def _features(name, features, min_samples=2):
     features = np.asarray(features, dtype="float64")
@@ -231,8 +233,7 @@ def _ball_counts(centres, radii, points):
 
 
 def _check_k(k, **sets):
-    if not isinstance(k, int | np.integer) or k < 1:
-        raise ValueError(f"k must be a positive int; got {k!r}")
+    check_positive_int("k", k)
     for name, features in sets.items():
         if len(features) <= k:
             raise ValueError(

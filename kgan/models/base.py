@@ -436,8 +436,7 @@ class Trainer(PresetMixin, keras.Model):
         `batch_size`; its outputs (a tensor or a tuple of them) as numpy arrays concatenated
         along the batch, `empty` (the same structure of numpy arrays) when `x` is empty."""
         x = self._check_samples(x)
-        if not isinstance(batch_size, int | np.integer) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
+        batch_size = sampling.check_positive_int("batch_size", batch_size)
         traced = self._traced(name, function)
         parts = [traced(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
         if not parts:

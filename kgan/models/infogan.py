@@ -9,6 +9,7 @@ from kgan.models.base import check_non_negative, register_trainer
 from kgan.models.gan import GAN
 from kgan.models.gan.codes import CodeGAN
 from kgan.models.vaegan.feature_layer import default_feature_layer
+from kgan.sampling import check_positive_int
 
 # The moving average of each categorical head's real-data terms, per step.
 HEAD_LOSS_DECAY = 0.98
@@ -165,12 +166,7 @@ class InfoGAN(CodeGAN):
                     f"with share_body=False, q_head reads samples {tuple(self.sample_shape)}; "
                     f"it takes {q_input} (build it with kgan.networks.code_encoder)"
                 )
-        if (
-            isinstance(category_heads, bool)
-            or not isinstance(category_heads, int)
-            or category_heads < 1
-        ):
-            raise ValueError(f"category_heads must be an int >= 1; got {category_heads!r}")
+        category_heads = check_positive_int("category_heads", category_heads)
         if category_heads > 1 and not (im_weight or consistency_weight):
             raise ValueError(
                 "category_heads > 1 picks a head by its real-data terms: set im_weight or "

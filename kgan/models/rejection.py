@@ -82,8 +82,7 @@ def discriminator_rejection_sample(
         >>> points = kgan.models.discriminator_rejection_sample(gan, 2500, seed=0)
     """
     check_discriminator_model(model)
-    if not isinstance(num_samples, int | np.integer) or num_samples < 1:
-        raise ValueError(f"num_samples must be a positive int; got {num_samples!r}")
+    num_samples = sampling.check_positive_int("num_samples", num_samples)
     if gamma is None and not 0.0 < percentile < 100.0:
         raise ValueError(f"percentile must be in (0, 100); got {percentile!r}")
     if not isinstance(burn_in, int | np.integer) or burn_in < 100:

@@ -4,6 +4,7 @@ import keras
 from keras import layers
 
 from kgan.networks.vae import check_data_shape
+from kgan.sampling import check_positive_int
 
 
 def code_encoder(
@@ -37,10 +38,8 @@ def code_encoder(
         TensorShape([2, 40])
     """
     shape = check_data_shape(input_shape, "input_shape")
-    if not isinstance(code_dim, int) or code_dim < 1:
-        raise ValueError(f"code_dim must be an int >= 1; got {code_dim!r}")
-    if not isinstance(width, int) or width < 1:
-        raise ValueError(f"width must be an int >= 1; got {width!r}")
+    code_dim = check_positive_int("code_dim", code_dim)
+    width = check_positive_int("width", width)
     if any(not isinstance(u, int) or u < 1 for u in hidden_units):
         raise ValueError(f"hidden_units must be positive ints; got {hidden_units!r}")
     inputs = keras.Input(shape=shape, name="data")
@@ -74,13 +73,9 @@ def code_head(feature_dim, code_dim, hidden_units=128, name="code_head"):
     Example:
         >>> head = kgan.networks.code_head(3136, code_dim=12)
     """
-    for argument, value in (
-        ("feature_dim", feature_dim),
-        ("code_dim", code_dim),
-        ("hidden_units", hidden_units),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{argument} must be an int >= 1; got {value!r}")
+    feature_dim = check_positive_int("feature_dim", feature_dim)
+    code_dim = check_positive_int("code_dim", code_dim)
+    hidden_units = check_positive_int("hidden_units", hidden_units)
     features = keras.Input((feature_dim,), name="features")
     x = layers.Dense(hidden_units, name="hidden")(features)
     x = layers.LeakyReLU(0.2, name="hidden_lrelu")(x)

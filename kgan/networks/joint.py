@@ -6,6 +6,7 @@ from keras import layers
 
 from kgan.networks.common import maybe_spectral_norm
 from kgan.networks.vae import check_data_shape
+from kgan.sampling import check_positive_int
 
 
 def joint_discriminator(
@@ -46,13 +47,9 @@ def joint_discriminator(
         TensorShape([2, 1])
     """
     shape = check_data_shape(data_shape, "data_shape")
-    for argument, value in (
-        ("latent_dim", latent_dim),
-        ("width", width),
-        ("hidden_units", hidden_units),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{argument} must be an int >= 1; got {value!r}")
+    latent_dim = check_positive_int("latent_dim", latent_dim)
+    width = check_positive_int("width", width)
+    hidden_units = check_positive_int("hidden_units", hidden_units)
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1); got {dropout}")
 

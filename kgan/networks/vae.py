@@ -10,6 +10,8 @@ likelihood's, which `kgan.models.VAE` turns into distributions.
 import keras
 from keras import layers
 
+from kgan.sampling import check_positive_int
+
 
 def check_data_shape(shape, argument):
     shape = tuple(shape)
@@ -29,14 +31,13 @@ def check_data_shape(shape, argument):
 
 
 def _check_sizes(latent_dim, width, hidden_units):
-    if not isinstance(latent_dim, int) or latent_dim < 1:
-        raise ValueError(f"latent_dim must be an int >= 1; got {latent_dim!r}")
-    if not isinstance(width, int) or width < 1:
-        raise ValueError(f"width must be an int >= 1; got {width!r}")
+    latent_dim = check_positive_int("latent_dim", latent_dim)
+    width = check_positive_int("width", width)
     if not hidden_units or any(not isinstance(u, int) or u < 1 for u in hidden_units):
         raise ValueError(
             f"hidden_units must be a non-empty sequence of positive ints; got {hidden_units!r}"
         )
+    return latent_dim, width
 
 
 def vae_encoder(
@@ -67,7 +68,7 @@ def vae_encoder(
         TensorShape([2, 32])
     """
     shape = check_data_shape(input_shape, "input_shape")
-    _check_sizes(latent_dim, width, hidden_units)
+    latent_dim, width = _check_sizes(latent_dim, width, hidden_units)
     inputs = keras.Input(shape=shape, name="data")
     x = inputs
     if len(shape) == 3:
@@ -116,7 +117,7 @@ def vae_decoder(
         TensorShape([2, 28, 28, 1])
     """
     shape = check_data_shape(output_shape, "output_shape")
-    _check_sizes(latent_dim, width, hidden_units)
+    latent_dim, width = _check_sizes(latent_dim, width, hidden_units)
     if outputs_per_pixel not in (1, 2):
         raise ValueError(f"outputs_per_pixel must be 1 or 2; got {outputs_per_pixel!r}")
     latents = keras.Input(shape=(latent_dim,), name="latents")

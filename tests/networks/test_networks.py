@@ -89,3 +89,20 @@ def test_networks_round_trip_through_config_and_keras_files(build, tmp_path):
     model.save(path)
     loaded = keras.saving.load_model(path)
     np.testing.assert_allclose(loaded(inputs, training=False).numpy(), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "build, argument, value",
+    [
+        (lambda v: networks.vae_encoder((8, 8, 1), latent_dim=v), "latent_dim", True),
+        (lambda v: networks.vae_decoder((8, 8, 1), width=v), "width", 0),
+        (lambda v: networks.code_encoder((8, 8, 1), code_dim=v), "code_dim", 2.0),
+        (lambda v: networks.code_head(16, code_dim=v), "code_dim", -1),
+        (lambda v: networks.joint_discriminator((8, 8, 1), latent_dim=v), "latent_dim", False),
+    ],
+)
+def test_sizes_must_be_ints_of_at_least_one(build, argument, value):
+    # A bool is not a size, though Python counts it as an int.
+    with pytest.raises(ValueError, match=f"{argument} must be an int >= 1; got {value!r}"):
+        build(value)
+    assert build(np.int64(2)).count_params() > 0  # a numpy integer is one

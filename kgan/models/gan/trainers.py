@@ -8,6 +8,7 @@ from kgan import networks
 from kgan.models.base import Trainer, register_trainer
 from kgan.models.gan.inference import GANInferenceMixin
 from kgan.models.gan.training import GANTrainingMixin
+from kgan.sampling import check_positive_int
 
 # The trainer's own options, beside the networks' (see `GAN.from_shape`).
 _GAN_OPTIONS = (
@@ -244,8 +245,7 @@ class GAN(GANTrainingMixin, GANInferenceMixin, Trainer):
                 )
         self._check_conditioning(generator, discriminator)
         self.d_loss_fn, self.g_loss_fn = losses_lib.get(loss)
-        if not isinstance(d_steps, int) or d_steps < 1:
-            raise ValueError(f"d_steps must be an int >= 1; got {d_steps!r}")
+        d_steps = check_positive_int("d_steps", d_steps)
         if gradient_penalty < 0 or r1 < 0:
             raise ValueError(f"gradient_penalty and r1 must be >= 0; got {gradient_penalty}, {r1}")
         self.generator = generator
@@ -254,14 +254,11 @@ class GAN(GANTrainingMixin, GANInferenceMixin, Trainer):
         self.d_steps = d_steps
         self.gradient_penalty = float(gradient_penalty)
         self.r1 = float(r1)
-        if not isinstance(r1_interval, int) or r1_interval < 1:
-            raise ValueError(f"r1_interval must be an int >= 1; got {r1_interval!r}")
-        self.r1_interval = r1_interval
+        self.r1_interval = check_positive_int("r1_interval", r1_interval)
         self.seed = seed
         self.latent_dim = int(generator.inputs[0].shape[-1])
         self.sample_shape = tuple(generator.outputs[0].shape[1:])
-        if not isinstance(pack, int) or pack < 1:
-            raise ValueError(f"pack must be an int >= 1; got {pack!r}")
+        pack = check_positive_int("pack", pack)
         if pack > 1 and self.conditional:
             raise ValueError(
                 "pack works with unconditional models (packed samples would mix labels); "

@@ -67,10 +67,8 @@ class VAEInferenceMixin:
             >>> vae.log_likelihood(np.where(x > 0, 1.0, -1.0), num_samples=5000).mean()
         """
         x = self._check_samples(x)
-        if not isinstance(num_samples, int | np.integer) or num_samples < 1:
-            raise ValueError(f"num_samples must be a positive int; got {num_samples!r}")
-        if not isinstance(batch_size, int | np.integer) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
+        num_samples = sampling.check_positive_int("num_samples", num_samples)
+        batch_size = sampling.check_positive_int("batch_size", batch_size)
         if self._iwae_fn is None:
             self._iwae_fn = tf.function(self._iwae_chunk, reduce_retracing=True)
         loc, scale = self._posterior_arrays(x, batch_size)
