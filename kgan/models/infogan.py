@@ -201,7 +201,7 @@ class InfoGAN(CodeGAN):
             if share_body
             else None,
         )
-        # Q of its own: its output and the features its last layer reads, in one pass.
+        # Q of its own: its output and the features its code is read from, in one pass.
         object.__setattr__(
             self,
             "_q_with_features",
@@ -209,7 +209,7 @@ class InfoGAN(CodeGAN):
             if share_body
             else keras.Model(
                 q_head.inputs[0],
-                [q_head.layers[-1].input, q_head.outputs[0]],
+                [networks.code_features(q_head), q_head.outputs[0]],
                 name=f"{q_head.name}_with_features",
             ),
         )
@@ -240,13 +240,18 @@ class InfoGAN(CodeGAN):
         dropout=0.0,
         synchronized_batch_norm=False,
         q_width=64,
+        separate_heads=False,
         **options,
     ):
         """Builds an InfoGAN and its networks for data of a given shape.
 
         The generator and discriminator are `kgan.GAN.from_shape`'s; Q has 128 hidden units on
         the discriminator's flat features, or with `share_body=False` is
-        `kgan.networks.code_encoder(shape, K + C, width=q_width, hidden_units=(128,))`.
+        `kgan.networks.code_encoder(shape, H K + C, width=q_width, hidden_units=(128,))`; with
+        `separate_heads=True` as well, each of the H categorical heads has a body of its own
+        (`code_encoder(shape, (K, ..., K, K + C), ...)`, the last also reading the continuous
+        codes), so that the heads are independent starts and the real-data terms choose among
+        them, instead of H readings of one representation.
 
         Args:
             shape: per-example shape, e.g. `(28, 28, 1)` or `(2,)`.
@@ -259,7 +264,9 @@ class InfoGAN(CodeGAN):
             spectral_norm: spectral normalization in the discriminator.
             dropout: dropout before the discriminator's head (images only).
             synchronized_batch_norm: see `kgan.GAN.from_shape`.
-            q_width: with `share_body=False`, the channels of Q's first convolution (images).
+            q_width: with `share_body=False`, the channels of Q's first convolution (images),
+                of each body with `separate_heads=True`.
+            separate_heads: with `share_body=False`, one body per categorical head (see above).
             **options: passed to the trainer (`info_weight`, `share_body`, `loss`, `seed`, ...).
 
         Returns:
@@ -278,7 +285,15 @@ class InfoGAN(CodeGAN):
             synchronized_batch_norm=synchronized_batch_norm,
         )
         heads = options.get("category_heads", 1)
-        code_dim = (heads if isinstance(heads, int) else 1) * num_clusters + num_continuous
+        heads = heads if isinstance(heads, int) else 1
+        code_dim = heads * num_clusters + num_continuous
+        if separate_heads:
+            if options.get("share_body", True) is not False:
+                raise ValueError(
+                    "separate_heads=True gives Q's heads bodies of their own: set "
+                    "share_body=False too"
+                )
+            code_dim = (num_clusters,) * (heads - 1) + (num_clusters + num_continuous,)
         if options.get("share_body", True) is False:
             head = networks.code_encoder(
                 tuple(shape), code_dim, width=q_width, hidden_units=(128,), name="q_network"

@@ -1,5 +1,7 @@
 """Encoders from data to a code vector, for trainers that learn an inverse of their generator."""
 
+import re
+
 import keras
 from keras import layers
 
@@ -21,39 +23,80 @@ def code_encoder(
     alone. This is the encoder of ClusterGAN (Mukherjee et al. 2019) for MNIST with `width=64`,
     `hidden_units=(1024,)`.
 
+    With `code_dim` a sequence of sizes, the encoder is that many such bodies side by side, none
+    sharing a weight with another, each returning one part of the code; the parts are
+    concatenated in order (`code_features` gives their last hidden layers side by side). Heads
+    read this way are independent starts of one objective.
+
     Args:
         input_shape: `(height, width, channels)` with sides divisible by 4, or `(dim,)`.
-        code_dim: size of the output code.
-        width: images only: channels of the first convolution.
-        hidden_units: widths of the dense hidden layers.
+        code_dim: size of the output code, or one size per independent body.
+        width: images only: channels of the first convolution (of each body).
+        hidden_units: widths of the dense hidden layers (of each body).
         name: the model's name.
 
     Returns:
-        A functional `keras.Model` from `[batch, *input_shape]` to `[batch, code_dim]` (float32,
-        no activation).
+        A functional `keras.Model` from `[batch, *input_shape]` to `[batch, sum(code_dim)]`
+        (float32, no activation).
 
     Example:
         >>> encoder = kgan.networks.code_encoder((28, 28, 1), code_dim=40)
         >>> encoder(np.zeros((2, 28, 28, 1))).shape
         TensorShape([2, 40])
+        >>> kgan.networks.code_encoder((28, 28, 1), code_dim=(10, 12), width=8).output.shape
+        (None, 22)
     """
     shape = check_data_shape(input_shape, "input_shape")
-    code_dim = check_positive_int("code_dim", code_dim)
+    sizes = code_dim if isinstance(code_dim, (list, tuple)) else (code_dim,)
+    if not sizes:
+        raise ValueError("code_dim must be an int or a non-empty sequence of ints; got ()")
+    sizes = [check_positive_int("code_dim", size) for size in sizes]
+    bodies = len(sizes) > 1
     width = check_positive_int("width", width)
     if any(not isinstance(u, int) or u < 1 for u in hidden_units):
         raise ValueError(f"hidden_units must be positive ints; got {hidden_units!r}")
     inputs = keras.Input(shape=shape, name="data")
+    if not bodies:
+        code = _encoder_body(inputs, shape, sizes[0], width, hidden_units, prefix="")[1]
+        return keras.Model(inputs, code, name=name)
+    codes = [
+        _encoder_body(inputs, shape, size, width, hidden_units, prefix=f"body{i + 1}_")[1]
+        for i, size in enumerate(sizes)
+    ]
+    code = layers.Concatenate(dtype="float32", name="code")(codes)
+    return keras.Model(inputs, code, name=name)
+
+
+def code_features(encoder):
+    """The features an encoder's code is read from, as a symbolic tensor of `encoder`'s graph:
+    for `code_encoder`'s independent bodies, their last hidden layers side by side; for any
+    other model, what its last layer reads.
+
+    Args:
+        encoder: a functional `keras.Model` (e.g. from `code_encoder`).
+
+    Returns:
+        A `[batch, d]` symbolic tensor computed from `encoder.inputs[0]`.
+    """
+    bodies = [layer for layer in encoder.layers if re.fullmatch(r"body\d+_code", layer.name)]
+    if len(bodies) < 2:
+        return encoder.layers[-1].input
+    return layers.Concatenate(name="code_features")([layer.input for layer in bodies])
+
+
+def _encoder_body(inputs, shape, code_dim, width, hidden_units, prefix):
+    """One encoder body on `inputs`: `(its last hidden layer, its code)`."""
     x = inputs
     if len(shape) == 3:
         for i, filters in enumerate((width, 2 * width)):
-            x = layers.Conv2D(filters, 4, strides=2, padding="same", name=f"down{i + 1}")(x)
-            x = layers.LeakyReLU(0.2, name=f"down{i + 1}_lrelu")(x)
-        x = layers.Flatten(name="features")(x)  # [batch, h/4 * w/4 * 2 width]
+            x = layers.Conv2D(filters, 4, strides=2, padding="same", name=f"{prefix}down{i + 1}")(x)
+            x = layers.LeakyReLU(0.2, name=f"{prefix}down{i + 1}_lrelu")(x)
+        x = layers.Flatten(name=f"{prefix}features")(x)  # [batch, h/4 * w/4 * 2 width]
     for i, units in enumerate(hidden_units):
-        x = layers.Dense(units, name=f"hidden{i + 1}")(x)
-        x = layers.LeakyReLU(0.2, name=f"hidden{i + 1}_lrelu")(x)
-    code = layers.Dense(code_dim, dtype="float32", name="code")(x)
-    return keras.Model(inputs, code, name=name)
+        x = layers.Dense(units, name=f"{prefix}hidden{i + 1}")(x)
+        x = layers.LeakyReLU(0.2, name=f"{prefix}hidden{i + 1}_lrelu")(x)
+    code = layers.Dense(code_dim, dtype="float32", name=f"{prefix}code")(x)
+    return x, code
 
 
 def code_head(feature_dim, code_dim, hidden_units=128, name="code_head"):

@@ -242,6 +242,47 @@ def test_several_category_heads_train_together_and_the_lowest_average_is_in_use(
         small(category_heads=2)
 
 
+def test_separate_heads_give_each_categorical_head_a_body_of_its_own(tmp_path):
+    model = small_images(
+        share_body=False,
+        separate_heads=True,
+        category_heads=3,
+        q_width=2,
+        im_weight=0.1,
+        consistency_weight=1.0,
+    )
+    # Three bodies: K, K and K + C codes, concatenated as Q's usual [H K + C] output.
+    assert tuple(model.q_head.outputs[0].shape[1:]) == (3 * 3 + 1,)
+    x = np.random.default_rng(0).uniform(-1, 1, (8, 8, 8, 1)).astype("float32")
+    with tf.GradientTape(persistent=True) as tape:
+        logits, continuous, _ = model._q_outputs(tf.constant(x), training=False)
+        heads = [logits[:, h] for h in range(3)]
+    weights = model.q_head.trainable_weights
+
+    def bodies_moving(output):
+        grads = tape.gradient(output, weights)
+        return {
+            w.path.split("_")[0]
+            for w, g in zip(weights, grads)
+            if g is not None and np.any(g.numpy() != 0)
+        }
+
+    for h, head in enumerate(heads):
+        assert bodies_moving(head) == {f"body{h + 1}"}
+    assert bodies_moving(continuous) == {"body3"}
+    # encode: the three bodies' 128-unit hidden layers side by side.
+    assert model.encode(x).shape == (8, 3 * 128)
+    model.compile(jit_compile=True)
+    model.fit(x, batch_size=8, epochs=1, verbose=0)
+    model.head_losses.assign([0.5, -1.0, 0.2])
+    model.save(tmp_path / "separate.keras")
+    loaded = keras.saving.load_model(tmp_path / "separate.keras")
+    np.testing.assert_allclose(loaded.encode(x), model.encode(x), atol=1e-6)
+    np.testing.assert_array_equal(loaded.cluster(x), np.asarray(logits[:, 1]).argmax(axis=1))
+    with pytest.raises(ValueError, match="set share_body=False too"):
+        small_images(separate_heads=True, category_heads=2, im_weight=0.1)
+
+
 def test_codes_pick_what_is_generated_and_q_reads_them_back_after_training():
     model = small(num_clusters=4, num_continuous=1)
     optimizer = {"learning_rate": 1e-3, "beta_1": 0.5}

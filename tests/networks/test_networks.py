@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from kgan import networks
 
@@ -70,6 +71,7 @@ def test_mlp_shapes():
         lambda: networks.dcgan_discriminator((8, 8, 1), num_classes=3, width=4, spectral_norm=True),
         lambda: networks.mlp_generator(2, 2, hidden_units=(8,)),
         lambda: networks.mlp_discriminator(2, num_classes=3, hidden_units=(8,)),
+        lambda: networks.code_encoder((8, 8, 1), code_dim=(3, 5), width=2, hidden_units=(4,)),
     ],
 )
 def test_networks_round_trip_through_config_and_keras_files(build, tmp_path):
@@ -97,6 +99,7 @@ def test_networks_round_trip_through_config_and_keras_files(build, tmp_path):
         (lambda v: networks.vae_encoder((8, 8, 1), latent_dim=v), "latent_dim", True),
         (lambda v: networks.vae_decoder((8, 8, 1), width=v), "width", 0),
         (lambda v: networks.code_encoder((8, 8, 1), code_dim=v), "code_dim", 2.0),
+        (lambda v: networks.code_encoder((8, 8, 1), code_dim=(3, v)), "code_dim", 0),
         (lambda v: networks.code_head(16, code_dim=v), "code_dim", -1),
         (lambda v: networks.joint_discriminator((8, 8, 1), latent_dim=v), "latent_dim", False),
     ],
@@ -106,3 +109,29 @@ def test_sizes_must_be_ints_of_at_least_one(build, argument, value):
     with pytest.raises(ValueError, match=f"{argument} must be an int >= 1; got {value!r}"):
         build(value)
     assert build(np.int64(2)).count_params() > 0  # a numpy integer is one
+
+
+def test_code_encoder_bodies_share_nothing_and_concatenate_their_codes():
+    encoder = networks.code_encoder((8, 8, 1), code_dim=(3, 3, 5), width=2, hidden_units=(4,))
+    x = tf.constant(np.random.default_rng(0).normal(size=(5, 8, 8, 1)), "float32")
+    with tf.GradientTape(persistent=True) as tape:
+        code = encoder(x)
+        parts = code[:, :3], code[:, 3:6], code[:, 6:]
+    assert code.shape == (5, 11)
+    for i, part in enumerate(parts):
+        grads = tape.gradient(part, encoder.trainable_weights)
+        # Each part of the code depends on its own body's weights and on no other's.
+        for weight, grad in zip(encoder.trainable_weights, grads):
+            moves = grad is not None and bool(np.any(grad.numpy() != 0))
+            assert moves == weight.path.startswith(f"body{i + 1}_"), weight.path
+    # The features: the bodies' last hidden layers side by side.
+    features = keras.Model(encoder.inputs, networks.code_features(encoder))(x)
+    hidden = [encoder.get_layer(f"body{i}_hidden1_lrelu").output for i in (1, 2, 3)]
+    expected = np.concatenate(keras.Model(encoder.inputs, hidden)(x), axis=1)
+    np.testing.assert_allclose(features, expected, rtol=1e-6)
+    # One body keeps the single encoder's layout, and its features are what the code reads.
+    single = networks.code_encoder((8, 8, 1), code_dim=(3,), width=2, hidden_units=(4,))
+    assert [layer.name for layer in single.layers][-1] == "code"
+    assert networks.code_features(single).shape == (None, 4)
+    with pytest.raises(ValueError, match="non-empty sequence"):
+        networks.code_encoder((8, 8, 1), code_dim=())
