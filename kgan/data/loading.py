@@ -52,6 +52,7 @@ from kgan.data.folders import (
 )
 from kgan.data.records import is_pack, parse_batch, read_manifest, records_dataset, shard_plan
 from kgan.data.tfds_source import tfds_builder, tfds_dataset
+from kgan.sampling import check_positive_int
 
 # `cache="auto"` reads a file source into memory when its float32 images take at most this
 # many bytes (5,461 images of 64x64x3, 85,598 of 28x28x1), and streams it from disk beyond.
@@ -679,10 +680,8 @@ def _check_common(source, split, image_size, num_examples, value_range):
     if source != "tfds" and split not in _SPLITS:
         raise ValueError(f"unknown split {split!r}; valid splits are {_SPLITS}")
     image_size = parse_image_size(image_size, source)
-    if num_examples is not None and (
-        not isinstance(num_examples, (int, np.integer)) or num_examples <= 0
-    ):
-        raise ValueError(f"num_examples must be a positive int or None; got {num_examples!r}")
+    if num_examples is not None:
+        check_positive_int("num_examples", num_examples)
     if value_range is not None and source != "npz":  # .npz and .npy
         raise ValueError(
             "value_range describes the pixel range of an .npz file; leave it as "

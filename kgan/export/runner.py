@@ -40,13 +40,6 @@ def available_cpus():
     return os.cpu_count() or 1
 
 
-def _check_positive_int_or_none(name, value):
-    if value is not None and (
-        isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1
-    ):
-        raise ValueError(f"{name} must be a positive int or None; got {value!r}")
-
-
 class TFLiteModel:
     """A `.tflite` model run with `ai_edge_litert.interpreter.Interpreter`.
 
@@ -82,7 +75,8 @@ class TFLiteModel:
     """
 
     def __init__(self, path, num_threads=None, xnnpack=True):
-        _check_positive_int_or_none("num_threads", num_threads)
+        if num_threads is not None:
+            sampling.check_positive_int("num_threads", num_threads)
         if not isinstance(xnnpack, bool):
             raise ValueError(f"xnnpack must be True or False; got {xnnpack!r}")
         self.path = os.fspath(path)
@@ -282,7 +276,8 @@ class TFLiteModel:
         if "z" not in details:
             raise ValueError(f"the generate signature takes {sorted(details)}, not z (latents)")
         latent_dim = int(details["z"]["shape_signature"][-1])
-        _check_positive_int_or_none("batch_size", batch_size)
+        if batch_size is not None:
+            batch_size = sampling.check_positive_int("batch_size", batch_size)
 
         def draw(n, seed):
             if (self.metadata or {}).get("latent_distribution", "normal") != "normal":

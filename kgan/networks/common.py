@@ -1,6 +1,7 @@
 """Pieces shared by the network builders."""
 
 import keras
+import numpy as np
 from keras import layers
 
 
@@ -9,6 +10,20 @@ def maybe_spectral_norm(layer, spectral_norm):
     if spectral_norm:
         return layers.SpectralNormalization(layer, name=f"{layer.name}_sn")
     return layer
+
+
+def check_hidden_units(hidden_units, allow_empty=False):
+    """Raises a `ValueError` unless `hidden_units` is a sequence of ints >= 1 (a bool is not
+    one), non-empty unless `allow_empty`; returns it as a tuple of ints."""
+    units = tuple(hidden_units) if isinstance(hidden_units, (list, tuple)) else None
+    if (
+        units is None
+        or (not units and not allow_empty)
+        or any(isinstance(u, bool) or not isinstance(u, int | np.integer) or u < 1 for u in units)
+    ):
+        kind = "a sequence" if allow_empty else "a non-empty sequence"
+        raise ValueError(f"hidden_units must be {kind} of ints >= 1; got {hidden_units!r}")
+    return tuple(int(u) for u in units)
 
 
 def check_num_classes(num_classes):

@@ -5,6 +5,7 @@ import re
 import keras
 from keras import layers
 
+from kgan.networks.common import check_hidden_units
 from kgan.networks.vae import check_data_shape
 from kgan.sampling import check_positive_int
 
@@ -53,8 +54,7 @@ def code_encoder(
     sizes = [check_positive_int("code_dim", size) for size in sizes]
     bodies = len(sizes) > 1
     width = check_positive_int("width", width)
-    if any(not isinstance(u, int) or u < 1 for u in hidden_units):
-        raise ValueError(f"hidden_units must be positive ints; got {hidden_units!r}")
+    hidden_units = check_hidden_units(hidden_units, allow_empty=True)
     inputs = keras.Input(shape=shape, name="data")
     if not bodies:
         code = _encoder_body(inputs, shape, sizes[0], width, hidden_units, prefix="")[1]

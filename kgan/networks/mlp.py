@@ -4,20 +4,19 @@ import keras
 from keras import layers
 
 from kgan.networks.common import (
+    check_hidden_units,
     check_num_classes,
     concat_label_embedding,
     label_input,
     maybe_spectral_norm,
     projection,
 )
+from kgan.sampling import check_positive_int
 
 
 def _check_units(data_dim, hidden_units):
-    if data_dim <= 0 or not hidden_units or any(u <= 0 for u in hidden_units):
-        raise ValueError(
-            "data_dim must be > 0 and hidden_units a non-empty sequence of positive ints; "
-            f"got data_dim={data_dim}, hidden_units={hidden_units!r}"
-        )
+    """`(data_dim, hidden_units)` checked."""
+    return check_positive_int("data_dim", data_dim), check_hidden_units(hidden_units)
 
 
 def mlp_generator(
@@ -45,7 +44,7 @@ def mlp_generator(
     Example:
         >>> g = kgan.networks.mlp_generator(data_dim=2, latent_dim=2)
     """
-    _check_units(data_dim, hidden_units)
+    data_dim, hidden_units = _check_units(data_dim, hidden_units)
     check_num_classes(num_classes)
     latents = keras.Input(shape=(latent_dim,), name="latents")
     inputs = [latents]
@@ -83,7 +82,7 @@ def mlp_discriminator(
     Example:
         >>> d = kgan.networks.mlp_discriminator(data_dim=2)
     """
-    _check_units(data_dim, hidden_units)
+    data_dim, hidden_units = _check_units(data_dim, hidden_units)
     check_num_classes(num_classes)
     samples = keras.Input(shape=(data_dim,), name="samples")
     inputs = [samples]

@@ -10,6 +10,7 @@ likelihood's, which `kgan.models.VAE` turns into distributions.
 import keras
 from keras import layers
 
+from kgan.networks.common import check_hidden_units
 from kgan.sampling import check_positive_int
 
 
@@ -33,11 +34,7 @@ def check_data_shape(shape, argument):
 def _check_sizes(latent_dim, width, hidden_units):
     latent_dim = check_positive_int("latent_dim", latent_dim)
     width = check_positive_int("width", width)
-    if not hidden_units or any(not isinstance(u, int) or u < 1 for u in hidden_units):
-        raise ValueError(
-            f"hidden_units must be a non-empty sequence of positive ints; got {hidden_units!r}"
-        )
-    return latent_dim, width
+    return latent_dim, width, check_hidden_units(hidden_units)
 
 
 def vae_encoder(
@@ -68,7 +65,7 @@ def vae_encoder(
         TensorShape([2, 32])
     """
     shape = check_data_shape(input_shape, "input_shape")
-    latent_dim, width = _check_sizes(latent_dim, width, hidden_units)
+    latent_dim, width, hidden_units = _check_sizes(latent_dim, width, hidden_units)
     inputs = keras.Input(shape=shape, name="data")
     x = inputs
     if len(shape) == 3:
@@ -117,7 +114,7 @@ def vae_decoder(
         TensorShape([2, 28, 28, 1])
     """
     shape = check_data_shape(output_shape, "output_shape")
-    latent_dim, width = _check_sizes(latent_dim, width, hidden_units)
+    latent_dim, width, hidden_units = _check_sizes(latent_dim, width, hidden_units)
     if outputs_per_pixel not in (1, 2):
         raise ValueError(f"outputs_per_pixel must be 1 or 2; got {outputs_per_pixel!r}")
     latents = keras.Input(shape=(latent_dim,), name="latents")

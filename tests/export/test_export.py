@@ -174,9 +174,9 @@ def test_tflite_runner_batches_and_refuses_bad_sizes(cgan, float_tflite):
         runner.generate(5, seed=3, batch_size=2), cgan.generate(5, seed=3), atol=1e-5
     )
     for bad in (0, -2, 1.5, True):
-        with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        with pytest.raises(ValueError, match="batch_size must be an int >= 1"):
             runner.generate(5, seed=3, batch_size=bad)
-        with pytest.raises(ValueError, match="num_threads must be a positive int"):
+        with pytest.raises(ValueError, match="num_threads must be an int >= 1"):
             kgan.export.TFLiteModel(float_tflite, num_threads=bad)
 
 

@@ -135,3 +135,20 @@ def test_code_encoder_bodies_share_nothing_and_concatenate_their_codes():
     assert networks.code_features(single).shape == (None, 4)
     with pytest.raises(ValueError, match="non-empty sequence"):
         networks.code_encoder((8, 8, 1), code_dim=())
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda units: networks.mlp_generator(2, 2, hidden_units=units),
+        lambda units: networks.mlp_discriminator(2, hidden_units=units),
+        lambda units: networks.vae_encoder((8, 8, 1), latent_dim=2, hidden_units=units),
+        lambda units: networks.vae_decoder((8, 8, 1), latent_dim=2, hidden_units=units),
+        lambda units: networks.code_encoder((8, 8, 1), code_dim=2, hidden_units=units),
+    ],
+)
+def test_hidden_units_must_be_ints_of_at_least_one(build):
+    for bad in ((8, True), (8, 0), (8, 2.0), 8):
+        with pytest.raises(ValueError, match=r"hidden_units must be .*of ints >= 1; got"):
+            build(bad)
+    assert build((np.int64(4),)).count_params() > 0
