@@ -209,9 +209,9 @@ def baselines(dataset, seed):
     return rows
 
 
-def run_method(method, dataset, seed, epochs=None):
+def run_method(method, dataset, seed, epochs=None, save_dir=None):
     """Trains `method` on all of `dataset` without labels and scores its clusters and codes
-    (`epochs`: the recipe's when None)."""
+    (`epochs`: the recipe's when None; the trained model is saved in `save_dir` when given)."""
     x, y = kgan.data.load_arrays(dataset, split="all")
     x_train, y_train = kgan.data.load_arrays(dataset, split="train")
     x_test, y_test = kgan.data.load_arrays(dataset, split="test")
@@ -230,6 +230,9 @@ def run_method(method, dataset, seed, epochs=None):
         random_state=seed,
     ).fit(x)
     seconds = time.perf_counter() - started
+    if save_dir:
+        os.makedirs(save_dir, exist_ok=True)
+        clustering.model_.save(os.path.join(save_dir, f"{dataset}_{method}_{seed}.keras"))
     return {
         **kgan.cluster.clustering_scores(y, clustering.labels_),
         "one_nn": one_nn(
@@ -302,6 +305,9 @@ def main(argv=None):
         default="benchmarks/results/unsupervised.json",
         help="results, rewritten after every run (a cut-short run keeps what it finished)",
     )
+    parser.add_argument(
+        "--save-models", default=None, metavar="DIR", help="keep each trained model in DIR"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds, args.epochs = [0], 1
@@ -315,7 +321,7 @@ def main(argv=None):
         for method in args.methods:
             rows[method] = []
             for seed in args.seeds:
-                run = run_method(method, dataset, seed, args.epochs)
+                run = run_method(method, dataset, seed, args.epochs, args.save_models)
                 rows[method].append(run)
                 print(dataset, method, json.dumps(run), flush=True)
                 kgan.atomic.atomic_write_json(args.out, results)
