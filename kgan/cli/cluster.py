@@ -88,9 +88,7 @@ def run(args):
         f"{model.num_clusters} clusters"
     )
     if fitted_here:
-        print(
-            f"  the model's clusters were not fitted: fitted them on these {len(x)} examples"
-        )
+        print(f"  the model's clusters were not fitted: fitted them on these {len(x)} examples")
     print(f"  clusters of sizes {counts.tolist()}")
     scores = {"num_examples": len(x), "cluster_sizes": counts.tolist()}
     if y is not None:
