@@ -212,7 +212,9 @@ def baselines(dataset, seed):
 def run_method(method, dataset, seed, epochs=None, save_dir=None):
     """Trains `method` on all of `dataset` without labels and scores its clusters and codes
     (`epochs`: the recipe's when None; the trained model is saved in `save_dir` when given)."""
-    x, _ = kgan.data.load_arrays(dataset, split="all")
+    x, y = kgan.data.load_arrays(dataset, split="all")
+    x_train, y_train = kgan.data.load_arrays(dataset, split="train")
+    x_test, y_test = kgan.data.load_arrays(dataset, split="test")
     recipe = RECIPES[method]
     epochs = epochs or recipe_epochs(recipe, dataset)
     keras.utils.set_random_seed(seed)
@@ -230,41 +232,17 @@ def run_method(method, dataset, seed, epochs=None, save_dir=None):
     seconds = time.perf_counter() - started
     if save_dir:
         os.makedirs(save_dir, exist_ok=True)
-        clustering.model_.save(model_path(save_dir, dataset, method, seed))
-    return {**scores(clustering, dataset), "seconds": seconds, "seed": seed, "epochs": epochs}
-
-
-def model_path(directory, dataset, method, seed):
-    return os.path.join(directory, f"{dataset}_{method}_{seed}.keras")
-
-
-def scores(clustering, dataset):
-    """ACC / NMI / ARI of a fitted `GANClustering`'s clusters of all of `dataset`, the 1-NN
-    accuracy of its features (train split fitted, test split scored) and the cluster sizes."""
-    _, y = kgan.data.load_arrays(dataset, split="all")
-    x_train, y_train = kgan.data.load_arrays(dataset, split="train")
-    x_test, y_test = kgan.data.load_arrays(dataset, split="test")
+        clustering.model_.save(os.path.join(save_dir, f"{dataset}_{method}_{seed}.keras"))
     return {
         **kgan.cluster.clustering_scores(y, clustering.labels_),
         "one_nn": one_nn(
             clustering.transform(x_train), y_train, clustering.transform(x_test), y_test
         ),
         "cluster_sizes": np.bincount(clustering.labels_, minlength=10).tolist(),
+        "seconds": seconds,
+        "seed": seed,
+        "epochs": epochs,
     }
-
-
-def rescore(run, method, dataset, models_dir):
-    """A stored run scored again from the model it saved (`--save-models`), with the
-    library's current reading of its clusters: the model's `fit_clusters` on the data, as
-    `GANClustering.fit` calls after training. Training is deterministic for a seed, so this is
-    what training again would give; the run's seconds and epochs are kept, its earlier scores
-    moved under `before_rescore`."""
-    x, _ = kgan.data.load_arrays(dataset, split="all")
-    model = keras.saving.load_model(model_path(models_dir, dataset, method, run["seed"]))
-    if callable(getattr(model, "fit_clusters", None)):
-        model.fit_clusters(x)
-    new = scores(kgan.cluster.GANClustering(model, n_clusters=model.num_clusters).fit(x), dataset)
-    return {**run, **new, "before_rescore": {key: run[key] for key in new}}
 
 
 def summary(runs, key):
@@ -330,13 +308,6 @@ def main(argv=None):
     parser.add_argument(
         "--save-models", default=None, metavar="DIR", help="keep each trained model in DIR"
     )
-    parser.add_argument(
-        "--rescore",
-        default=None,
-        metavar="DIR",
-        help="score the runs stored in --out again from the models saved in DIR "
-        "(--save-models), with the library's current reading of their clusters",
-    )
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds, args.epochs = [0], 1
@@ -345,19 +316,6 @@ def main(argv=None):
         "published": PUBLISHED,
     }
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    if args.rescore:
-        with open(args.out) as f:
-            results = json.load(f)
-        for dataset in args.datasets:
-            rows = results[dataset]
-            for method in args.methods:
-                rows[method] = [rescore(r, method, dataset, args.rescore) for r in rows[method]]
-                for run in rows[method]:
-                    print(dataset, method, json.dumps(run), flush=True)
-            print_table(dataset, rows, args.methods)
-        kgan.atomic.atomic_write_json(args.out, results)
-        print(f"rescored {args.out}")
-        return
     for dataset in args.datasets:
         rows = results[dataset] = {"baselines": baselines(dataset, args.seeds[0])}
         for method in args.methods:

@@ -19,9 +19,8 @@ clustering accuracy (best one-to-one match of clusters to classes), NMI and ARI 
 image data, members.png (one row of real members per cluster) and, for a model that generates,
 categories.png (one row of samples drawn from each cluster) and, for a model with continuous
 codes (InfoGAN), code_1.png, code_2.png, ...: each code swept from -1 to 1 along a row, the other
-codes at 0, one row per cluster. A model whose clusters were never fitted (a BiGAN's mixture,
-the consensus of an InfoGAN's heads: its `fit_clusters`) gets them fitted on --data first;
---save-model keeps them:
+codes at 0, one row per cluster. A BiGAN whose clusters were never fitted gets its mixture
+fitted on --data first; --save-model keeps it:
 
   kgan train bigan --data mnist_5k --epochs 30 --out runs/bigan_mnist
   kgan cluster runs/bigan_mnist --data mnist_5k --save-model runs/bigan_mnist/clustered.keras
@@ -78,7 +77,7 @@ def run(args):
             f"{args.data} holds examples of shape {x.shape[1:]}; the model takes "
             f"{tuple(model.sample_shape)}"
         )
-    fitted_here = callable(getattr(model, "fit_clusters", None)) and not model.clusters_fitted
+    fitted_here = callable(getattr(model, "fit_clusters", None)) and not model.ex_post_is_fitted
     if fitted_here:
         model.fit_clusters(x)
     clusters = np.asarray(model.cluster(x))
@@ -88,7 +87,9 @@ def run(args):
         f"{model.num_clusters} clusters"
     )
     if fitted_here:
-        print(f"  the model's clusters were not fitted: fitted them on these {len(x)} examples")
+        print(
+            f"  the model's clusters were not fitted: fitted its mixture on these {len(x)} examples"
+        )
     print(f"  clusters of sizes {counts.tolist()}")
     scores = {"num_examples": len(x), "cluster_sizes": counts.tolist()}
     if y is not None:

@@ -27,10 +27,8 @@ class GANClustering(ClusteringEstimator):
     `fit` builds the registered trainer `model` for the data's shape with `n_clusters`
     categories (`kgan.models.build_trainer`), trains it with `model.fit`, and reads each
     sample's cluster from the model itself (`cluster(x)`: for ClusterGAN the argmax of its
-    encoder's cluster logits; for InfoGAN the argmax of Q's categorical head, or with several
-    heads the consensus of those that agree with the head in use; for BiGAN the most probable
-    component of a Gaussian mixture of its encoder's features; a model's `fit_clusters`, where
-    it has one, is called on `x` after training). `transform`
+    encoder's cluster logits; for BiGAN, whose `fit_clusters` is called on `x` after training,
+    the most probable component of a Gaussian mixture of its encoder's features). `transform`
     gives the model's continuous features (`encode(x)`), for pipelines, 1-NN or a mixture. A
     trained model may be passed instead of a name: it is used as it is.
 
@@ -135,8 +133,7 @@ class GANClustering(ClusteringEstimator):
             )
             model.fit(data, epochs=self.epochs, verbose=self.verbose)
             if callable(getattr(model, "fit_clusters", None)):
-                # What `cluster` reads that is fitted after training: BiGAN's mixture of its
-                # features, the consensus of InfoGAN's heads.
+                # BiGAN: its clusters are a mixture of its features, fitted after training.
                 model.fit_clusters(x)
         else:
             model = self.model

@@ -251,11 +251,6 @@ class BiGAN(ExPostDensityMixin, GAN):
 
     _ex_post_fit_name = "fit_clusters"
 
-    @property
-    def clusters_fitted(self):
-        """Whether `fit_clusters` has fitted the mixture that `cluster` uses."""
-        return self.ex_post_is_fitted
-
     def fit_clusters(self, x, batch_size=256, **mixture_options):
         """Fits the mixture that `cluster` uses on the encoder's features of `x` (the
         model's ex-post mixture, see `kgan.models.ex_post`; `sampling` is left as it is).

@@ -2,9 +2,7 @@
 latent codes and its samples, so the codes take the data's categories and factors."""
 
 import keras
-import numpy as np
 from keras import ops
-from scipy import optimize
 
 from kgan import augment, distribute, networks
 from kgan.models.base import check_non_negative, register_trainer
@@ -71,17 +69,13 @@ class InfoGAN(CodeGAN):
             training steps (0.98 per step), so a head stuck in a poor partition (two categories
             merged, one split) is passed over without labels. Q's output is then the H heads'
             `H * K` logits followed by the continuous codes; `cluster` and the generator's
-            categories follow the head in use. Heads that read one body follow its partition
-            together; `from_shape(..., separate_heads=True)` gives each its own body, so they
-            are independent starts.
-        head_consensus: what `fit_clusters` found: `{"heads": [...], "permutations": [...]}`
-            (None: `cluster` reads the head in use alone). Saved with the model.
+            categories follow the head in use.
         share_body: True (the paper's) for Q as a head on the discriminator's body; False for Q
             as a network of its own on the samples, which the adversarial loss does not pull
             on (on `mnist_5k` the shared body cost the clusters several points of accuracy).
-            `encode` then gives the features Q's code is read from (128 values for
-            `kgan.networks.code_encoder`'s, 128 per body with several bodies), its own
-            representation of the data, rather than Q's output.
+            `encode` then gives the features Q's last layer reads (128 values for
+            `kgan.networks.code_encoder`'s), its own representation of the data, rather than
+            Q's output.
         **kwargs: passed to `kgan.GAN` (`loss`, `d_steps`, `r1`, `seed`, `ema_decay`, ...).
 
     Example:
@@ -124,7 +118,6 @@ class InfoGAN(CodeGAN):
         feature_layer=None,
         share_body=True,
         category_heads=1,
-        head_consensus=None,
         **kwargs,
     ):
         if kwargs.get("pack", 1) != 1:
@@ -233,7 +226,6 @@ class InfoGAN(CodeGAN):
             )
         self.info_loss_tracker = keras.metrics.Mean(name="info_loss")
         self._extra_trackers = (self.info_loss_tracker,)
-        self._set_head_consensus(head_consensus)
 
     @classmethod
     def from_shape(
@@ -334,7 +326,6 @@ class InfoGAN(CodeGAN):
             "feature_layer": self.feature_layer,
             "share_body": self.share_body,
             "category_heads": self.category_heads,
-            "head_consensus": self.head_consensus,
         }
 
     # The step -----------------------------------------------------------------------------
@@ -364,101 +355,8 @@ class InfoGAN(CodeGAN):
         logits, continuous, codes = self._q_outputs(x, training)
         if self.category_heads == 1:
             return logits[:, 0], continuous, codes
-        if not training and self._consensus_matrix is not None:
-            # The log of the agreeing heads' mean probabilities, in the head in use's order.
-            probabilities = ops.softmax(logits, axis=-1)
-            mean = ops.einsum("nhk,hkj->nj", probabilities, self._consensus_matrix)
-            return ops.log(ops.maximum(mean, 1e-30)), continuous, codes
         head = ops.one_hot(ops.argmin(self.head_losses), self.category_heads)  # [H]
         return ops.einsum("nhk,h->nk", logits, head), continuous, codes
-
-    # Clusters of several heads --------------------------------------------------------------
-
-    @property
-    def clusters_fitted(self):
-        """Whether `cluster` reads what `fit_clusters` fitted (always true with one head)."""
-        return self.category_heads == 1 or self.head_consensus is not None
-
-    def fit_clusters(self, x, min_agreement=0.9, batch_size=256):
-        """Makes `cluster` read the consensus of the categorical heads that found the
-        partition of the head in use, after training with several heads.
-
-        Each head's categories on `x` are matched to those of the head in use (the matching
-        that maximizes their co-occurrences, `scipy.optimize.linear_sum_assignment`); the heads
-        whose matched categories agree with it on at least `min_agreement` of `x` (the head in
-        use always) form the consensus, and `cluster` / `cluster_probabilities` then average
-        their matched probabilities. Heads trained from independent starts that settled on the
-        same partition disagree mostly on ambiguous examples, which the average settles. No
-        labels are used. Saved with the model and exported; training on afterwards leaves it
-        as it is (call `fit_clusters` again). With one head it changes nothing.
-
-        Args:
-            x: `[n, *shape]` float data (images in [-1, 1]), typically the training data.
-            min_agreement: the fraction of `x` on which a head must agree with the head in use
-                to join, in (0, 1].
-            batch_size: examples per call of Q.
-
-        Returns:
-            self.
-
-        Example:
-            >>> model.fit_clusters(x_train).cluster(x_test)
-        """
-        if not (isinstance(min_agreement, float | int) and 0 < min_agreement <= 1):
-            raise ValueError(f"min_agreement must be in (0, 1]; got {min_agreement!r}")
-        if self.category_heads == 1:
-            return self
-        empty = np.zeros((0, self.category_heads, self.num_clusters), "float32")
-        logits = self._map_batches(
-            "_heads_traced", lambda v: self._q_outputs(v, False)[0], x, batch_size, empty
-        )
-        if len(logits) == 0:
-            raise ValueError("x holds no examples")
-        labels = logits.argmax(axis=-1)  # [n, H]
-        in_use = self.head_in_use()
-        heads, permutations = [], []
-        for head in range(self.category_heads):
-            counts = np.zeros((self.num_clusters, self.num_clusters))
-            np.add.at(counts, (labels[:, head], labels[:, in_use]), 1)
-            rows, columns = optimize.linear_sum_assignment(-counts)
-            if head == in_use or counts[rows, columns].sum() >= min_agreement * len(labels):
-                permutation = np.empty(self.num_clusters, "int64")
-                permutation[rows] = columns
-                heads.append(head)
-                permutations.append(permutation.tolist())
-        self._set_head_consensus({"heads": heads, "permutations": permutations})
-        return self
-
-    def _set_head_consensus(self, consensus):
-        """Keeps `consensus` (checked) and the `[H, K, K]` matrix that averages its heads."""
-        self.head_consensus, self._consensus_matrix = None, None
-        self.__dict__.pop("_read_traced", None)  # `cluster` is traced again with it
-        if consensus is None:
-            return
-        k, h = self.num_clusters, self.category_heads
-        heads = consensus.get("heads") if isinstance(consensus, dict) else None
-        permutations = consensus.get("permutations") if isinstance(consensus, dict) else None
-        if (
-            h == 1
-            or not heads
-            or len(heads) != len(permutations or ())
-            or len(set(heads)) != len(heads)
-            or any(not isinstance(i, int) or not 0 <= i < h for i in heads)
-            or any(sorted(p) != list(range(k)) for p in permutations)
-        ):
-            raise ValueError(
-                f"head_consensus must be {{'heads': distinct heads in [0, {h}), 'permutations': "
-                f"one permutation of range({k}) per head}} with category_heads > 1 (fit it with "
-                f"fit_clusters); got {consensus!r}"
-            )
-        matrix = np.zeros((h, k, k), "float32")
-        for head, permutation in zip(heads, permutations):
-            matrix[head, np.arange(k), permutation] = 1.0 / len(heads)
-        self.head_consensus = {
-            "heads": [int(i) for i in heads],
-            "permutations": [[int(j) for j in p] for p in permutations],
-        }
-        self._consensus_matrix = matrix
 
     def _code_network_variables(self):
         heads = [] if self.head_losses is None else [self.head_losses]

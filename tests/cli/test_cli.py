@@ -258,7 +258,7 @@ def test_cluster_fits_a_bigans_mixture_and_draws_infogans_code_traversals(tmp_pa
         [*argv, "--out", str(tmp_path / "bigan"), "--one-nn", "--save-model", str(saved)]
     )
     assert status == 0, text
-    assert "fitted them on these 40 examples" in text
+    assert "fitted its mixture on these 40 examples" in text
     (x_train, y_train), (x_test, y_test) = (
         kgan.data.load_arrays("mnist_5k", split=s) for s in ("train", "test")
     )
@@ -269,9 +269,9 @@ def test_cluster_fits_a_bigans_mixture_and_draws_infogans_code_traversals(tmp_pa
     scores = json.loads((tmp_path / "bigan" / "scores.json").read_text())
     assert scores["one_nn"] == pytest.approx(one_nn)
     status, text = cli([*argv])
-    assert status == 0 and "fitted them" in text  # the source itself is left as it was
+    assert status == 0 and "fitted its mixture" in text  # the source itself is left as it was
     status, text = cli(["cluster", str(saved), "--split", "test", "--num-examples", "40"])
-    assert status == 0 and "fitted them" not in text
+    assert status == 0 and "fitted its mixture" not in text
     rows = (tmp_path / "bigan" / "clusters.csv").read_text().splitlines()
     expected = bigan.fit_clusters(x).cluster(x)
     assert [int(r.split(",")[1]) for r in rows[1:]] == expected.tolist()

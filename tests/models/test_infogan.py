@@ -283,64 +283,6 @@ def test_separate_heads_give_each_categorical_head_a_body_of_its_own(tmp_path):
         small_images(separate_heads=True, category_heads=2, im_weight=0.1)
 
 
-def test_fit_clusters_averages_the_heads_that_agree_with_the_head_in_use(tmp_path):
-    base = small(num_clusters=3, num_continuous=1, share_body=False, im_weight=0.5)
-    rng = np.random.default_rng(0)
-    a, b = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
-    a2 = 2 * a + 0.3 * rng.normal(size=(2, 3))
-    order = [2, 0, 1]
-    # Head 0 reads a x, head 1 nearly the same categories in another order, head 2 another
-    # partition; the last output is the continuous code.
-    kernel = np.concatenate([a, a2[:, order], b, np.ones((2, 1))], axis=1)
-    inputs = keras.Input((2,))
-    code = keras.layers.Dense(10, use_bias=False, kernel_initializer="zeros")(inputs)
-    q_head = keras.Model(inputs, code)
-    q_head.set_weights([kernel])
-    model = kgan.models.InfoGAN(
-        base.generator,
-        base.discriminator,
-        q_head,
-        num_clusters=3,
-        num_continuous=1,
-        share_body=False,
-        category_heads=3,
-        im_weight=0.5,
-    )
-    model.head_losses.assign([-1.0, 0.0, 0.0])
-    x = rng.normal(size=(300, 2)).astype("float32")
-    before = model.cluster(x)
-    np.testing.assert_array_equal(before, (x @ a).argmax(axis=1))
-    assert not model.clusters_fitted
-    assert model.fit_clusters(x) is model and model.clusters_fitted
-    assert model.head_consensus == {"heads": [0, 1], "permutations": [[0, 1, 2], order]}
-
-    def softmax64(z):
-        return softmax(z.astype("float64"))
-
-    expected = (softmax64(x @ a) + softmax64(x @ a2)) / 2
-    np.testing.assert_allclose(model.cluster_probabilities(x), expected, rtol=1e-4, atol=1e-6)
-    np.testing.assert_array_equal(model.cluster(x), expected.argmax(axis=1))
-    assert 0 < np.sum(model.cluster(x) != before) < 30  # the two heads disagree near ties
-    # Training keeps reading the head in use alone.
-    logits, _, _ = model._read_codes(tf.constant(x), training=True)
-    np.testing.assert_allclose(logits, x @ a, rtol=1e-5, atol=1e-5)
-    # A head joins only from min_agreement, and the consensus is saved and exported.
-    assert model.fit_clusters(x, min_agreement=0.2).head_consensus["heads"] == [0, 1, 2]
-    model.fit_clusters(x)
-    model.save(tmp_path / "consensus.keras")
-    loaded = keras.saving.load_model(tmp_path / "consensus.keras")
-    assert loaded.head_consensus == model.head_consensus
-    np.testing.assert_allclose(loaded.cluster_probabilities(x), expected, rtol=1e-4, atol=1e-6)
-    exported = kgan.export.tflite(model, tmp_path / "consensus.tflite")
-    assert exported.parity.errors["cluster"] == 0.0
-    with pytest.raises(ValueError, match=r"min_agreement must be in \(0, 1\]"):
-        model.fit_clusters(x, min_agreement=0)
-    with pytest.raises(ValueError, match="one permutation of range"):
-        model._set_head_consensus({"heads": [0], "permutations": [[0, 0, 1]]})
-    one_head = small(num_clusters=3)
-    assert one_head.clusters_fitted and one_head.fit_clusters(x).head_consensus is None
-
-
 def test_codes_pick_what_is_generated_and_q_reads_them_back_after_training():
     model = small(num_clusters=4, num_continuous=1)
     optimizer = {"learning_rate": 1e-3, "beta_1": 0.5}
