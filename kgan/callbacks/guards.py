@@ -46,18 +46,22 @@ def nonfinite_networks(model):
 
 
 class DivergenceGuard(keras.callbacks.Callback):
-    """Stops training when a loss turns NaN or infinite, and says which network diverged.
+    """Stops training when a loss or a weight turns NaN or infinite, and says which network
+    diverged.
 
     After every batch it reads the trainer's losses, each owned by the network its
     `loss_owners` declares (`d_loss` -> discriminator, `g_loss` -> generator; for a VAE `kl` ->
     encoder, `reconstruction` -> decoder, `loss` -> both), and
     notes which networks hold non-finite weights (one traced check per batch). At the first
-    non-finite loss it sets `model.stop_training` and names the network that diverged: the one
-    whose weights had turned non-finite before that step, or else the owner of the first
-    non-finite loss in the order the step computes them. `message` and `diverged_network` keep
-    the verdict, which is also warned. Keras still calls `on_epoch_end` for the interrupted
-    epoch; `RunCheckpoint` does not save non-finite weights, so a run folder keeps its last
-    good epoch.
+    non-finite loss, or the first non-finite weight while the losses are still finite (in graph
+    mode TensorFlow's oneDNN fused dense + ReLU maps NaN inputs to 0, so broken weights need not
+    show in the losses), it sets
+    `model.stop_training` and names the network that diverged: the one whose weights had turned
+    non-finite before that step (or in it, when the losses are finite), or else the owner of
+    the first non-finite loss in the order the step computes them. `message` and
+    `diverged_network` keep the verdict, which is also warned. Keras still calls `on_epoch_end`
+    for the interrupted epoch; `RunCheckpoint` does not save non-finite weights, so a run
+    folder keeps its last good epoch.
 
     Args:
         raise_error: raise a `FloatingPointError` with the message at the end of training
@@ -112,8 +116,9 @@ class DivergenceGuard(keras.callbacks.Callback):
         known = {name for name, _ in owners}
         bad = [(name, network) for name, network in owners if not _finite_log(logs, name)]
         bad += [(name, None) for name in logs if name not in known and not _finite_log(logs, name)]
-        if not bad:
-            self._nonfinite_before = self._nonfinite_networks()
+        now = self._nonfinite_networks()
+        if not bad and not now:
+            self._nonfinite_before = now
             return
         self.model.stop_training = True
         self.epoch = self._current_epoch + 1
@@ -121,10 +126,13 @@ class DivergenceGuard(keras.callbacks.Callback):
         if self._nonfinite_before:
             self.diverged_network = self._nonfinite_before[0]
             why = "its weights turned non-finite first"
+        elif not bad:
+            self.diverged_network = now[0]
+            why = "its weights turned non-finite"
+            losses = "the losses are finite but weights are not"
         else:
             self.diverged_network = next((n for _, n in bad if n), "model")
             why = "its loss turned non-finite first in the step"
-        now = self._nonfinite_networks()
         held = f"non-finite weights now in: {', '.join(now)}" if now else "weights still finite"
         advice = "Lower the learning rate"
         if "discriminator" in _networks(self.model):

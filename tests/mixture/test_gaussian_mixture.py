@@ -153,7 +153,8 @@ def test_float32_default_is_close_to_sklearn_and_predictions_agree():
     np.testing.assert_allclose(ours.means_, theirs.means_, rtol=1e-3, atol=1e-3)
     np.testing.assert_allclose(ours.covariances_, theirs.covariances_, rtol=1e-3, atol=1e-3)
     assert np.mean(ours.predict(X) == theirs.predict(X)) >= 0.999
-    np.testing.assert_allclose(ours.score_samples(X), theirs.score_samples(X), rtol=1e-4, atol=1e-4)
+    # float32 against float64 after 20 full-covariance EM steps: a few 1e-4 relative.
+    np.testing.assert_allclose(ours.score_samples(X), theirs.score_samples(X), rtol=5e-4, atol=1e-4)
     np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-3)
 
 

@@ -52,8 +52,8 @@ def test_published_preset_is_intact_and_matches_its_golden_values(name):
     files = INDEX[name]["files"]
     assert set(files) == {*fmt.PAYLOAD_FILES, fmt.METADATA_FILE}
     fmt.verify_folder(folder, files)
-    for file, entry in files.items():  # small enough for git
-        assert entry["size"] == os.path.getsize(folder / file) < 8_000_000
+    for file, entry in files.items():  # small enough for git (infogan_mnist's is 10.2 MB)
+        assert entry["size"] == os.path.getsize(folder / file) < 12_000_000
     model = fmt.load_folder(folder)
     assert type(model).__name__ == INDEX[name]["class_name"]
     differences = golden.check(model, folder / fmt.GOLDEN_FILE)
