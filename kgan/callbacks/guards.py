@@ -55,10 +55,10 @@ class DivergenceGuard(keras.callbacks.Callback):
     notes which networks hold non-finite weights (one traced check per batch). At the first
     non-finite loss, or the first non-finite weight while the losses are still finite (in graph
     mode TensorFlow's oneDNN fused dense + ReLU maps NaN inputs to 0, so broken weights need not
-    show in the losses), it sets
-    `model.stop_training` and names the network that diverged: the one whose weights had turned
-    non-finite before that step (or in it, when the losses are finite), or else the owner of
-    the first non-finite loss in the order the step computes them. `message` and
+    show in the losses), it sets `model.stop_training` and names the network that diverged: the
+    one whose weights had turned non-finite before that step (or in it, when the losses are
+    finite), or else the owner of the first non-finite loss in the order the step computes
+    them. `message` and
     `diverged_network` keep the verdict, which is also warned. Keras still calls `on_epoch_end`
     for the interrupted epoch; `RunCheckpoint` does not save non-finite weights, so a run
     folder keeps its last good epoch.
@@ -123,13 +123,13 @@ class DivergenceGuard(keras.callbacks.Callback):
         self.model.stop_training = True
         self.epoch = self._current_epoch + 1
         losses = ", ".join(f"{name} is {float(logs[name])}" for name, _ in bad)
+        losses = losses or "the losses are finite but weights are not"
         if self._nonfinite_before:
             self.diverged_network = self._nonfinite_before[0]
             why = "its weights turned non-finite first"
         elif not bad:
             self.diverged_network = now[0]
             why = "its weights turned non-finite"
-            losses = "the losses are finite but weights are not"
         else:
             self.diverged_network = next((n for _, n in bad if n), "model")
             why = "its loss turned non-finite first in the step"

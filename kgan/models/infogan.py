@@ -288,14 +288,17 @@ class InfoGAN(CodeGAN):
         heads = options.get("category_heads", 1)
         heads = heads if isinstance(heads, int) else 1
         code_dim = heads * num_clusters + num_continuous
+        own_q = options.get("share_body", True) is False
+        if not isinstance(separate_heads, bool):
+            raise ValueError(f"separate_heads must be True or False; got {separate_heads!r}")
         if separate_heads:
-            if options.get("share_body", True) is not False:
+            if not own_q:
                 raise ValueError(
                     "separate_heads=True gives Q's heads bodies of their own: set "
                     "share_body=False too"
                 )
             code_dim = (num_clusters,) * (heads - 1) + (num_clusters + num_continuous,)
-        if options.get("share_body", True) is False:
+        if own_q:
             head = networks.code_encoder(
                 tuple(shape), code_dim, width=q_width, hidden_units=(128,), name="q_network"
             )

@@ -50,20 +50,22 @@ def code_encoder(
     shape = check_data_shape(input_shape, "input_shape")
     sizes = code_dim if isinstance(code_dim, (list, tuple)) else (code_dim,)
     if not sizes:
-        raise ValueError("code_dim must be an int or a non-empty sequence of ints; got ()")
+        raise ValueError(
+            f"code_dim must be an int or a non-empty sequence of ints; got {code_dim!r}"
+        )
     sizes = [check_positive_int("code_dim", size) for size in sizes]
     bodies = len(sizes) > 1
     width = check_positive_int("width", width)
     hidden_units = check_hidden_units(hidden_units, allow_empty=True)
     inputs = keras.Input(shape=shape, name="data")
     if not bodies:
-        code = _encoder_body(inputs, shape, sizes[0], width, hidden_units, prefix="")[1]
-        return keras.Model(inputs, code, name=name)
-    codes = [
-        _encoder_body(inputs, shape, size, width, hidden_units, prefix=f"body{i + 1}_")[1]
-        for i, size in enumerate(sizes)
-    ]
-    code = layers.Concatenate(dtype="float32", name="code")(codes)
+        code = _encoder_body(inputs, shape, sizes[0], width, hidden_units, prefix="")
+    else:
+        codes = [
+            _encoder_body(inputs, shape, size, width, hidden_units, prefix=f"body{i + 1}_")
+            for i, size in enumerate(sizes)
+        ]
+        code = layers.Concatenate(dtype="float32", name="code")(codes)
     return keras.Model(inputs, code, name=name)
 
 
@@ -85,7 +87,7 @@ def code_features(encoder):
 
 
 def _encoder_body(inputs, shape, code_dim, width, hidden_units, prefix):
-    """One encoder body on `inputs`: `(its last hidden layer, its code)`."""
+    """One encoder body on `inputs`; returns its code."""
     x = inputs
     if len(shape) == 3:
         for i, filters in enumerate((width, 2 * width)):
@@ -95,8 +97,7 @@ def _encoder_body(inputs, shape, code_dim, width, hidden_units, prefix):
     for i, units in enumerate(hidden_units):
         x = layers.Dense(units, name=f"{prefix}hidden{i + 1}")(x)
         x = layers.LeakyReLU(0.2, name=f"{prefix}hidden{i + 1}_lrelu")(x)
-    code = layers.Dense(code_dim, dtype="float32", name=f"{prefix}code")(x)
-    return x, code
+    return layers.Dense(code_dim, dtype="float32", name=f"{prefix}code")(x)
 
 
 def code_head(feature_dim, code_dim, hidden_units=128, name="code_head"):

@@ -281,6 +281,8 @@ def test_separate_heads_give_each_categorical_head_a_body_of_its_own(tmp_path):
     np.testing.assert_array_equal(loaded.cluster(x), np.asarray(logits[:, 1]).argmax(axis=1))
     with pytest.raises(ValueError, match="set share_body=False too"):
         small_images(separate_heads=True, category_heads=2, im_weight=0.1)
+    with pytest.raises(ValueError, match="separate_heads must be True or False; got 'yes'"):
+        small_images(share_body=False, separate_heads="yes", category_heads=2, im_weight=0.1)
 
 
 def test_codes_pick_what_is_generated_and_q_reads_them_back_after_training():

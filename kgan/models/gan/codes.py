@@ -67,8 +67,7 @@ class CodeGAN(GAN):
         shape = tuple(shape)
         if noise_dim is None:
             noise_dim = image_noise_dim if len(shape) == 3 else 2
-        if isinstance(noise_dim, bool) or not isinstance(noise_dim, int) or noise_dim < 1:
-            raise ValueError(f"noise_dim must be an int >= 1; got {noise_dim!r}")
+        noise_dim = sampling.check_positive_int("noise_dim", noise_dim)
         generator, discriminator = default_networks(
             shape, latent_dim=noise_dim + code_dim, **network_options
         )
