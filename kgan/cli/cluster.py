@@ -24,6 +24,13 @@ fitted on --data first; --save-model keeps it:
 
   kgan train bigan --data mnist_5k --epochs 30 --out runs/bigan_mnist
   kgan cluster runs/bigan_mnist --data mnist_5k --save-model runs/bigan_mnist/clustered.keras
+
+--write-data keeps the examples with their clusters as labels (an .npz of x in [-1, 1] and y):
+data that a conditional trainer takes as it takes labelled data, so a conditional GAN learns to
+draw each discovered category without a single label (a cluster-conditioned GAN):
+
+  kgan cluster infogan_mnist --data mnist_5k --split train --write-data runs/clusters.npz
+  kgan train cgan --data runs/clusters.npz --epochs 300 --out runs/cluster_cgan
 """
 
 
@@ -52,6 +59,12 @@ def add_parser(commands):
         "to this .keras file",
     )
     cluster.add_argument(
+        "--write-data",
+        metavar="PATH.npz",
+        help="write the examples (x, in [-1, 1]) with their clusters as labels (y), for a "
+        "conditional trainer's --data",
+    )
+    cluster.add_argument(
         "--one-nn",
         action="store_true",
         help="also the 1-NN accuracy of the model's features (encode): fitted on the train "
@@ -65,6 +78,8 @@ def run(args):
 
     if args.save_model and not args.save_model.endswith(".keras"):
         return fail(f"--save-model must name a .keras file; got {args.save_model!r}")
+    if args.write_data and not args.write_data.endswith(".npz"):
+        return fail(f"--write-data must name a .npz file; got {args.write_data!r}")
     model = load_source(args.source)
     if not callable(getattr(model, "cluster", None)):
         return fail(
@@ -109,6 +124,9 @@ def run(args):
     if args.save_model:
         atomic_write(args.save_model, model.save)
         print(f"wrote {args.save_model}")
+    if args.write_data:
+        _write_data(args.write_data, x, clusters)
+        print(f"wrote {args.write_data} ({len(x)} examples, labels = clusters)")
     if args.out:
         os.makedirs(args.out, exist_ok=True)
         written = [_write_assignments(os.path.join(args.out, "clusters.csv"), clusters, y)]
@@ -120,6 +138,18 @@ def run(args):
         for path in written:
             print(f"wrote {path}")
     return 0
+
+
+def _write_data(path, x, clusters):
+    """An uncompressed .npz (so that kgan.data can stream it) of `x` and `y` = the clusters."""
+    import numpy as np
+
+    def write(target):
+        with open(target, "wb") as f:  # a file object: np.savez adds no ".npz" suffix
+            np.savez(f, x=x.astype("float32"), y=clusters.astype("int32"))
+
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    atomic_write(path, write)
 
 
 def _write_assignments(path, clusters, labels):

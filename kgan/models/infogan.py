@@ -249,10 +249,11 @@ class InfoGAN(CodeGAN):
         The generator and discriminator are `kgan.GAN.from_shape`'s; Q has 128 hidden units on
         the discriminator's flat features, or with `share_body=False` is
         `kgan.networks.code_encoder(shape, H K + C, width=q_width, hidden_units=(128,))`; with
-        `separate_heads=True` as well, each of the H categorical heads has a body of its own
-        (`code_encoder(shape, (K, ..., K, K + C), ...)`, the last also reading the continuous
-        codes), so that the heads are independent starts and the real-data terms choose among
-        them, instead of H readings of one representation.
+        `separate_heads=True` as well, each of the H categorical heads has a body of its own,
+        and so do the C continuous codes (`code_encoder(shape, (K, ..., K, C), ...)`), so that
+        the heads are independent starts and the real-data terms choose among them, instead of
+        H readings of one representation (a head that shared its body with the continuous codes
+        came out well below the others).
 
         Args:
             shape: per-example shape, e.g. `(28, 28, 1)` or `(2,)`.
@@ -267,7 +268,8 @@ class InfoGAN(CodeGAN):
             synchronized_batch_norm: see `kgan.GAN.from_shape`.
             q_width: with `share_body=False`, the channels of Q's first convolution (images),
                 of each body with `separate_heads=True`.
-            separate_heads: with `share_body=False`, one body per categorical head (see above).
+            separate_heads: with `share_body=False`, one body per categorical head and one for
+                the continuous codes (see above).
             **options: passed to the trainer (`info_weight`, `share_body`, `loss`, `seed`, ...).
 
         Returns:
@@ -297,7 +299,7 @@ class InfoGAN(CodeGAN):
                     "separate_heads=True gives Q's heads bodies of their own: set "
                     "share_body=False too"
                 )
-            code_dim = (num_clusters,) * (heads - 1) + (num_clusters + num_continuous,)
+            code_dim = (num_clusters,) * heads + ((num_continuous,) if num_continuous else ())
         if own_q:
             head = networks.code_encoder(
                 tuple(shape), code_dim, width=q_width, hidden_units=(128,), name="q_network"

@@ -1,4 +1,5 @@
 import json
+import os
 import re
 
 import keras
@@ -244,6 +245,34 @@ def test_cluster_prints_scores_and_writes_assignments_and_pictures(tmp_path, cli
     status, text = cli(["cluster", str(tmp_path / "gan.keras")])
     assert status == 2
     assert "does not cluster; train one of ['bigan', 'clustergan', 'infogan']" in text
+
+
+def test_cluster_writes_data_labelled_by_clusters_that_a_conditional_gan_trains_on(tmp_path, cli):
+    x, _ = kgan.data.load_arrays("mnist_5k", split="test", num_examples=64)
+    model = kgan.models.build_trainer(
+        "clustergan", (28, 28, 1), num_clusters=3, noise_dim=2, width=4, seed=0
+    )
+    model.save(tmp_path / "clustergan.keras")
+    data = tmp_path / "pseudo" / "clusters.npz"
+    argv = ["cluster", str(tmp_path / "clustergan.keras"), "--split", "test"]
+    status, text = cli([*argv, "--num-examples", "64", "--write-data", str(data)])
+    assert status == 0, text
+    assert f"wrote {data} (64 examples, labels = clusters)" in text
+    clusters = model.cluster(x)
+    with np.load(data) as f:
+        np.testing.assert_array_equal(f["x"], x)
+        np.testing.assert_array_equal(f["y"], clusters)
+    assert sorted(os.listdir(data.parent)) == ["clusters.npz"]  # nothing half-written left
+    # The clusters are the classes of a conditional GAN trained on it.
+    out = tmp_path / "cgan"
+    status, text = cli(
+        ["train", "cgan", "--data", str(data), "--epochs", "1", "--batch-size", "16",
+         "--width", "4", "--latent-dim", "4", "--out", str(out), "--quiet"]
+    )  # fmt: skip
+    assert status == 0, text
+    assert keras.saving.load_model(out / "model.keras").num_classes == clusters.max() + 1
+    status, text = cli([*argv, "--write-data", str(tmp_path / "clusters.csv")])
+    assert status == 2 and "--write-data must name a .npz file" in text
 
 
 def test_cluster_fits_a_bigans_mixture_and_draws_infogans_code_traversals(tmp_path, cli):

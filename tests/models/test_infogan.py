@@ -242,7 +242,7 @@ def test_several_category_heads_train_together_and_the_lowest_average_is_in_use(
         small(category_heads=2)
 
 
-def test_separate_heads_give_each_categorical_head_a_body_of_its_own(tmp_path):
+def test_separate_heads_give_each_head_and_the_continuous_codes_a_body_of_their_own(tmp_path):
     model = small_images(
         share_body=False,
         separate_heads=True,
@@ -251,7 +251,7 @@ def test_separate_heads_give_each_categorical_head_a_body_of_its_own(tmp_path):
         im_weight=0.1,
         consistency_weight=1.0,
     )
-    # Three bodies: K, K and K + C codes, concatenated as Q's usual [H K + C] output.
+    # Four bodies: K, K, K and C codes, concatenated as Q's usual [H K + C] output.
     assert tuple(model.q_head.outputs[0].shape[1:]) == (3 * 3 + 1,)
     x = np.random.default_rng(0).uniform(-1, 1, (8, 8, 8, 1)).astype("float32")
     with tf.GradientTape(persistent=True) as tape:
@@ -269,9 +269,9 @@ def test_separate_heads_give_each_categorical_head_a_body_of_its_own(tmp_path):
 
     for h, head in enumerate(heads):
         assert bodies_moving(head) == {f"body{h + 1}"}
-    assert bodies_moving(continuous) == {"body3"}
-    # encode: the three bodies' 128-unit hidden layers side by side.
-    assert model.encode(x).shape == (8, 3 * 128)
+    assert bodies_moving(continuous) == {"body4"}
+    # encode: the four bodies' 128-unit hidden layers side by side.
+    assert model.encode(x).shape == (8, 4 * 128)
     model.compile(jit_compile=True)
     model.fit(x, batch_size=8, epochs=1, verbose=0)
     model.head_losses.assign([0.5, -1.0, 0.2])
