@@ -11,10 +11,12 @@ On all 5,000 `mnist_5k` digits (and all 1,797 8x8 `digits`), labels used only fo
 
 Rows of kgan's GAN-native methods (`kgan.cluster.GANClustering`):
 
-- `infogan_separate`: `infogan_heads` with a body of its own for each of the five heads and
-  one for the two continuous codes (`separate_heads=True`, width 32 each instead of one of
-  width 64): five independent starts of the same objective, the one with the lowest real-data
-  terms in use; `encode` gives the six bodies' hidden layers side by side (768 features).
+- `infogan_separate`: `infogan_heads` with a body of its own for each of the five heads
+  (`separate_heads=True`, width 32 each instead of one of width 64): five independent starts of
+  the same objective, the one with the lowest real-data terms in use; `encode` gives the five
+  bodies' hidden layers side by side (640 features).
+- `infogan_separate_cont`: the same with a sixth body for the two continuous codes
+  (`continuous_body=True`) instead of the last head's (768 features).
 - `infogan_heads`: `infogan_sat`'s objective with Q as a network of its own
   (`share_body=False`: `kgan.networks.code_encoder`, width 64, one 128-unit layer), which the
   adversarial loss does not pull on, and five categorical heads trained together
@@ -73,6 +75,7 @@ one_nn = kgan.cluster.nearest_neighbor_accuracy
 DATASETS = ("mnist_5k", "digits")
 METHODS = (
     "infogan_separate",
+    "infogan_separate_cont",
     "infogan_heads",
     "infogan_heads10",
     "infogan_sat",
@@ -167,6 +170,10 @@ RECIPES["infogan_separate"] = {
         "separate_heads": True,
         "q_width": 32,
     },
+}
+RECIPES["infogan_separate_cont"] = {
+    **RECIPES["infogan_separate"],
+    "model_options": {**RECIPES["infogan_separate"]["model_options"], "continuous_body": True},
 }
 
 DEFAULT_EPOCHS = 15

@@ -101,6 +101,7 @@ class InfoGAN(CodeGAN):
         "category_heads",
         "q_width",
         "separate_heads",
+        "continuous_body",
     )
 
     def __init__(
@@ -242,6 +243,7 @@ class InfoGAN(CodeGAN):
         synchronized_batch_norm=False,
         q_width=64,
         separate_heads=False,
+        continuous_body=False,
         **options,
     ):
         """Builds an InfoGAN and its networks for data of a given shape.
@@ -249,11 +251,13 @@ class InfoGAN(CodeGAN):
         The generator and discriminator are `kgan.GAN.from_shape`'s; Q has 128 hidden units on
         the discriminator's flat features, or with `share_body=False` is
         `kgan.networks.code_encoder(shape, H K + C, width=q_width, hidden_units=(128,))`; with
-        `separate_heads=True` as well, each of the H categorical heads has a body of its own,
-        and so do the C continuous codes (`code_encoder(shape, (K, ..., K, C), ...)`), so that
-        the heads are independent starts and the real-data terms choose among them, instead of
-        H readings of one representation (a head that shared its body with the continuous codes
-        came out well below the others).
+        `separate_heads=True` as well, each of the H categorical heads has a body of its own
+        (`code_encoder(shape, (K, ..., K, K + C), ...)`, the last also reading the continuous
+        codes), so that the heads are independent starts and the real-data terms choose among
+        them, instead of H readings of one representation. With `continuous_body=True` too,
+        the continuous codes get a body of their own (`(K, ..., K, C)`): the head that shares
+        its body with them, which the generator's samples pull on, usually comes out below
+        the others.
 
         Args:
             shape: per-example shape, e.g. `(28, 28, 1)` or `(2,)`.
@@ -268,8 +272,9 @@ class InfoGAN(CodeGAN):
             synchronized_batch_norm: see `kgan.GAN.from_shape`.
             q_width: with `share_body=False`, the channels of Q's first convolution (images),
                 of each body with `separate_heads=True`.
-            separate_heads: with `share_body=False`, one body per categorical head and one for
-                the continuous codes (see above).
+            separate_heads: with `share_body=False`, one body per categorical head (see above).
+            continuous_body: with `separate_heads=True`, one more body for the continuous
+                codes.
             **options: passed to the trainer (`info_weight`, `share_body`, `loss`, `seed`, ...).
 
         Returns:
@@ -291,15 +296,25 @@ class InfoGAN(CodeGAN):
         heads = heads if isinstance(heads, int) else 1
         code_dim = heads * num_clusters + num_continuous
         own_q = options.get("share_body", True) is False
-        if not isinstance(separate_heads, bool):
-            raise ValueError(f"separate_heads must be True or False; got {separate_heads!r}")
+        flags = {"separate_heads": separate_heads, "continuous_body": continuous_body}
+        for name, value in flags.items():
+            if not isinstance(value, bool):
+                raise ValueError(f"{name} must be True or False; got {value!r}")
+        if continuous_body and not separate_heads:
+            raise ValueError(
+                "continuous_body=True gives the continuous codes a body beside the heads' own: "
+                "set separate_heads=True (and share_body=False) too"
+            )
         if separate_heads:
             if not own_q:
                 raise ValueError(
                     "separate_heads=True gives Q's heads bodies of their own: set "
                     "share_body=False too"
                 )
-            code_dim = (num_clusters,) * heads + ((num_continuous,) if num_continuous else ())
+            if continuous_body and num_continuous:
+                code_dim = (num_clusters,) * heads + (num_continuous,)
+            else:
+                code_dim = (num_clusters,) * (heads - 1) + (num_clusters + num_continuous,)
         if own_q:
             head = networks.code_encoder(
                 tuple(shape), code_dim, width=q_width, hidden_units=(128,), name="q_network"

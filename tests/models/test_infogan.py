@@ -242,17 +242,21 @@ def test_several_category_heads_train_together_and_the_lowest_average_is_in_use(
         small(category_heads=2)
 
 
-def test_separate_heads_give_each_head_and_the_continuous_codes_a_body_of_their_own(tmp_path):
+@pytest.mark.parametrize("continuous_body", [False, True])
+def test_separate_heads_give_each_categorical_head_a_body_of_its_own(tmp_path, continuous_body):
     model = small_images(
         share_body=False,
         separate_heads=True,
+        continuous_body=continuous_body,
         category_heads=3,
         q_width=2,
         im_weight=0.1,
         consistency_weight=1.0,
     )
-    # Four bodies: K, K, K and C codes, concatenated as Q's usual [H K + C] output.
+    # Bodies of K, K and K + C codes (K, K, K and C with continuous_body), concatenated as
+    # Q's usual [H K + C] output.
     assert tuple(model.q_head.outputs[0].shape[1:]) == (3 * 3 + 1,)
+    bodies = 4 if continuous_body else 3
     x = np.random.default_rng(0).uniform(-1, 1, (8, 8, 8, 1)).astype("float32")
     with tf.GradientTape(persistent=True) as tape:
         logits, continuous, _ = model._q_outputs(tf.constant(x), training=False)
@@ -269,9 +273,9 @@ def test_separate_heads_give_each_head_and_the_continuous_codes_a_body_of_their_
 
     for h, head in enumerate(heads):
         assert bodies_moving(head) == {f"body{h + 1}"}
-    assert bodies_moving(continuous) == {"body4"}
-    # encode: the four bodies' 128-unit hidden layers side by side.
-    assert model.encode(x).shape == (8, 4 * 128)
+    assert bodies_moving(continuous) == {f"body{bodies}"}
+    # encode: the bodies' 128-unit hidden layers side by side.
+    assert model.encode(x).shape == (8, bodies * 128)
     model.compile(jit_compile=True)
     model.fit(x, batch_size=8, epochs=1, verbose=0)
     model.head_losses.assign([0.5, -1.0, 0.2])
@@ -279,10 +283,17 @@ def test_separate_heads_give_each_head_and_the_continuous_codes_a_body_of_their_
     loaded = keras.saving.load_model(tmp_path / "separate.keras")
     np.testing.assert_allclose(loaded.encode(x), model.encode(x), atol=1e-6)
     np.testing.assert_array_equal(loaded.cluster(x), np.asarray(logits[:, 1]).argmax(axis=1))
+
+
+def test_separate_heads_options_are_checked():
     with pytest.raises(ValueError, match="set share_body=False too"):
         small_images(separate_heads=True, category_heads=2, im_weight=0.1)
     with pytest.raises(ValueError, match="separate_heads must be True or False; got 'yes'"):
         small_images(share_body=False, separate_heads="yes", category_heads=2, im_weight=0.1)
+    with pytest.raises(ValueError, match="continuous_body must be True or False; got 1"):
+        small_images(share_body=False, separate_heads=True, continuous_body=1, im_weight=0.1)
+    with pytest.raises(ValueError, match="continuous_body=True .* set separate_heads=True"):
+        small_images(share_body=False, continuous_body=True, category_heads=2, im_weight=0.1)
 
 
 def test_codes_pick_what_is_generated_and_q_reads_them_back_after_training():

@@ -7,9 +7,8 @@
 # small rotation, scaling or shift does not change (consistency_weight 1); not from the
 # generator's samples (sample_category_weight 0), while the generator learns to draw each of them.
 # Q is a network of its own (share_body=False) with five categorical heads, each on a body of its
-# own (separate_heads=True, width 32 each; the continuous codes on a sixth): five independent
-# starts, the head in use being the one whose real-data terms are lowest. Learning rates decay
-# along a cosine.
+# own (separate_heads=True, width 32 each): five independent starts, the head in use being the one
+# whose real-data terms are lowest. Learning rates decay along a cosine.
 set -euo pipefail
 kgan train infogan --data mnist_5k --epochs 40 --batch-size 256 --lr 1e-3 --lr-decay cosine \
     --seed 0 --out runs/infogan_mnist --quiet \
