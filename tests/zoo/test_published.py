@@ -65,3 +65,11 @@ def test_the_zoo_readme_lists_every_preset_with_its_figures():
     assert text == kgan.zoo.registry.zoo_readme({"presets": INDEX})
     for name, entry in INDEX.items():
         assert f"`{name}`" in text and entry["metrics"]["command"] in text
+
+
+def test_the_project_readme_shows_the_current_preset_table():
+    text = (ZOO.parent / "README.md").read_text()
+    marker = "<!-- preset table: kgan.zoo.registry.preset_table -->\n"
+    start = text.index(marker) + len(marker)
+    table = text[start : text.index("\n\n", start)]
+    assert table == kgan.zoo.registry.preset_table({"presets": INDEX})
