@@ -56,7 +56,7 @@ import numpy as np  # noqa: E402
 import kgan  # noqa: E402
 from kgan.atomic import atomic_write_json  # noqa: E402
 from kgan.callbacks import RunCheckpoint, load_run  # noqa: E402
-from kgan.metrics.evaluate import score_features  # noqa: E402
+from kgan.metrics.evaluate import generate_for_evaluation, score_features  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 METRICS = ("fid", "kid", "pr", "dc", "is", "consistency", "balance")
@@ -160,8 +160,7 @@ def main(argv=None):
         )
         if name in clustered:
             # The samples evaluate_model drew (seed 0, classes cycled), read by the classifier.
-            classes = np.arange(args.num_samples) % model.num_classes
-            images = model.generate(args.num_samples, seed=0)
+            images, classes = generate_for_evaluation(model, args.num_samples, seed=0)
             digits = np.argmax(extractor.features_and_logits(images)[1], axis=1)
             rows[name]["consistency"] = kgan.cluster.clustering_accuracy(digits, classes)
             training[name]["classes"] = "discovered clusters (consistency after matching)"

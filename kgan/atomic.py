@@ -60,6 +60,25 @@ def atomic_write_json(path, obj):
     return atomic_write(path, write)
 
 
+def atomic_write_npz(path, **arrays):
+    """Writes `arrays` to `path` as an uncompressed `.npz` (memory-mappable), atomically.
+
+    Args:
+        path: the final file path (no ".npz" suffix is added).
+        **arrays: the named arrays.
+
+    Returns:
+        `path`.
+    """
+    import numpy as np
+
+    def write(target):
+        with open(target, "wb") as f:  # a file object: np.savez adds no ".npz" suffix
+            np.savez(f, **arrays)
+
+    return atomic_write(path, write)
+
+
 @contextlib.contextmanager
 def atomic_folder(target, prefix=".tmp-"):
     """Yields an empty temporary folder beside `target`; when the block ends, the folder

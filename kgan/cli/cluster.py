@@ -5,7 +5,7 @@ import csv
 import os
 
 import kgan
-from kgan.atomic import atomic_write, atomic_write_json
+from kgan.atomic import atomic_write, atomic_write_json, atomic_write_npz
 from kgan.cli.common import SOURCE_HELP, fail, load_source, positive_int
 
 EPILOG_CLUSTER = """\
@@ -125,7 +125,8 @@ def run(args):
         atomic_write(args.save_model, model.save)
         print(f"wrote {args.save_model}")
     if args.write_data:
-        _write_data(args.write_data, x, clusters)
+        # Uncompressed, so that kgan.data can stream it.
+        atomic_write_npz(args.write_data, x=x.astype("float32"), y=clusters.astype("int32"))
         print(f"wrote {args.write_data} ({len(x)} examples, labels = clusters)")
     if args.out:
         os.makedirs(args.out, exist_ok=True)
@@ -138,18 +139,6 @@ def run(args):
         for path in written:
             print(f"wrote {path}")
     return 0
-
-
-def _write_data(path, x, clusters):
-    """An uncompressed .npz (so that kgan.data can stream it) of `x` and `y` = the clusters."""
-    import numpy as np
-
-    def write(target):
-        with open(target, "wb") as f:  # a file object: np.savez adds no ".npz" suffix
-            np.savez(f, x=x.astype("float32"), y=clusters.astype("int32"))
-
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    atomic_write(path, write)
 
 
 def _write_assignments(path, clusters, labels):

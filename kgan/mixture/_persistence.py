@@ -19,11 +19,7 @@ def save(model, path):
     config, arrays, state = _split(model)
     header = json.dumps({"class": type(model).__name__, "config": config, "state": state})
 
-    def write(target):
-        with open(target, "wb") as f:  # a file object: np.savez adds no ".npz" suffix
-            np.savez(f, header=np.array(header), **arrays)
-
-    return atomic.atomic_write(path, write)
+    return atomic.atomic_write_npz(path, header=np.array(header), **arrays)
 
 
 def load(cls, path):
