@@ -1,4 +1,4 @@
-"""Arranging images in a grid and writing it as a PNG."""
+"""Arranging images in a grid and writing it as a PNG; a model's samples as such a grid."""
 
 import math
 
@@ -62,3 +62,53 @@ def save_image_grid(images, path, columns=None, scale=1, value_range=(-1.0, 1.0)
             (picture.width * scale, picture.height * scale), Image.Resampling.NEAREST
         )
     return atomic_write(path, lambda target: picture.save(target, format="PNG"))
+
+
+def makes_images(model):
+    """Whether `model` generates images: it has `generate` and one sample is `[h, w, c]`."""
+    return hasattr(model, "generate") and len(getattr(model, "sample_shape", ())) == 3
+
+
+def save_sample_grid(model, path, num=100, labels=None, seed=0, scale=2, refine=None):
+    """Writes a PNG grid of `num` samples of an image generator, atomically: kgan's one rule
+    for a model's picture (`kgan sample`, the grid of a training run, a preset's card).
+
+    Args:
+        model: a trained image generator (`makes_images(model)`).
+        path: where to write the PNG.
+        num: the number of samples.
+        labels: the classes of a conditional model, one row per class (all its classes when
+            None); must be None for an unconditional one.
+        seed: the latents' seed (`kgan.sampling`).
+        scale: integer upscaling factor (nearest neighbour).
+        refine: latent steps towards higher discriminator scores first
+            (`kgan.models.discriminator_latent_refinement`), or None.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: labels outside the model's classes, or labels for an unconditional model.
+    """
+    columns = None
+    if model.conditional:
+        labels = labels if labels is not None else list(range(model.num_classes))
+        bad = [label for label in labels if not 0 <= label < model.num_classes]
+        if bad:
+            raise ValueError(
+                f"labels {bad} are outside the model's classes 0-{model.num_classes - 1}"
+            )
+        columns = -(-num // len(labels))
+        labels = np.repeat(np.asarray(labels, "int32"), columns)[:num]
+    elif labels is not None:
+        raise ValueError("this model is unconditional: drop the labels")
+    labels = {"labels": labels} if model.conditional else {}
+    if refine:
+        from kgan.models import discriminator_latent_refinement
+
+        images = discriminator_latent_refinement(
+            model, num_samples=num, seed=seed, steps=refine, **labels
+        )
+    else:
+        images = model.generate(num_samples=num, seed=seed, **labels)
+    return save_image_grid(images, path, columns=columns, scale=scale)

@@ -90,33 +90,3 @@ def load_source(source):
     if os.path.exists(path) and not (preset_folder and not run_folder):
         return runs.load_model(path)
     return kgan.zoo.load(path)
-
-
-def write_sample_grid(model, path, num, labels, seed, scale, refine=None):
-    """Writes a PNG grid of `num` samples (one row per class of `labels` when conditional),
-    refined by `refine` latent steps when given; returns the path."""
-    import numpy as np
-
-    from kgan.image_grid import save_image_grid
-    from kgan.models import discriminator_latent_refinement
-
-    columns = None
-    if model.conditional:
-        labels = labels if labels is not None else list(range(model.num_classes))
-        bad = [label for label in labels if not 0 <= label < model.num_classes]
-        if bad:
-            raise ValueError(
-                f"--labels {bad} are outside the model's classes 0-{model.num_classes - 1}"
-            )
-        columns = -(-num // len(labels))
-        labels = np.repeat(np.asarray(labels, "int32"), columns)[:num]
-    elif labels is not None:
-        raise ValueError("this model is unconditional: drop --labels")
-    labels = {"labels": labels} if model.conditional else {}
-    if refine:
-        images = discriminator_latent_refinement(
-            model, num_samples=num, seed=seed, steps=refine, **labels
-        )
-    else:
-        images = model.generate(num_samples=num, seed=seed, **labels)
-    return save_image_grid(images, path, columns=columns, scale=scale)

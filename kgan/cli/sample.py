@@ -8,7 +8,6 @@ from kgan.cli.common import (
     load_source,
     parse_labels,
     positive_int,
-    write_sample_grid,
 )
 
 EPILOG_SAMPLE = """\
@@ -48,15 +47,17 @@ def add_parser(commands):
 
 def run(args):
     """Runs `kgan sample`; returns the exit status."""
+    from kgan.image_grid import makes_images, save_sample_grid
+
     model = load_source(args.source)
     path = args.source
-    if not hasattr(model, "generate") or len(model.sample_shape) != 3:
+    if not makes_images(model):
         return fail(f"{path} holds no image generator")
     try:
-        written = write_sample_grid(
+        written = save_sample_grid(
             model, args.out, args.num, args.labels, args.seed, args.scale, args.refine
         )
     except ValueError as error:
-        return fail(str(error))
+        return fail(f"--labels: {error}" if args.labels is not None else str(error))
     print(f"wrote {written}")
     return 0

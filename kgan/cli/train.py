@@ -10,7 +10,7 @@ import warnings
 import kgan
 from kgan.atomic import atomic_write
 from kgan.cli import names
-from kgan.cli.common import fail, positive_int, write_sample_grid
+from kgan.cli.common import fail, positive_int
 
 # The exit status of a run stopped by DivergenceGuard (2 is a usage error).
 EXIT_DIVERGED = 3
@@ -276,9 +276,11 @@ def _train_in_scope(args, strategy):
     checkpoint = os.path.join(args.out, kgan.callbacks.runs.MODEL_FILE)
     if options.get("ex_post"):
         _fit_ex_post(model, options, image_size, checkpoint)
-    if len(model.sample_shape) == 3:
+    from kgan.image_grid import makes_images, save_sample_grid
+
+    if makes_images(model):
         grid = os.path.join(args.out, kgan.callbacks.runs.SAMPLES_FILE)
-        path = write_sample_grid(model, grid, 100, None, 0, 2)
+        path = save_sample_grid(model, grid)
         print(f"wrote {checkpoint} and {path}")
     else:
         print(f"wrote {checkpoint}")

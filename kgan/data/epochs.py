@@ -45,24 +45,32 @@ def plain(function):
     return tf.autograph.experimental.do_not_convert(function)
 
 
-def per_epoch(make_pass, seed, counter, cardinality=None):
+def per_epoch(make_pass, seed, counter, cardinality=None, start=None):
     """A dataset whose every pass is `make_pass(seeds)`, `seeds` the int64 [2] tensor
     `(seed, epoch)` of the epoch that starts.
 
     Args:
-        make_pass: a function of the pass's seeds that returns the pass's `tf.data.Dataset`.
+        make_pass: a function of the pass's seeds (and of `start`'s result, when given) that
+            returns the pass's `tf.data.Dataset`.
         seed: an int (see `stream_seed`).
         counter: the int64 epoch variable, read and advanced at the start of each pass.
         cardinality: the number of elements of every pass, if known; Keras reads it for its
             progress bar and the epoch's end (a `flat_map` hides it).
+        start: a function of no arguments run at the start of each pass, before `make_pass`;
+            its result is `make_pass`'s second argument.
 
     Returns:
         A `tf.data.Dataset`.
     """
     seed = tf.constant(seed, tf.int64)
-    ds = tf.data.Dataset.range(1).flat_map(
-        plain(lambda _: make_pass(tf.stack([seed, _next_epoch(counter)])))
-    )
+
+    # The pass's changes of state (the counter, `start`) run in a map before the function
+    # that builds the pass: stateful operations there upset tf.data's rewrites of the pass.
+    def begin(_):
+        seeds = tf.stack([seed, _next_epoch(counter)])
+        return seeds if start is None else (seeds, start())
+
+    ds = tf.data.Dataset.range(1).map(plain(begin)).flat_map(plain(make_pass))
     if cardinality is None or cardinality < 0:
         return ds
     return ds.apply(tf.data.experimental.assert_cardinality(cardinality))

@@ -347,8 +347,7 @@ def load(
             f"{' of this shard' if shard else ''}, so drop_remainder=True would give no "
             "batch; lower batch_size"
         )
-    examples = stream.examples(shuffle, seed, counter, shard, batch_size)
-    ds = stream.batches(examples, batch_size, drop_remainder)
+    ds = stream.dataset(shuffle, seed, counter, shard, batch_size, drop_remainder)
     return attach_counter(ds.prefetch(tf.data.AUTOTUNE), counter)
 
 
@@ -453,6 +452,11 @@ class _ArrayStream:
             return one_pass(None).apply(tf.data.experimental.assert_cardinality(count))
         return per_epoch(one_pass, seed, counter, count)
 
+    def dataset(self, shuffle, seed, counter, shard, batch_size, drop_remainder):
+        """This reader's batches, one pass per iteration (see `load`)."""
+        examples = self.examples(shuffle, seed, counter, shard, batch_size)
+        return self.batches(examples, batch_size, drop_remainder)
+
     def batches(self, indices, batch_size, drop_remainder):
         # Gather whole batches: the permutation holds ints, not images.
         x_t = tf.constant(self.x)
@@ -464,7 +468,13 @@ class _ArrayStream:
 
 
 class _FolderStream(_ArrayStream):
-    """Image files read and decoded as the batches are made."""
+    """Image files read and decoded as the batches are made.
+
+    Each file is decoded with the checks that name a bad file (`decode_file`) until one pass
+    of this dataset has decoded every file; later passes decode without them (TensorFlow
+    still refuses a bad file, without its name), which reads about a tenth faster. A reader
+    of a share (`shard`) does not read every file in a pass, so it checks every pass.
+    """
 
     def __init__(self, folder, image_size, num_examples):
         files, labels = folder_files(folder)
@@ -479,25 +489,72 @@ class _FolderStream(_ArrayStream):
         # constant of every path in its graph.
         self.paths_t = tf.constant(files)
         self.labels_t = None if self.y is None else tf.constant(self.y)
+        with tf.init_scope(), tf.device("/cpu:0"):
+            # Files decoded with the checks in the current pass, and whether a pass decoded
+            # them all.
+            self.decoded = tf.Variable(0, dtype=tf.int64, trainable=False, name="decoded")
+            self.verified = tf.Variable(False, trainable=False, name="verified")
 
-    def elements(self, order):
+    def dataset(self, shuffle, seed, counter, shard, batch_size, drop_remainder):
+        def one_pass(seeds, verified):
+            order = self.order(seeds, shard, batch_size)
+            return self.decoded_pass(order, verified, batch_size, drop_remainder)
+
+        count = self.per_reader(shard, batch_size)
+        batches = count // batch_size if drop_remainder else -(-count // batch_size)
+        if shuffle:
+            ds = per_epoch(one_pass, seed, counter, start=self.start_pass)
+        else:  # a pass a time too, so that a pass after a complete one skips the checks
+            ds = tf.data.Dataset.range(1).map(plain(lambda _: self.start_pass()))
+            ds = ds.flat_map(plain(lambda verified: one_pass(None, verified)))
+        return ds.apply(tf.data.experimental.assert_cardinality(batches))
+
+    def start_pass(self):
+        """Whether the files are verified, at the start of a pass: a file is read at most
+        once a pass, so a pass that decoded as many files as there are decoded each of them
+        and found none bad (a reader of a share never does)."""
+        done = self.verified.assign(
+            tf.logical_or(self.verified, tf.equal(self.decoded, self.num_examples))
+        )
+        with tf.control_dependencies([done]):
+            restart = self.decoded.assign(0)
+        with tf.control_dependencies([restart]):
+            return tf.cast(self.verified.read_value(), tf.int64)
+
+    def decoded_pass(self, order, verified, batch_size, drop_remainder):
+        """The batches of the files at `order`, decoded in parallel, in order; checked unless
+        `verified` (int64 1). Batched within the pass: a pass that hands over batches rather
+        than images reads about a tenth faster."""
         # The pass's paths (and labels) gathered at once: no gather per image.
         paths = tf.gather(self.paths_t, order)
         if self.labels_t is None:
-            return tf.data.Dataset.from_tensor_slices(paths)
-        return tf.data.Dataset.from_tensor_slices((paths, tf.gather(self.labels_t, order)))
-
-    def batches(self, indices, batch_size, drop_remainder):
-        def read(path, *labels):
-            image = decode_file(path, self.shape, self.image_size)
-            return (image, *labels) if labels else image
+            files = tf.data.Dataset.from_tensor_slices(paths)
+        else:
+            files = tf.data.Dataset.from_tensor_slices((paths, tf.gather(self.labels_t, order)))
 
         def scale(pixels, *labels):  # per batch: one op for 64 images
             return (pixels_to_unit(pixels), *labels) if labels else pixels_to_unit(pixels)
 
-        ds = indices.map(plain(read), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-        return ds.map(plain(scale), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        def read(checked):
+            def one(path, *labels):
+                image = decode_file(path, self.shape, self.image_size, checked=checked)
+                if checked:
+                    with tf.control_dependencies([image]):
+                        counted = self.decoded.assign_add(1)
+                    with tf.control_dependencies([counted]):
+                        image = tf.identity(image)
+                return (image, *labels) if labels else image
+
+            ds = files.map(plain(one), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+            # In the batching thread: a parallel map of one op a batch costs more in handing
+            # batches between threads than it saves.
+            return ds.map(plain(scale))
+
+        # Only the chosen pipeline is read (a parallel map starts working on its first read).
+        return tf.data.Dataset.choose_from_datasets(
+            [read(True), read(False)], tf.data.Dataset.from_tensors(verified).repeat()
+        )
 
 
 class _MemmapStream(_ArrayStream):
@@ -583,6 +640,8 @@ class _PackStream:
             self.path, self.manifest, shuffle, seed, counter, self.num_examples_arg, shard
         )
 
+    dataset = _ArrayStream.dataset
+
     def batches(self, records, batch_size, drop_remainder):
         ds = records.batch(batch_size, drop_remainder=drop_remainder)
         return ds.map(
@@ -594,7 +653,7 @@ class _PackStream:
 
 def _read_whole(stream):
     """`(x, y)`: every example of a folder or pack stream, in its order, as numpy arrays."""
-    ds = stream.batches(stream.examples(False, None, None, None, 256), 256, False)
+    ds = stream.dataset(False, None, None, None, 256, False)
     parts = list(ds.as_numpy_iterator())
     if stream.labels_known:
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])

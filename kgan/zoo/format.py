@@ -9,7 +9,9 @@ A preset is a folder with fixed file names (KerasHub's convention):
   the preset was written, so any copy can be checked numerically;
 - `metadata.json`: class, versions, dataset, recipe, parameter count, measured metrics with the
   command that measured them, license, date, and the SHA-256 and size of every other file;
-- `README.md`: the model card.
+- `README.md`: the model card;
+- `samples.png` (image generators): 100 samples drawn with seed 0 as `kgan sample` draws them,
+  shown on the card; listed in the manifest and checked like the others.
 """
 
 import copy as copy_lib
@@ -23,12 +25,14 @@ import keras
 import numpy as np
 
 from kgan.atomic import atomic_folder
+from kgan.image_grid import makes_images, save_sample_grid
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 GOLDEN_FILE = "golden.npz"
 METADATA_FILE = "metadata.json"
 CARD_FILE = "README.md"
+SAMPLES_FILE = "samples.png"
 PAYLOAD_FILES = (CONFIG_FILE, WEIGHTS_FILE, GOLDEN_FILE, CARD_FILE)
 
 # Plain Keras models a preset may hold; beside them, registered trainers (Keras-registered
@@ -138,6 +142,16 @@ def _model_card(name, metadata):
         "```",
         "",
     ]
+    if metadata.get("samples"):
+        lines += [
+            "## Samples",
+            "",
+            f"![100 samples of {name}, seed 0]({metadata['samples']})",
+            "",
+            f"Drawn with `kgan sample {name} --num 100 --seed 0 --out {metadata['samples']}`"
+            " (the model's default sampling).",
+            "",
+        ]
     recipe = metadata.get("recipe")
     if recipe:
         lines += ["## Recipe", "", "```sh", *recipe.strip().splitlines(), "```", ""]
@@ -168,6 +182,7 @@ def save_to_preset(
     license="Apache-2.0",
     notes=None,
     overwrite=False,
+    samples=True,
 ):
     """Writes `model` as a preset folder, atomically.
 
@@ -186,6 +201,8 @@ def save_to_preset(
         license: the license of the weights.
         notes: free text for the model card.
         overwrite: replace an existing folder.
+        samples: for an image generator, write `samples.png` (100 samples, seed 0, as `kgan
+            sample` draws them) and show it on the card; False leaves it out.
 
     Returns:
         The preset folder's path.
@@ -222,6 +239,9 @@ def save_to_preset(
             json.dump(config, f, indent=2)
             f.write("\n")
         golden.write(model, os.path.join(staging, GOLDEN_FILE))
+        samples = bool(samples) and makes_images(model)
+        if samples:
+            save_sample_grid(model, os.path.join(staging, SAMPLES_FILE))
         metadata = {
             "name": name,
             "class_name": class_name(model),
@@ -237,6 +257,7 @@ def save_to_preset(
             "metrics": metrics or {},
             "license": license,
             "notes": notes,
+            "samples": SAMPLES_FILE if samples else None,
             "date": datetime.date.today().isoformat(),
         }
         with open(os.path.join(staging, CARD_FILE), "w") as f:
@@ -246,7 +267,7 @@ def save_to_preset(
                 "sha256": sha256_file(os.path.join(staging, file)),
                 "size": os.path.getsize(os.path.join(staging, file)),
             }
-            for file in PAYLOAD_FILES
+            for file in PAYLOAD_FILES + ((SAMPLES_FILE,) if metadata["samples"] else ())
         }
         with open(os.path.join(staging, METADATA_FILE), "w") as f:
             json.dump(metadata, f, indent=2)

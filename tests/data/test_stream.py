@@ -102,7 +102,7 @@ def test_auto_cache_streams_beyond_the_budget(folder, monkeypatch):
     monkeypatch.setattr(loading, "MEMORY_BUDGET", 10)
     read = []
     original = folders.decode_file
-    monkeypatch.setattr(loading, "decode_file", lambda *a: read.append(1) or original(*a))
+    monkeypatch.setattr(loading, "decode_file", lambda *a, **k: read.append(1) or original(*a, **k))
     ds = data.load(folder, batch_size=8, seed=0)
     assert read  # the pipeline decodes files (traced once), it did not read arrays up front
     assert sorted(_epochs(ds, 1)[0][0]) == list(range(NUM))
@@ -152,6 +152,44 @@ def test_an_image_of_another_size_outside_the_header_sample_is_named(tmp_path, m
         list(data.load(tmp_path, cache=False, shuffle=False))
     images = next(iter(data.load(tmp_path, batch_size=4, image_size=4, cache=False)))
     assert images.shape == (4, 4, 4, 3)
+
+
+def _cut(path):
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])
+
+
+def _error_of_a_pass(ds):
+    with pytest.raises(tf.errors.InvalidArgumentError) as caught:
+        for _ in ds:
+            pass
+    return str(caught.value)
+
+
+def test_files_are_checked_until_a_pass_has_read_them_all(tmp_path):
+    for i in range(6):
+        _write(tmp_path / f"{i}.png", np.full((4, 4, 3), i))
+    ds = data.load(tmp_path, batch_size=2, seed=0, cache=False)
+    _cut(tmp_path / "4.png")
+    # A pass stopped by a bad file checked fewer files than there are: the next one checks.
+    assert "4.png" in _error_of_a_pass(ds) and "4.png" in _error_of_a_pass(ds)
+    _write(tmp_path / "4.png", np.full((4, 4, 3), 4))
+    first = [b.numpy() for b in ds]
+    _cut(tmp_path / "4.png")  # broken after a complete pass
+    message = _error_of_a_pass(ds)  # still refused, now by the decoder alone
+    assert "4.png" not in message
+    _write(tmp_path / "4.png", np.full((4, 4, 3), 4))
+    data.set_epoch(ds, 2)  # epochs 0 and 1 failed, epoch 2 gave `first`
+    np.testing.assert_array_equal(np.concatenate([b.numpy() for b in ds]), np.concatenate(first))
+
+
+def test_a_reader_of_a_share_checks_every_pass(tmp_path):
+    for i in range(6):
+        _write(tmp_path / f"{i}.png", np.full((4, 4, 3), i))
+    ds = data.load(tmp_path, batch_size=1, shuffle=False, shard=(0, 2), cache=False)
+    assert len([b for b in ds]) == 3  # a complete pass of its share: 0.png, 2.png, 4.png
+    _cut(tmp_path / "2.png")
+    assert "2.png" in _error_of_a_pass(ds)
 
 
 def test_info_reads_a_sample_of_headers(tmp_path, monkeypatch):

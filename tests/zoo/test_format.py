@@ -25,8 +25,9 @@ def test_save_writes_the_files_with_their_checksums(tmp_path):
         metrics={"fid": 12.5, "command": "kgan evaluate ..."},
     )
     names = sorted(os.listdir(folder))
-    assert names == sorted([*fmt.PAYLOAD_FILES, fmt.METADATA_FILE])
+    assert names == sorted([*fmt.PAYLOAD_FILES, fmt.METADATA_FILE, fmt.SAMPLES_FILE])
     metadata = fmt.read_metadata(folder)
+    assert sorted(metadata["files"]) == sorted([*fmt.PAYLOAD_FILES, fmt.SAMPLES_FILE])
     assert metadata["class_name"] == "ConditionalGAN" and metadata["module"] == "kgan.models"
     assert metadata["parameter_count"] == sum(int(np.prod(w.shape)) for w in model.weights)
     assert metadata["metrics"]["fid"] == 12.5 and metadata["keras_version"] == keras.__version__
@@ -37,6 +38,34 @@ def test_save_writes_the_files_with_their_checksums(tmp_path):
         assert "compile_config" not in json.load(f)  # presets hold no optimizer
     card = open(os.path.join(folder, fmt.CARD_FILE)).read()
     assert "kgan.zoo.load" in card and "| fid | 12.5 |" in card and "kgan train cgan" in card
+
+
+def test_an_image_generator_shows_its_samples_on_the_card(tmp_path):
+    from PIL import Image
+
+    from kgan.image_grid import save_sample_grid
+
+    model = tiny_gan(conditional=True)
+    folder = kgan.zoo.save_to_preset(model, tmp_path / "cgan_toy")
+    card = open(os.path.join(folder, fmt.CARD_FILE)).read()
+    assert "](samples.png)" in card and "kgan sample cgan_toy --num 100 --seed 0" in card
+    # The picture is what `kgan sample` draws: one row per class, seed 0.
+    drawn = save_sample_grid(kgan.zoo.load(folder), tmp_path / "drawn.png")
+    picture = np.asarray(Image.open(os.path.join(folder, fmt.SAMPLES_FILE)))
+    np.testing.assert_array_equal(picture, np.asarray(Image.open(drawn)))
+    assert picture.shape == (2 * (3 * 10 + 2), 2 * (34 * 10 + 2))  # 3 rows of 34, scale 2
+    other = save_sample_grid(model, tmp_path / "seed1.png", seed=1)
+    assert not np.array_equal(picture, np.asarray(Image.open(other)))
+    # Checked like every file of the preset.
+    Image.fromarray(255 - picture).save(os.path.join(folder, fmt.SAMPLES_FILE))
+    with pytest.raises(kgan.zoo.ChecksumError, match="samples.png"):
+        kgan.zoo.load(folder)
+    # Not for models that do not draw images, nor when left out.
+    for model, name in [(tiny_gan(), "points"), (tiny_mixture(), "gmm")]:
+        assert fmt.SAMPLES_FILE not in os.listdir(kgan.zoo.save_to_preset(model, tmp_path / name))
+    plain = kgan.zoo.save_to_preset(tiny_gan(True), tmp_path / "plain", samples=False)
+    assert fmt.SAMPLES_FILE not in os.listdir(plain)
+    assert "## Samples" not in open(os.path.join(plain, fmt.CARD_FILE)).read()
 
 
 def test_save_is_atomic(tmp_path, monkeypatch):
