@@ -8,6 +8,7 @@ import pathlib
 import pytest
 
 import kgan
+from kgan.image_grid import makes_images
 from kgan.zoo import format as fmt
 from kgan.zoo import golden
 
@@ -50,12 +51,17 @@ def test_the_shipped_registry_is_the_zoo_index():
 def test_published_preset_is_intact_and_matches_its_golden_values(name):
     folder = ZOO / name
     files = INDEX[name]["files"]
-    assert set(files) == {*fmt.PAYLOAD_FILES, fmt.METADATA_FILE}
     fmt.verify_folder(folder, files)
     for file, entry in files.items():  # small enough for git (infogan_mnist's is 10.2 MB)
         assert entry["size"] == os.path.getsize(folder / file) < 12_000_000
     model = fmt.load_folder(folder)
     assert type(model).__name__ == INDEX[name]["class_name"]
+    # An image generator's card shows its samples.
+    pictured = makes_images(model)
+    assert set(files) == {*fmt.PAYLOAD_FILES, fmt.METADATA_FILE} | (
+        {fmt.SAMPLES_FILE} if pictured else set()
+    )
+    assert ("](samples.png)" in (folder / fmt.CARD_FILE).read_text()) == pictured
     differences = golden.check(model, folder / fmt.GOLDEN_FILE)
     assert differences
 
