@@ -88,8 +88,14 @@ def save_sample_grid(model, path, num=100, labels=None, seed=0, scale=2, refine=
         The path written.
 
     Raises:
-        ValueError: labels outside the model's classes, or labels for an unconditional model.
+        ValueError: a model that does not generate images, labels outside the model's
+            classes, or labels for an unconditional model.
     """
+    if not makes_images(model):
+        raise ValueError(
+            f"{type(model).__name__} does not generate images (it needs generate() and an "
+            "image sample_shape); pass an image generator such as a GAN trained on images"
+        )
     columns = None
     if model.conditional:
         labels = labels if labels is not None else list(range(model.num_classes))

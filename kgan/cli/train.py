@@ -336,6 +336,8 @@ def _callbacks(args, options, model, dataset, guard, info, image_size):
     """The run's callbacks, in the order they must run."""
     import keras
 
+    from kgan.image_grid import makes_images
+
     log_dir = (
         os.path.join(args.out, kgan.callbacks.runs.LOGS_FOLDER)
         if kgan.callbacks.tensorboard_available()
@@ -353,7 +355,7 @@ def _callbacks(args, options, model, dataset, guard, info, image_size):
     callbacks.append(keras.callbacks.CSVLogger(history, append=args.resume))
     if log_dir:
         callbacks.append(keras.callbacks.TensorBoard(log_dir))
-    if len(model.sample_shape) == 3 and options["grid_every"] > 0:
+    if makes_images(model) and options["grid_every"] > 0:
         callbacks.append(
             kgan.callbacks.SampleGrid(
                 os.path.join(args.out, kgan.callbacks.runs.GRIDS_FOLDER),

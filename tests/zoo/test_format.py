@@ -63,6 +63,8 @@ def test_an_image_generator_shows_its_samples_on_the_card(tmp_path):
     # Not for models that do not draw images, nor when left out.
     for model, name in [(tiny_gan(), "points"), (tiny_mixture(), "gmm")]:
         assert fmt.SAMPLES_FILE not in os.listdir(kgan.zoo.save_to_preset(model, tmp_path / name))
+    with pytest.raises(ValueError, match="does not generate images"):
+        save_sample_grid(tiny_gan(), tmp_path / "points.png")
     plain = kgan.zoo.save_to_preset(tiny_gan(True), tmp_path / "plain", samples=False)
     assert fmt.SAMPLES_FILE not in os.listdir(plain)
     assert "## Samples" not in open(os.path.join(plain, fmt.CARD_FILE)).read()
