@@ -74,6 +74,7 @@ one_nn = kgan.cluster.nearest_neighbor_accuracy
 
 DATASETS = ("mnist_5k", "digits")
 METHODS = (
+    "infogan_vat",
     "infogan_separate",
     "infogan_separate_cont",
     "infogan_heads",
@@ -170,6 +171,10 @@ RECIPES["infogan_separate"] = {
         "separate_heads": True,
         "q_width": 32,
     },
+}
+RECIPES["infogan_vat"] = {
+    **RECIPES["infogan_separate"],
+    "model_options": {**RECIPES["infogan_separate"]["model_options"], "vat_weight": 1.0},
 }
 RECIPES["infogan_separate_cont"] = {
     **RECIPES["infogan_separate"],

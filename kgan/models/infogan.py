@@ -1,7 +1,11 @@
 """InfoGAN (Chen et al. 2016): a GAN that maximizes the mutual information between some of its
 latent codes and its samples, so the codes take the data's categories and factors."""
 
+import math
+import numbers
+
 import keras
+import tensorflow as tf
 from keras import ops
 
 from kgan import augment, distribute, networks
@@ -99,6 +103,8 @@ class InfoGAN(CodeGAN):
         "feature_layer",
         "share_body",
         "category_heads",
+        "vat_weight",
+        "vat_epsilon",
         "q_width",
         "separate_heads",
         "continuous_body",
@@ -119,6 +125,8 @@ class InfoGAN(CodeGAN):
         feature_layer=None,
         share_body=True,
         category_heads=1,
+        vat_weight=0.0,
+        vat_epsilon=0.1,
         **kwargs,
     ):
         if kwargs.get("pack", 1) != 1:
@@ -134,7 +142,14 @@ class InfoGAN(CodeGAN):
             im_weight=im_weight,
             im_balance=im_balance,
             consistency_weight=consistency_weight,
+            vat_weight=vat_weight,
         )
+        if (
+            isinstance(vat_epsilon, bool)
+            or not isinstance(vat_epsilon, numbers.Real)
+            or not (vat_epsilon > 0)
+        ):
+            raise ValueError(f"vat_epsilon must be > 0; got {vat_epsilon!r}")
         if sample_category_weight is not None:
             check_non_negative(sample_category_weight=sample_category_weight)
         self._set_codes(num_clusters, num_continuous)
@@ -169,10 +184,10 @@ class InfoGAN(CodeGAN):
                     f"it takes {q_input} (build it with kgan.networks.code_encoder)"
                 )
         category_heads = check_positive_int("category_heads", category_heads)
-        if category_heads > 1 and not (im_weight or consistency_weight):
+        if category_heads > 1 and not (im_weight or consistency_weight or vat_weight):
             raise ValueError(
-                "category_heads > 1 picks a head by its real-data terms: set im_weight or "
-                "consistency_weight too"
+                "category_heads > 1 picks a head by its real-data terms: set im_weight, "
+                "consistency_weight or vat_weight too"
             )
         self.category_heads = category_heads
         expected = category_heads * self.num_clusters + self.num_continuous
@@ -186,6 +201,8 @@ class InfoGAN(CodeGAN):
         self.im_weight = float(im_weight)
         self.im_balance = float(im_balance)
         self.consistency_weight = float(consistency_weight)
+        self.vat_weight = float(vat_weight)
+        self.vat_epsilon = float(vat_epsilon)
         self.sample_category_weight = (
             None if sample_category_weight is None else float(sample_category_weight)
         )
@@ -346,6 +363,8 @@ class InfoGAN(CodeGAN):
             "feature_layer": self.feature_layer,
             "share_body": self.share_body,
             "category_heads": self.category_heads,
+            "vat_weight": self.vat_weight,
+            "vat_epsilon": self.vat_epsilon,
         }
 
     # The step -----------------------------------------------------------------------------
@@ -412,7 +431,7 @@ class InfoGAN(CodeGAN):
         if category_weight is None:
             category_weight = self.info_weight
         loss = category_weight * categorical + self.info_weight * squared
-        if self.im_weight or self.consistency_weight:
+        if self.im_weight or self.consistency_weight or self.vat_weight:
             loss = loss + self._real_data_loss(real)
         return loss
 
@@ -422,7 +441,8 @@ class InfoGAN(CodeGAN):
         Information maximization: the mean entropy of q(c|x) minus `im_balance` times the
         entropy of its batch mean (minus a batch estimate of the mutual information between
         the samples and Q's category when `im_balance` is 1). Self-augmentation: the mean
-        KL divergence of q(c|affine(x)) from q(c|x), the latter held fixed. Summed over the
+        KL divergence of q(c|affine(x)) from q(c|x), the latter held fixed; virtual
+        adversarial: the same with q(c|x + r_adv) (`_adversarial_direction`). Summed over the
         categorical heads; with several, each head's terms also move its average in
         `head_losses`.
         """
@@ -441,11 +461,15 @@ class InfoGAN(CodeGAN):
             view_log_probabilities = ops.log_softmax(
                 self._q_outputs(views, training=True)[0], axis=-1
             )
-            target = ops.stop_gradient(probabilities)
-            divergence = ops.sum(
-                target * (ops.stop_gradient(log_probabilities) - view_log_probabilities), axis=-1
+            losses = losses + self.consistency_weight * _divergence(
+                log_probabilities, view_log_probabilities
             )
-            losses = losses + self.consistency_weight * ops.mean(divergence, axis=0)
+        if self.vat_weight:
+            perturbation = self._adversarial_direction(real, log_probabilities)
+            perturbed = ops.log_softmax(
+                self._q_outputs(real + perturbation, training=True)[0], axis=-1
+            )
+            losses = losses + self.vat_weight * _divergence(log_probabilities, perturbed)
         if self.category_heads > 1:
             self.head_losses.assign(
                 HEAD_LOSS_DECAY * self.head_losses
@@ -453,5 +477,33 @@ class InfoGAN(CodeGAN):
             )
         return ops.sum(losses)
 
+    def _adversarial_direction(self, real, log_probabilities, step=0.01):
+        """The perturbation of norm `vat_epsilon * sqrt(d)` per sample along which Q's
+        categories change most: one power iteration from a random direction (the gradient of
+        the divergence after a step of `step` times that norm along it), held fixed."""
+        axes = tuple(range(1, len(real.shape)))
+        size = self.vat_epsilon * math.prod(real.shape[1:]) ** 0.5
+
+        def unit(v):
+            return v / (ops.sqrt(ops.sum(ops.square(v), axis=axes, keepdims=True)) + 1e-12)
+
+        seed = distribute.replica_seed_generator(self.seed_generator)
+        direction = step * size * unit(keras.random.normal(ops.shape(real), seed=seed))
+        with tf.GradientTape() as tape:
+            tape.watch(direction)
+            moved = ops.log_softmax(
+                self._q_outputs(ops.stop_gradient(real) + direction, training=True)[0], axis=-1
+            )
+            divergence = ops.sum(_divergence(log_probabilities, moved))
+        gradient = tape.gradient(divergence, direction)
+        return ops.stop_gradient(size * unit(gradient))
+
     def _extra_generator_losses(self, latents, fake):
         return {"info_loss": (self.info_weight, self._information_loss(latents, fake))}
+
+
+def _divergence(log_target, log_view):
+    """KL(target || view) of categorical distributions `[n, H, K]` given as log-probabilities,
+    the target held fixed; the mean over samples, one value per head `[H]`."""
+    target = ops.stop_gradient(log_target)
+    return ops.mean(ops.sum(ops.exp(target) * (target - log_view), axis=-1), axis=0)

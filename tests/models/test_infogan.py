@@ -119,6 +119,43 @@ def test_the_consistency_term_is_the_kl_of_q_on_a_view_from_q_on_the_image(monke
     assert restored.consistency_weight == 0.0 and restored.im_balance == 1.0
 
 
+def test_the_virtual_adversarial_term_is_the_kl_of_q_at_the_worst_nearby_point():
+    model = small_images(vat_weight=3.0, vat_epsilon=0.2, share_body=False, q_width=4)
+    x = tf.constant(np.random.default_rng(2).uniform(-1, 1, (16, 8, 8, 1)).astype("float32"))
+
+    def log_q(images):
+        logits = np.asarray(model._q_outputs(images, training=True)[0][:, 0], "float64")
+        return np.log(softmax(logits))
+
+    def divergences(images):
+        p = log_q(x)
+        return np.sum(np.exp(p) * (p - log_q(images)), axis=1)
+
+    log_p = tf.nn.log_softmax(model._q_outputs(x, training=True)[0], axis=-1)
+    r = np.asarray(model._adversarial_direction(x, log_p))
+    # Each sample's perturbation has the asked size: 0.2 root mean square over its 64 values.
+    np.testing.assert_allclose(np.sqrt(np.mean(r**2, axis=(1, 2, 3))), 0.2, rtol=1e-4)
+    # It moves Q's categories more than random directions of the same size do.
+    rng = np.random.default_rng(3)
+    random = rng.normal(size=(8, *r.shape))
+    random *= 0.2 * 8 / np.sqrt(np.sum(random**2, axis=(2, 3, 4), keepdims=True))
+    random_kl = np.mean([divergences(x + d.astype("float32")) for d in random], axis=0)
+    assert np.mean(divergences(x + r) > random_kl) > 0.9
+    # The term is that divergence (for the direction the step draws), weighted.
+    model.vat_weight = 0.0
+    model.im_weight = 1e-9  # keeps the real-data terms on, with a negligible term of its own
+    other = float(model._real_data_loss(x))
+    model.vat_weight = 3.0
+    state = model.seed_generator.state.numpy().copy()
+    with_vat = float(model._real_data_loss(x))
+    model.seed_generator.state.assign(state)
+    r = model._adversarial_direction(x, log_p)
+    expected = 3.0 * np.mean(divergences(x + r))
+    assert with_vat - other == pytest.approx(expected, rel=1e-3, abs=1e-6)
+    restored = type(model).from_config(model.get_config())
+    assert (restored.vat_weight, restored.vat_epsilon) == (3.0, 0.2)
+
+
 def test_sample_category_weight_scales_q_learning_the_generators_categories():
     model = small(sample_category_weight=0.0)
     latents = model.cluster_latents(8, seed=2)
@@ -141,7 +178,7 @@ def test_sample_category_weight_scales_q_learning_the_generators_categories():
 
 
 def test_real_data_terms_train_under_xla_and_move_q():
-    model = small_images(im_weight=0.1, im_balance=4.0, consistency_weight=1.0)
+    model = small_images(im_weight=0.1, im_balance=4.0, consistency_weight=1.0, vat_weight=1.0)
     model.compile(jit_compile=True)
     before = [w.copy() for w in model.q_head.get_weights()]
     x = np.random.default_rng(0).uniform(-1, 1, (64, 8, 8, 1)).astype("float32")
@@ -238,7 +275,7 @@ def test_several_category_heads_train_together_and_the_lowest_average_is_in_use(
     assert np.all(model.head_losses.numpy() != before)
     with pytest.raises(ValueError, match="category_heads must be an int >= 1"):
         small(im_weight=0.5, category_heads=0)
-    with pytest.raises(ValueError, match="set im_weight or consistency_weight too"):
+    with pytest.raises(ValueError, match="set im_weight, consistency_weight or vat_weight too"):
         small(category_heads=2)
 
 
@@ -329,6 +366,10 @@ def test_bad_arguments_get_clear_errors():
         small(sample_category_weight=-0.5)
     with pytest.raises(ValueError, match="consistency_weight transforms images"):
         small(consistency_weight=1.0)
+    with pytest.raises(ValueError, match="vat_weight must be a float >= 0"):
+        small(vat_weight=-1.0)
+    with pytest.raises(ValueError, match="vat_epsilon must be > 0; got 0"):
+        small(vat_weight=1.0, vat_epsilon=0)
     with pytest.raises(ValueError, match="drop pack"):
         small(pack=2)
     with pytest.raises(ValueError, match="noise_dim must be an int >= 1; got 0"):
