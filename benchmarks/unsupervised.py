@@ -81,9 +81,9 @@ one_nn = kgan.cluster.nearest_neighbor_accuracy
 
 DATASETS = ("mnist_5k", "digits")
 METHODS = (
-    "infogan_vat",
     "infogan_separate",
     "infogan_separate_cont",
+    "infogan_vat",
     "infogan_heads",
     "infogan_heads10",
     "infogan_sat",
