@@ -134,6 +134,14 @@ def add_parser(commands):
         "--epochs of the first run (a resumed run keeps the schedule it started with)",
     )
     train.add_argument(
+        "--lr-decay-epochs",
+        type=positive_int,
+        metavar="N",
+        help="with --lr-decay cosine: the cosine spans N epochs instead of --epochs, so a run "
+        "may stop part-way along a longer schedule (--epochs 230 --lr-decay-epochs 400 trains "
+        "the first 230 epochs of a 400-epoch schedule); past N the rate stays at 1%%",
+    )
+    train.add_argument(
         "--option",
         type=_option,
         action="append",
@@ -252,7 +260,7 @@ def _train_in_scope(args, strategy):
         keras.mixed_precision.set_global_policy(options["mixed_precision"])
         decay_steps = None
         if options.get("lr_decay", "none") == "cosine":
-            decay_steps = _decay_steps(dataset, args.epochs)
+            decay_steps = _decay_steps(dataset, options.get("lr_decay_epochs") or args.epochs)
         shape = info.shape if image_size is None else (*image_size, info.shape[-1])
         model = _build(options, shape, info.num_classes, decay_steps)
     os.makedirs(args.out, exist_ok=True)
@@ -311,6 +319,8 @@ def _start_or_resume(args):
         for k, v in vars(args).items()
         if k not in ("command", "resume", "quiet", "epochs", "strategy", "verbose", "cache")
     }
+    if args.lr_decay_epochs is not None and args.lr_decay != "cosine" and not args.resume:
+        return fail("--lr-decay-epochs sets the length of the cosine: add --lr-decay cosine")
     held = kgan.callbacks.runs.is_run_folder(args.out)
     if args.resume:
         if not held:

@@ -216,6 +216,25 @@ def test_train_lr_decay_cosine_spans_the_run_and_survives_resume(name, tmp_path,
     assert float(optimizer.learning_rate) == pytest.approx(default_lr * 0.01)
 
 
+def test_train_lr_decay_epochs_stops_part_way_along_a_longer_cosine(tmp_path, small_npz, cli):
+    out = tmp_path / "gan"
+    common = ["train", "gan", "--data", str(small_npz), "--out", str(out), "--quiet"]
+    small = ["--batch-size", "16", "--width", "4", "--latent-dim", "3", "--epochs", "1"]
+    status, text = cli([*common, *small, "--lr-decay-epochs", "4"])
+    assert status != 0 and "add --lr-decay cosine" in text
+    assert not out.exists()
+    status, text = cli([*common, *small, "--lr-decay", "cosine", "--lr-decay-epochs", "4"])
+    assert status == 0, text
+    optimizer = keras.saving.load_model(out / "model.keras").g_optimizer
+    batches = len(np.load(small_npz)["x"]) // 16
+    assert optimizer._learning_rate.decay_steps == batches * 4
+    # One epoch of four: a quarter of the way along the cosine.
+    quarter = 0.01 + 0.99 * 0.5 * (1 + np.cos(np.pi / 4))
+    assert float(optimizer.learning_rate) == pytest.approx(2e-4 * quarter)
+    state = json.loads((out / "state.json").read_text())
+    assert state["options"]["lr_decay_epochs"] == 4
+
+
 def test_cluster_prints_scores_and_writes_assignments_and_pictures(tmp_path, cli):
     x, y = kgan.data.load_arrays("mnist_5k", split="test", num_examples=60)
     model = kgan.models.build_trainer(
