@@ -18,6 +18,9 @@ Rows of kgan's GAN-native methods (`kgan.cluster.GANClustering`):
   and the others at 72-88%, and the good one below `infogan_separate`'s on average (seeds 0-2:
   96.8, 96.0, 94.8). At `vat_epsilon=0.1` (IMSAT's quarter of the distance to the tenth
   neighbour) every head came out worse (72-86% on seed 0).
+- `infogan_sample_codes`: `infogan_separate` whose Q also learns the generator's categories
+  (`sample_category_weight=0.3`: the categorical code's cross-entropy on generated samples, the
+  paper's InfoGAN term, beside the real-data terms). Seed 0: 95.1%, against 96.2% without.
 - `infogan_separate`: `infogan_heads` with a body of its own for each of the five heads
   (`separate_heads=True`, width 32 each instead of one of width 64): five independent starts of
   the same objective, the one with the lowest real-data terms in use; `encode` gives the five
@@ -84,6 +87,7 @@ METHODS = (
     "infogan_separate",
     "infogan_separate_cont",
     "infogan_vat",
+    "infogan_sample_codes",
     "infogan_heads",
     "infogan_heads10",
     "infogan_sat",
@@ -185,6 +189,13 @@ RECIPES["infogan_vat"] = {
         **RECIPES["infogan_separate"]["model_options"],
         "vat_weight": 1.0,
         "vat_epsilon": 0.03,
+    },
+}
+RECIPES["infogan_sample_codes"] = {
+    **RECIPES["infogan_separate"],
+    "model_options": {
+        **RECIPES["infogan_separate"]["model_options"],
+        "sample_category_weight": 0.3,
     },
 }
 RECIPES["infogan_separate_cont"] = {
