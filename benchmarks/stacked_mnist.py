@@ -77,10 +77,12 @@ def main(argv=None):
     x_test, _ = kgan.data.load_arrays("stacked_mnist_5k", split="test")
     rows = {"real test split (2,000)": kgan.metrics.stacked_mnist_modes(x_test)}
     results = {"settings": vars(args), "published": PUBLISHED, "rows": rows}
+    runs = {name: [] for name in args.variants}
     for name in args.variants:
         for seed in args.seeds:
             row = f"{name} (seed {seed})" if len(args.seeds) > 1 else name
             rows[row] = run_variant(name, args.epochs, args.num_samples, seed)
+            runs[name].append(rows[row])
             print(row, rows[row], flush=True)
             atomic_write_json(args.out, results)
     print("\n| model | modes (of 1,000) | reverse KL | confidence | s |")
@@ -91,12 +93,11 @@ def main(argv=None):
             f"| {name} | {row['modes_captured']} | {row['reverse_kl']:.3f} | "
             f"{row['confidence']:.3f} | {seconds} |"
         )
-    for name in args.variants if len(args.seeds) > 1 else ():
-        runs = [rows[f"{name} (seed {seed})"] for seed in args.seeds]
-        modes = np.mean([r["modes_captured"] for r in runs])
-        kl = [r["reverse_kl"] for r in runs]
+    for name, seeded in runs.items() if len(args.seeds) > 1 else ():
+        modes = np.mean([r["modes_captured"] for r in seeded])
+        kl = [r["reverse_kl"] for r in seeded]
         print(
-            f"| {name}, mean of {len(runs)} seeds | {modes:.0f} | {np.mean(kl):.3f} "
+            f"| {name}, mean of {len(seeded)} seeds | {modes:.0f} | {np.mean(kl):.3f} "
             f"(max {max(kl):.3f}) | | |"
         )
     for name, row in PUBLISHED.items():
