@@ -65,6 +65,10 @@ class InfoGAN(CodeGAN):
             degrees, 10%, 10%) from its categories on the image itself (held fixed), so a
             category stays put under the small changes that do not change what an image shows
             (Hu et al. 2017). Images only; 0 (the default) leaves it out.
+        consistency_views: how many such copies of each real image the term draws a step
+            (each with its own transform); the term is their mean divergence, so the weight
+            keeps its meaning while the gradient averages over more transforms. 1 (the
+            default) is IMSAT's; more than 1 needs `consistency_weight`.
         feature_layer: the discriminator layer Q reads; None picks the input of the logit head
             (`"features"` for `kgan.networks.dcgan_discriminator`).
         category_heads: how many categorical heads Q has (H >= 1; 1 is the paper's). Each
@@ -99,6 +103,7 @@ class InfoGAN(CodeGAN):
         "im_weight",
         "im_balance",
         "consistency_weight",
+        "consistency_views",
         "sample_category_weight",
         "feature_layer",
         "share_body",
@@ -121,6 +126,7 @@ class InfoGAN(CodeGAN):
         im_weight=0.0,
         im_balance=1.0,
         consistency_weight=0.0,
+        consistency_views=1,
         sample_category_weight=None,
         feature_layer=None,
         share_body=True,
@@ -201,6 +207,12 @@ class InfoGAN(CodeGAN):
         self.im_weight = float(im_weight)
         self.im_balance = float(im_balance)
         self.consistency_weight = float(consistency_weight)
+        self.consistency_views = check_positive_int("consistency_views", consistency_views)
+        if self.consistency_views > 1 and not self.consistency_weight:
+            raise ValueError(
+                f"consistency_views={consistency_views} draws copies for the consistency term: "
+                "set consistency_weight > 0 too, or leave consistency_views at 1"
+            )
         self.vat_weight = float(vat_weight)
         self.vat_epsilon = float(vat_epsilon)
         self.sample_category_weight = (
@@ -359,6 +371,7 @@ class InfoGAN(CodeGAN):
             "im_weight": self.im_weight,
             "im_balance": self.im_balance,
             "consistency_weight": self.consistency_weight,
+            "consistency_views": self.consistency_views,
             "sample_category_weight": self.sample_category_weight,
             "feature_layer": self.feature_layer,
             "share_body": self.share_body,
@@ -441,7 +454,8 @@ class InfoGAN(CodeGAN):
         Information maximization: the mean entropy of q(c|x) minus `im_balance` times the
         entropy of its batch mean (minus a batch estimate of the mutual information between
         the samples and Q's category when `im_balance` is 1). Self-augmentation: the mean
-        KL divergence of q(c|affine(x)) from q(c|x), the latter held fixed; virtual
+        KL divergence of q(c|affine(x)) from q(c|x), the latter held fixed (averaged over
+        `consistency_views` copies); virtual
         adversarial: the same with q(c|x + r_adv) (`_adversarial_direction`). Summed over the
         categorical heads; with several, each head's terms also move its average in
         `head_losses`.
@@ -457,13 +471,13 @@ class InfoGAN(CodeGAN):
             losses = losses + self.im_weight * (conditional - self.im_balance * marginal_entropy)
         if self.consistency_weight:
             seed = distribute.replica_seed_generator(self.seed_generator)
-            views = augment.affine(real, seed=seed)
-            view_log_probabilities = ops.log_softmax(
-                self._q_outputs(views, training=True)[0], axis=-1
-            )
-            losses = losses + self.consistency_weight * _divergence(
-                log_probabilities, view_log_probabilities
-            )
+            weight = self.consistency_weight / self.consistency_views
+            for _ in range(self.consistency_views):
+                views = augment.affine(real, seed=seed)
+                view_log_probabilities = ops.log_softmax(
+                    self._q_outputs(views, training=True)[0], axis=-1
+                )
+                losses = losses + weight * _divergence(log_probabilities, view_log_probabilities)
         if self.vat_weight:
             perturbation = self._adversarial_direction(real, log_probabilities)
             perturbed = ops.log_softmax(

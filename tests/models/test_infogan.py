@@ -119,6 +119,37 @@ def test_the_consistency_term_is_the_kl_of_q_on_a_view_from_q_on_the_image(monke
     assert restored.consistency_weight == 0.0 and restored.im_balance == 1.0
 
 
+def test_several_consistency_views_average_the_term_over_their_own_transforms(monkeypatch):
+    model = small_images(consistency_weight=3.0, consistency_views=2)
+    x = np.random.default_rng(4).uniform(-1, 1, (6, 8, 8, 1)).astype("float32")
+    # Two fixed transforms in turn (flips about either axis) stand for two random draws; each
+    # draw takes a seed of its own from the model's generator.
+    seen = []
+
+    def flip(images, seed=None):
+        seen.append(seed)
+        return images[:, ::-1] if len(seen) % 2 else images[:, :, ::-1]
+
+    monkeypatch.setattr(kgan.augment, "affine", flip)
+
+    def kl_to(view):
+        p = softmax(np.asarray(model._read_codes(x)[0], "float64"))
+        q = softmax(np.asarray(model._read_codes(view)[0], "float64"))
+        return np.mean(np.sum(p * (np.log(p) - np.log(q)), axis=1))
+
+    expected = 3.0 * (kl_to(x[:, ::-1]) + kl_to(x[:, :, ::-1])) / 2
+    assert kl_to(x[:, ::-1]) != pytest.approx(kl_to(x[:, :, ::-1]), rel=1e-3)
+    got = float(model._real_data_loss(tf.constant(x)))
+    assert got == pytest.approx(expected, rel=1e-4, abs=1e-7)
+    assert len(seen) == 2
+    restored = type(model).from_config(model.get_config())
+    assert restored.consistency_views == 2
+    with pytest.raises(ValueError, match="consistency_views must be an int >= 1"):
+        small_images(consistency_weight=1.0, consistency_views=0)
+    with pytest.raises(ValueError, match="set consistency_weight > 0 too"):
+        small_images(consistency_views=2)
+
+
 def test_the_virtual_adversarial_term_is_the_kl_of_q_at_the_worst_nearby_point():
     model = small_images(vat_weight=3.0, vat_epsilon=0.2, share_body=False, q_width=4)
     x = tf.constant(np.random.default_rng(2).uniform(-1, 1, (16, 8, 8, 1)).astype("float32"))
