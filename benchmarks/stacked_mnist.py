@@ -16,15 +16,24 @@ Published (Stacked MNIST from the full MNIST, 26,000 samples): VEEGAN 150 modes 
 995 / 0.148 (Elfeki et al. 2019).
 
 Variants: `gan` (kgan's defaults), `pacgan` (pack 2), `gan_recipe` (the `gan_mnist` preset's
-recipe: generator EMA 0.999, both learning rates on a cosine decay to 1% over the run) and
-`pacgan_recipe` (the same with pack 2). `--seeds` trains each variant once per seed; the
-table gives each seed's row, and the mean of the modes and of the KL over seeds.
+recipe: generator EMA 0.999, both learning rates on a cosine decay to 1% over the run),
+`pacgan_recipe` (the same with pack 2) and `infogan_codes` (the same recipe on an InfoGAN whose
+latent holds three independent Cat(10) codes, `categorical_codes=3`, and no continuous code:
+Q must read each code back from the sample, so the generator learns 1,000 distinguishable
+kinds of image, drawn uniformly; nothing tells it which code goes with which channel). A
+model with categorical codes is scored on samples whose clusters are drawn independently
+and uniformly, as the papers draw latents, and also (`*_cycled` in the results) on
+`generate`'s own draw, which cycles the clusters (26 samples of each of 1,000). `--seeds`
+trains each variant once per seed; the table gives each seed's row, and the mean of the modes
+and of the KL over seeds.
 
     python benchmarks/stacked_mnist.py                          # gan and pacgan, 10 epochs
     python benchmarks/stacked_mnist.py --variants gan --epochs 3 --num-samples 2600  # short
     python benchmarks/stacked_mnist.py --variants gan_recipe pacgan_recipe --epochs 25 \
         --out benchmarks/results/stacked_mnist_recipe.json
     python benchmarks/stacked_mnist.py --variants --out benchmarks/results/stacked_mnist_real.json
+    python benchmarks/stacked_mnist.py --variants infogan_codes --epochs 25 --seeds 0 1 2 \
+        --out benchmarks/results/stacked_mnist_infogan_codes.json
 """
 
 import argparse
@@ -46,27 +55,45 @@ PUBLISHED = {
     "PacDCGAN2 (Lin et al. 2018)": {"modes_captured": 1000, "reverse_kl": "0.06-0.07"},
     "GDPP, WGAN-GP (Elfeki et al. 2019)": {"modes_captured": 995, "reverse_kl": 0.148},
 }
-# Variant -> build options of `kgan.models.build_trainer("gan", ...)` and whether both learning
-# rates decay along a cosine over the run.
+# Variant -> the trainer ("gan" when not said), its build options for
+# `kgan.models.build_trainer` and whether both learning rates decay along a cosine over the run.
 VARIANTS = {
     "gan": {"options": {}},
     "pacgan": {"options": {"pack": 2}},
     "gan_recipe": {"options": {"ema_decay": 0.999}, "cosine_decay": True},
     "pacgan_recipe": {"options": {"pack": 2, "ema_decay": 0.999}, "cosine_decay": True},
+    "infogan_codes": {
+        "trainer": "infogan",
+        "options": {
+            "num_clusters": 10,
+            "categorical_codes": 3,
+            "num_continuous": 0,
+            "ema_decay": 0.999,
+        },
+        "cosine_decay": True,
+    },
 }
 
 
 def run_variant(name, epochs, num_samples, seed):
     keras.utils.set_random_seed(seed)
     variant = VARIANTS[name]
-    model = kgan.models.build_trainer("gan", (28, 28, 3), seed=seed, **variant["options"])
+    trainer = variant.get("trainer", "gan")
+    model = kgan.models.build_trainer(trainer, (28, 28, 3), seed=seed, **variant["options"])
     data = kgan.data.load("stacked_mnist_5k", batch_size=64, seed=seed, drop_remainder=True)
     steps = int(data.cardinality()) * epochs if variant.get("cosine_decay") else None
     model.compile(**model.default_optimizers(cosine_decay_steps=steps))
     started = time.perf_counter()
     model.fit(data, epochs=epochs, verbose=2)
     seconds = time.perf_counter() - started
-    scores = kgan.metrics.stacked_mnist_modes(model.generate(num_samples, seed=seed))
+    if hasattr(model, "cluster_latents"):
+        # Clusters drawn independently and uniformly, as the papers draw latents.
+        clusters = np.random.default_rng([seed, 2]).integers(0, model.num_clusters, num_samples)
+        scores = kgan.metrics.stacked_mnist_modes(model.generate(clusters=clusters, seed=seed))
+        cycled = kgan.metrics.stacked_mnist_modes(model.generate(num_samples, seed=seed))
+        scores.update({f"{key}_cycled": value for key, value in cycled.items()})
+    else:
+        scores = kgan.metrics.stacked_mnist_modes(model.generate(num_samples, seed=seed))
     return {**scores, "seconds": round(seconds, 1), "epochs": epochs, "seed": seed}
 
 

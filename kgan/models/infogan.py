@@ -44,6 +44,14 @@ class InfoGAN(CodeGAN):
             (see `kgan.networks.code_encoder`).
         num_clusters: `K`, the categorical code's size (>= 2).
         num_continuous: `C`, the number of continuous codes (>= 0).
+        categorical_codes: `F`, how many independent categorical codes of `K` values the
+            latent holds (1, the default, is the paper's MNIST latent; the paper's Cat(10)
+            codes can be several). Each is uniform, Q reads each with logits of its own, and
+            the information terms (and the real-data ones) are summed over them. A cluster is
+            then a tuple of codes, numbered `c_1 K^(F-1) + ... + c_F`: `num_clusters` is K^F
+            on the built model, `cluster` gives those numbers and `generate(clusters=...)`
+            takes them (on Stacked MNIST, three Cat(10) codes can take one digit each, the
+            1,000 triples then drawn uniformly). More than 1 needs `category_heads=1`.
         info_weight: lambda, the weight of the mutual-information term.
         im_weight: weight of an information-maximization term on real data, added to the
             discriminator's objective (which trains Q and the body): the mean entropy of Q's
@@ -76,7 +84,8 @@ class InfoGAN(CodeGAN):
             start; the one in use is the head whose terms are lowest in a moving average over
             training steps (0.98 per step), so a head stuck in a poor partition (two categories
             merged, one split) is passed over without labels. Q's output is then the H heads'
-            `H * K` logits followed by the continuous codes; `cluster` and the generator's
+            `H * K` logits followed by the continuous codes (with `categorical_codes` F, each
+            of Q's readings is `F * K` logits); `cluster` and the generator's
             categories follow the head in use.
         share_body: True (the paper's) for Q as a head on the discriminator's body; False for Q
             as a network of its own on the samples, which the adversarial loss does not pull
@@ -104,6 +113,7 @@ class InfoGAN(CodeGAN):
         "im_balance",
         "consistency_weight",
         "consistency_views",
+        "categorical_codes",
         "sample_category_weight",
         "feature_layer",
         "share_body",
@@ -127,6 +137,7 @@ class InfoGAN(CodeGAN):
         im_balance=1.0,
         consistency_weight=0.0,
         consistency_views=1,
+        categorical_codes=1,
         sample_category_weight=None,
         feature_layer=None,
         share_body=True,
@@ -158,7 +169,7 @@ class InfoGAN(CodeGAN):
             raise ValueError(f"vat_epsilon must be > 0; got {vat_epsilon!r}")
         if sample_category_weight is not None:
             check_non_negative(sample_category_weight=sample_category_weight)
-        self._set_codes(num_clusters, num_continuous)
+        self._set_codes(num_clusters, num_continuous, categorical_codes=categorical_codes)
         if not isinstance(share_body, bool):
             raise ValueError(f"share_body must be True or False; got {share_body!r}")
         self.share_body = share_body
@@ -195,12 +206,20 @@ class InfoGAN(CodeGAN):
                 "category_heads > 1 picks a head by its real-data terms: set im_weight, "
                 "consistency_weight or vat_weight too"
             )
+        if category_heads > 1 and self.categorical_codes > 1:
+            raise ValueError(
+                f"category_heads={category_heads} chooses among readings of one categorical "
+                f"code; with categorical_codes={self.categorical_codes} leave it at 1"
+            )
         self.category_heads = category_heads
-        expected = category_heads * self.num_clusters + self.num_continuous
+        # Q's categorical readings: the heads of one code, or one reading per code.
+        self._category_groups = category_heads * self.categorical_codes
+        expected = self._category_groups * self.code_size + self.num_continuous
         if tuple(q_head.outputs[0].shape[1:]) != (expected,):
             raise ValueError(
-                f"q_head must return category_heads * num_clusters + num_continuous = "
-                f"{expected} values; it returns {tuple(q_head.outputs[0].shape[1:])}"
+                f"q_head must return category_heads * categorical_codes * num_clusters + "
+                f"num_continuous = {expected} values; it returns "
+                f"{tuple(q_head.outputs[0].shape[1:])}"
             )
         self.q_head = q_head
         self.info_weight = float(info_weight)
@@ -286,7 +305,8 @@ class InfoGAN(CodeGAN):
         them, instead of H readings of one representation. With `continuous_body=True` too,
         the continuous codes get a body of their own (`(K, ..., K, C)`): the head that shares
         its body with them, which the generator's samples pull on, usually comes out below
-        the others.
+        the others. With `categorical_codes` F > 1, each code is read by F K of those values
+        (with `separate_heads=True`, each code has a body of its own).
 
         Args:
             shape: per-example shape, e.g. `(28, 28, 1)` or `(2,)`.
@@ -310,20 +330,24 @@ class InfoGAN(CodeGAN):
             An uncompiled InfoGAN.
         """
         cls.check_build_options(options)
+        # Q's categorical readings (the constructor checks both options).
+        codes = options.get("categorical_codes", 1)
+        codes = codes if isinstance(codes, int) and codes >= 1 else 1
+        heads = options.get("category_heads", 1)
+        heads = heads if isinstance(heads, int) else 1
         generator, discriminator, _ = cls._networks(
             shape,
             noise_dim,
             62,
-            num_clusters + num_continuous,
+            codes * num_clusters + num_continuous,
             width=width,
             d_width=d_width,
             spectral_norm=spectral_norm,
             dropout=dropout,
             synchronized_batch_norm=synchronized_batch_norm,
         )
-        heads = options.get("category_heads", 1)
-        heads = heads if isinstance(heads, int) else 1
-        code_dim = heads * num_clusters + num_continuous
+        groups = heads * codes
+        code_dim = groups * num_clusters + num_continuous
         own_q = options.get("share_body", True) is False
         flags = {"separate_heads": separate_heads, "continuous_body": continuous_body}
         for name, value in flags.items():
@@ -341,9 +365,9 @@ class InfoGAN(CodeGAN):
                     "share_body=False too"
                 )
             if continuous_body and num_continuous:
-                code_dim = (num_clusters,) * heads + (num_continuous,)
+                code_dim = (num_clusters,) * groups + (num_continuous,)
             else:
-                code_dim = (num_clusters,) * (heads - 1) + (num_clusters + num_continuous,)
+                code_dim = (num_clusters,) * (groups - 1) + (num_clusters + num_continuous,)
         if own_q:
             head = networks.code_encoder(
                 tuple(shape), code_dim, width=q_width, hidden_units=(128,), name="q_network"
@@ -365,7 +389,8 @@ class InfoGAN(CodeGAN):
         return {
             **super().get_config(),
             "q_head": keras.saving.serialize_keras_object(self.q_head),
-            "num_clusters": self.num_clusters,
+            "num_clusters": self.code_size,
+            "categorical_codes": self.categorical_codes,
             "num_continuous": self.num_continuous,
             "info_weight": self.info_weight,
             "im_weight": self.im_weight,
@@ -383,17 +408,17 @@ class InfoGAN(CodeGAN):
     # The step -----------------------------------------------------------------------------
 
     def _q_outputs(self, x, training):
-        """`(categorical logits [n, H, K], continuous codes [n, C], features [n, d])`: the
-        features are Q's output `[n, H K + C]`, or with `share_body=False` what Q's last layer
-        reads."""
+        """`(categorical logits [n, G, K], continuous codes [n, C], features [n, d])`, G the
+        H heads or the F codes: the features are Q's output `[n, G K + C]`, or with
+        `share_body=False` what Q's last layer reads."""
         if self.share_body:
             codes = self.q_head(self._feature_model(x, training=training), training=training)
             features = codes = ops.cast(codes, "float32")
         else:
             features, codes = self._q_with_features(x, training=training)
             features, codes = ops.cast(features, "float32"), ops.cast(codes, "float32")
-        split = self.category_heads * self.num_clusters
-        logits = ops.reshape(codes[:, :split], (-1, self.category_heads, self.num_clusters))
+        split = self._category_groups * self.code_size
+        logits = ops.reshape(codes[:, :split], (-1, self._category_groups, self.code_size))
         return logits, codes[:, split:], features
 
     def head_in_use(self):
@@ -406,7 +431,11 @@ class InfoGAN(CodeGAN):
     def _read_codes(self, x, training=False):
         logits, continuous, codes = self._q_outputs(x, training)
         if self.category_heads == 1:
-            return logits[:, 0], continuous, codes
+            return (
+                ops.reshape(logits, (-1, self._category_groups * self.code_size)),
+                continuous,
+                codes,
+            )
         head = ops.one_hot(ops.argmin(self.head_losses), self.category_heads)  # [H]
         return ops.einsum("nhk,h->nk", logits, head), continuous, codes
 
@@ -418,13 +447,15 @@ class InfoGAN(CodeGAN):
 
     def _information_terms(self, latents, generated):
         """The negative lower bound of I(codes; G(z)) (up to constants) in two parts, batch
-        means: the categorical code's cross-entropy, and half the squared error of the
-        continuous codes (0 without them)."""
+        means: the categorical codes' cross-entropy (summed over them), and half the squared
+        error of the continuous codes (0 without them)."""
         _, onehot, continuous = self._split_latents(latents)
         logits, predicted, _ = self._read_codes(generated, training=True)
-        categorical = ops.mean(
-            keras.losses.categorical_crossentropy(onehot, logits, from_logits=True)
-        )
+        shape = (-1, self.categorical_codes, self.code_size)
+        cross_entropy = keras.losses.categorical_crossentropy(
+            ops.reshape(onehot, shape), ops.reshape(logits, shape), from_logits=True
+        )  # [n, F]
+        categorical = ops.mean(ops.sum(cross_entropy, axis=1))
         squared = 0.0
         if self.num_continuous:
             squared = 0.5 * ops.mean(ops.sum(ops.square(predicted - continuous), axis=1))
@@ -457,13 +488,13 @@ class InfoGAN(CodeGAN):
         KL divergence of q(c|affine(x)) from q(c|x), the latter held fixed (averaged over
         `consistency_views` copies); virtual
         adversarial: the same with q(c|x + r_adv) (`_adversarial_direction`). Summed over the
-        categorical heads; with several, each head's terms also move its average in
-        `head_losses`.
+        categorical heads (or codes); with several heads, each head's terms also move its
+        average in `head_losses`.
         """
-        logits = self._q_outputs(real, training=True)[0]  # [n, H, K]
+        logits = self._q_outputs(real, training=True)[0]  # [n, G, K]
         log_probabilities = ops.log_softmax(logits, axis=-1)
         probabilities = ops.exp(log_probabilities)
-        losses = ops.zeros((self.category_heads,))
+        losses = ops.zeros((self._category_groups,))
         if self.im_weight:
             conditional = -ops.mean(ops.sum(probabilities * log_probabilities, axis=-1), axis=0)
             marginal = ops.mean(probabilities, axis=0)  # [H, K]

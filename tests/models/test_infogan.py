@@ -426,3 +426,72 @@ def test_bad_arguments_get_clear_errors():
     clustergan = kgan.models.build_trainer("clustergan", (2,), num_clusters=3, width=8)
     with pytest.raises(ValueError, match="has no continuous codes"):
         clustergan.generate(clusters=[0], codes=[[0.0]])
+
+
+def test_several_categorical_codes_are_drawn_read_and_numbered_as_one_cluster(tmp_path):
+    model = small(num_clusters=3, num_continuous=1, categorical_codes=2, im_weight=0.5)
+    assert (model.code_size, model.categorical_codes, model.num_clusters) == (3, 2, 9)
+    assert model.noise_dim == 2 and model.latent_dim == 2 + 2 * 3 + 1
+    assert tuple(model.q_head.outputs[0].shape[1:]) == (2 * 3 + 1,)
+    # The step draws each code uniformly and independently of the other.
+    latents = np.asarray(model._step_latents(distribute.ReplicaBatch(tf.constant(45000))))
+    onehot = np.asarray(model._split_latents(latents)[1])
+    np.testing.assert_array_equal(onehot[:, :3].sum(axis=1), 1.0)
+    np.testing.assert_array_equal(onehot[:, 3:].sum(axis=1), 1.0)
+    pairs = 3 * onehot[:, :3].argmax(axis=1) + onehot[:, 3:].argmax(axis=1)
+    np.testing.assert_allclose(np.bincount(pairs, minlength=9) / 45000, 1 / 9, atol=0.006)
+    # Cluster 5 is the pair of codes (1, 2).
+    chosen = model.cluster_latents(clusters=[5, 0, 8], seed=0)
+    np.testing.assert_array_equal(
+        chosen[:, 2:8], [[0, 1, 0, 0, 0, 1], [1, 0, 0, 1, 0, 0], [0, 0, 1, 0, 0, 1]]
+    )
+    # The information term is the sum of the codes' cross-entropies.
+    latents = model.cluster_latents(12, seed=1)
+    generated = model.generate(latents=latents)
+    logits = np.asarray(model._read_codes(generated)[0], "float64")
+    assert logits.shape == (12, 6)
+    expected = -np.mean(
+        np.sum(latents[:, 2:5] * np.log(softmax(logits[:, :3])), axis=1)
+        + np.sum(latents[:, 5:8] * np.log(softmax(logits[:, 3:])), axis=1)
+    )
+    categorical, _ = model._information_terms(tf.constant(latents), tf.constant(generated))
+    assert float(categorical) == pytest.approx(expected, rel=1e-4)
+    # A data point's cluster numbers its codes' argmaxes; its probabilities are their product.
+    x = 50 * np.random.default_rng(0).standard_normal((16, 2)).astype("float32")
+    logits = np.asarray(model._read_codes(x)[0], "float64")
+    clusters = model.cluster(x)
+    np.testing.assert_array_equal(clusters, 3 * logits[:, :3].argmax(1) + logits[:, 3:].argmax(1))
+    assert len(set(clusters)) > 1
+    joint = softmax(logits[:, :3])[:, :, None] * softmax(logits[:, 3:])[:, None, :]
+    probabilities = model.cluster_probabilities(x)
+    np.testing.assert_allclose(probabilities, joint.reshape(16, 9), rtol=1e-6)
+    np.testing.assert_array_equal(probabilities.argmax(axis=1), clusters)
+    # The real-data terms are summed over the codes.
+    expected = 0.0
+    for p in (softmax(logits[:, :3]), softmax(logits[:, 3:])):
+        marginal = p.mean(axis=0)
+        expected += 0.5 * (
+            -np.mean(np.sum(p * np.log(p), axis=1)) + np.sum(marginal * np.log(marginal))
+        )
+    total = float(model._real_data_loss(tf.constant(x)))
+    assert total == pytest.approx(expected, rel=1e-4, abs=1e-6)
+    # Saved, loaded and exported with its codes.
+    model.save(tmp_path / "codes.keras")
+    loaded = keras.saving.load_model(tmp_path / "codes.keras")
+    assert (loaded.code_size, loaded.categorical_codes, loaded.num_clusters) == (3, 2, 9)
+    np.testing.assert_array_equal(loaded.cluster(x), clusters)
+    exported = kgan.export.tflite(model, tmp_path / "codes.tflite")
+    assert exported.parity.errors["cluster"] == 0.0
+    # Separate bodies: one per code.
+    images = small_images(share_body=False, separate_heads=True, categorical_codes=3)
+    bodies = [layer.name for layer in images.q_head.layers if layer.name.endswith("_code")]
+    assert len(bodies) == 3 and images.num_clusters == 27
+    with pytest.raises(ValueError, match="categorical_codes must be an int >= 1; got 0"):
+        small(categorical_codes=0)
+    with pytest.raises(ValueError, match="with categorical_codes=2 leave it at 1"):
+        small(categorical_codes=2, category_heads=2, im_weight=0.5)
+    plain = small()  # latents of 2 + 3 + 2: no room for two codes of 3
+    with pytest.raises(ValueError, match="got 3 times categorical_codes=2"):
+        kgan.models.InfoGAN(
+            plain.generator, plain.discriminator, plain.q_head, num_clusters=3, categorical_codes=2
+        )

@@ -2,11 +2,14 @@
 
 The latent is `[noise_scale * noise, onehot(cluster), continuous]`: `noise_dim` values from
 N(0, I), a categorical code over `num_clusters` values (uniform), and `num_continuous` codes
-uniform in [-1, 1]. A subclass has a network that reads the codes back from samples
-(`_read_codes`); the cluster of a data point is the argmax of its categorical logits. What the
-subclasses share lives here: the step's latent draws, `cluster_latents` (the sampling contract
-for the noise, clusters cycled), `generate(clusters=..., codes=...)`, `encode`, `cluster`,
-`cluster_probabilities` and the export of `encode` and `cluster`.
+uniform in [-1, 1]. With several independent categorical codes (`categorical_codes` F of K
+values each), the one-hot part is F one-hots side by side and a cluster is a tuple of codes,
+numbered `c_1 K^(F-1) + ... + c_F` (K^F clusters). A subclass has a network that reads the
+codes back from samples (`_read_codes`); the cluster of a data point is the argmax of its
+categorical logits (of each code's). What the subclasses share lives here: the step's latent
+draws, `cluster_latents` (the sampling contract for the noise, clusters cycled),
+`generate(clusters=..., codes=...)`, `encode`, `cluster`, `cluster_probabilities` and the
+export of `encode` and `cluster`.
 """
 
 import numbers
@@ -24,8 +27,8 @@ class CodeGAN(GAN):
     """A GAN with a categorical code (and optional continuous codes) in its latent.
 
     A subclass sets, after `GAN.__init__`, `self._set_codes(num_clusters, num_continuous,
-    noise_scale)` and implements `_read_codes(x, training)` -> `(cluster logits [n, K],
-    continuous codes [n, C], features [n, d])`.
+    noise_scale, categorical_codes)` and implements `_read_codes(x, training)` -> `(categorical
+    logits [n, F K], continuous codes [n, C], features [n, d])` (F codes' logits side by side).
 
     Sampling: `generate` without latents draws its clusters uniformly (cycled), as the step
     does; after `fit_cluster_proportions(x)`, with `sampling="proportional"` (saved with the
@@ -73,20 +76,30 @@ class CodeGAN(GAN):
         )
         return generator, discriminator, noise_dim
 
-    def _set_codes(self, num_clusters, num_continuous=0, noise_scale=1.0):
+    def _set_codes(self, num_clusters, num_continuous=0, noise_scale=1.0, categorical_codes=1):
+        """Sets the latent's layout: F = `categorical_codes` codes of K = `num_clusters` values
+        (`self.code_size`; `self.num_clusters` is then K^F, the clusters' count), then
+        `num_continuous` codes; the noise takes the rest of the generator's latent."""
         if isinstance(num_clusters, bool) or not isinstance(num_clusters, numbers.Integral):
             raise ValueError(f"num_clusters must be an int >= 2; got {num_clusters!r}")
         if isinstance(num_continuous, bool) or not isinstance(num_continuous, numbers.Integral):
             raise ValueError(f"num_continuous must be an int >= 0; got {num_continuous!r}")
-        if num_continuous < 0 or not 2 <= num_clusters < self.latent_dim - num_continuous:
+        categorical_codes = sampling.check_positive_int("categorical_codes", categorical_codes)
+        width = categorical_codes * num_clusters
+        if num_continuous < 0 or num_clusters < 2 or width >= self.latent_dim - num_continuous:
+            codes = (
+                "" if categorical_codes == 1 else f" times categorical_codes={categorical_codes}"
+            )
             raise ValueError(
                 f"num_clusters must be >= 2 and, with num_continuous={num_continuous}, below the "
                 f"generator's latent size {self.latent_dim} (noise and codes share it); got "
-                f"{num_clusters}"
+                f"{num_clusters}{codes}"
             )
-        self.num_clusters = int(num_clusters)
+        self.code_size = int(num_clusters)
+        self.categorical_codes = categorical_codes
+        self.num_clusters = self.code_size**categorical_codes
         self.num_continuous = int(num_continuous)
-        self.noise_dim = self.latent_dim - self.num_clusters - self.num_continuous
+        self.noise_dim = self.latent_dim - width - self.num_continuous
         self._noise_scale = float(noise_scale)
         self.cluster_proportions = None
         if self._pending_proportions is not None:
@@ -153,9 +166,23 @@ class CodeGAN(GAN):
         return self
 
     def _split_latents(self, latents):
-        """`(noise, one-hot codes, continuous codes)` of `[n, latent_dim]` latents."""
-        n, k = self.noise_dim, self.num_clusters
+        """`(noise, one-hot codes [n, F K], continuous codes)` of `[n, latent_dim]` latents."""
+        n, k = self.noise_dim, self.categorical_codes * self.code_size
         return latents[:, :n], latents[:, n : n + k], latents[:, n + k :]
+
+    def _code_digits(self, clusters):
+        """`[n, F]` ints: each cluster id's categorical codes, the first the most significant."""
+        places = self.code_size ** np.arange(self.categorical_codes - 1, -1, -1)
+        return (np.asarray(clusters)[:, None] // places) % self.code_size
+
+    def _cluster_ids(self, logits):
+        """int32 cluster ids `[n]` of categorical logits `[n, F K]` (a tensor): each code's
+        argmax, read as one number of base K."""
+        # tf.argmax, not ops.argmax: the latter's ops have no TFLite kernel.
+        shape = (-1, self.categorical_codes, self.code_size)
+        digits = tf.argmax(tf.reshape(logits, shape), axis=-1, output_type=tf.int32)
+        places = self.code_size ** np.arange(self.categorical_codes - 1, -1, -1)
+        return tf.reduce_sum(digits * tf.constant(places, tf.int32), axis=1)
 
     def _read_codes(self, x, training=False):
         """`(cluster logits [n, K], continuous codes [n, C], features [n, d])` of samples."""
@@ -166,9 +193,11 @@ class CodeGAN(GAN):
     def _step_latents(self, layout):
         seed = self.seed_generator
         noise = layout.normal((self.noise_dim,), seed) * self._noise_scale
-        codes = ops.cast(ops.floor(layout.uniform((), seed) * self.num_clusters), "int32")
-        codes = ops.minimum(codes, self.num_clusters - 1)  # [local]
-        parts = [noise, ops.one_hot(codes, self.num_clusters)]
+        parts = [noise]
+        for _ in range(self.categorical_codes):
+            codes = ops.cast(ops.floor(layout.uniform((), seed) * self.code_size), "int32")
+            codes = ops.minimum(codes, self.code_size - 1)  # [local]
+            parts.append(ops.one_hot(codes, self.code_size))
         if self.num_continuous:
             parts.append(2.0 * layout.uniform((self.num_continuous,), seed) - 1.0)
         return ops.concatenate(parts, axis=1)
@@ -204,7 +233,8 @@ class CodeGAN(GAN):
             who=type(self).__name__,
             labels_name="clusters",
         )
-        parts = [self._noise_scale * noise, np.eye(self.num_clusters, dtype="float32")[clusters]]
+        onehot = np.eye(self.code_size, dtype="float32")[self._code_digits(clusters)]
+        parts = [self._noise_scale * noise, onehot.reshape(len(noise), -1)]
         if self.num_continuous:
             if codes is None:
                 codes = rng.uniform(-1.0, 1.0, (len(noise), self.num_continuous))
@@ -262,7 +292,7 @@ class CodeGAN(GAN):
     def _read(self, x, batch_size):
         """`(cluster logits, continuous codes, features)` of `x` as numpy arrays."""
         empty = (
-            np.zeros((0, self.num_clusters), "float32"),
+            np.zeros((0, self.categorical_codes * self.code_size), "float32"),
             np.zeros((0, self.num_continuous), "float32"),
             np.zeros((0, 0), "float32"),
         )
@@ -274,15 +304,22 @@ class CodeGAN(GAN):
         return self._read(x, batch_size)[2]
 
     def cluster_probabilities(self, x, batch_size=256):
-        """`[n, num_clusters]`: the softmax of the categorical logits."""
+        """`[n, num_clusters]`: the softmax of the categorical logits (with several codes,
+        the product of theirs, cluster `c_1 K^(F-1) + ... + c_F` in that column)."""
         logits = self._read(x, batch_size)[0].astype("float64")
-        logits -= logits.max(axis=1, keepdims=True)
-        probabilities = np.exp(logits)
-        return probabilities / probabilities.sum(axis=1, keepdims=True)
+        logits = logits.reshape(len(logits), self.categorical_codes, self.code_size)
+        logits -= logits.max(axis=2, keepdims=True)
+        log_p = logits - np.log(np.exp(logits).sum(axis=2, keepdims=True))
+        joint = np.zeros((len(logits), 1))
+        for code in range(self.categorical_codes):
+            joint = (joint[:, :, None] + log_p[:, code, None, :]).reshape(len(logits), -1)
+        return np.exp(joint)
 
     def cluster(self, x, batch_size=256):
-        """`[n]` int64 cluster ids: the argmax of the categorical logits."""
-        return np.argmax(self._read(x, batch_size)[0], axis=1)
+        """`[n]` int64 cluster ids: the argmax of the categorical logits (with several codes,
+        each code's argmax, numbered `c_1 K^(F-1) + ... + c_F`)."""
+        logits = self._read(x, batch_size)[0]
+        return np.asarray(self._cluster_ids(logits)).astype("int64")
 
     # Export -------------------------------------------------------------------------------
 
@@ -309,7 +346,7 @@ class CodeGANInferenceModule(GANInferenceModule):
             lambda x: tf.cast(model._read_codes(x)[2], tf.float32), input_signature=[x_spec]
         )
         self.cluster = tf.function(
-            lambda x: tf.argmax(model._read_codes(x)[0], axis=1, output_type=tf.int32),
+            lambda x: model._cluster_ids(model._read_codes(x)[0]),
             input_signature=[x_spec],
         )
 
