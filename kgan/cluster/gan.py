@@ -93,6 +93,12 @@ class GANClustering(ClusteringEstimator):
         model = models.build_trainer(
             name, shape, num_clusters=self.n_clusters, seed=self.random_state, **options
         )
+        if model.num_clusters != self.n_clusters:
+            raise ValueError(
+                f"model_options {options} make {model.num_clusters} clusters, not "
+                f"n_clusters={self.n_clusters} (several categorical codes number their "
+                "tuples): leave categorical_codes out"
+            )
         optimizers = model.default_optimizers(
             self.learning_rate, cosine_decay_steps=steps if self.cosine_decay else None
         )

@@ -88,6 +88,9 @@ def test_bad_inputs_get_clear_errors():
     model = kgan.models.build_trainer("clustergan", (2,), num_clusters=3, width=8)
     with pytest.raises(ValueError, match="the model has 3 clusters but n_clusters=4"):
         GANClustering(model, n_clusters=4).fit(x)
+    codes = {"categorical_codes": 2, "noise_dim": 2}
+    with pytest.raises(ValueError, match="make 9 clusters, not n_clusters=3"):
+        GANClustering("infogan", n_clusters=3, model_options=codes).fit(x)
     fitted = GANClustering(model, n_clusters=3).fit(x)
     with pytest.raises(ValueError, match=r"x must have shape \(n, 2\).*got \(4, 3\)"):
         fitted.predict(np.zeros((4, 3), "float32"))
