@@ -45,8 +45,8 @@ class InfoGAN(CodeGAN):
         num_clusters: `K`, the categorical code's size (>= 2).
         num_continuous: `C`, the number of continuous codes (>= 0).
         categorical_codes: `F`, how many independent categorical codes of `K` values the
-            latent holds (1, the default, is the paper's MNIST latent; the paper's Cat(10)
-            codes can be several). Each is uniform, Q reads each with logits of its own, and
+            latent holds (1, the default, is the paper's MNIST latent; the paper allows
+            several). Each is uniform, Q reads each with logits of its own, and
             the information terms (and the real-data ones) are summed over them. A cluster is
             then a tuple of codes, numbered `c_1 K^(F-1) + ... + c_F`: `num_clusters` is K^F
             on the built model, `cluster` gives those numbers and `generate(clusters=...)`
@@ -305,8 +305,8 @@ class InfoGAN(CodeGAN):
         them, instead of H readings of one representation. With `continuous_body=True` too,
         the continuous codes get a body of their own (`(K, ..., K, C)`): the head that shares
         its body with them, which the generator's samples pull on, usually comes out below
-        the others. With `categorical_codes` F > 1, each code is read by F K of those values
-        (with `separate_heads=True`, each code has a body of its own).
+        the others. With `categorical_codes` F > 1, Q gives `F K` categorical values instead of
+        `K` (with `separate_heads=True`, a body per code instead of per head).
 
         Args:
             shape: per-example shape, e.g. `(28, 28, 1)` or `(2,)`.

@@ -185,7 +185,8 @@ class CodeGAN(GAN):
         return tf.reduce_sum(digits * tf.constant(places, tf.int32), axis=1)
 
     def _read_codes(self, x, training=False):
-        """`(cluster logits [n, K], continuous codes [n, C], features [n, d])` of samples."""
+        """`(categorical logits [n, F K], continuous codes [n, C], features [n, d])` of
+        samples."""
         raise NotImplementedError
 
     # The step -----------------------------------------------------------------------------
