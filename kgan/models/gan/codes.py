@@ -170,10 +170,14 @@ class CodeGAN(GAN):
         n, k = self.noise_dim, self.categorical_codes * self.code_size
         return latents[:, :n], latents[:, n : n + k], latents[:, n + k :]
 
+    def _code_places(self):
+        """`[F]` ints: the place value of each categorical code in a cluster id (base K, the
+        first code the most significant)."""
+        return self.code_size ** np.arange(self.categorical_codes - 1, -1, -1)
+
     def _code_digits(self, clusters):
         """`[n, F]` ints: each cluster id's categorical codes, the first the most significant."""
-        places = self.code_size ** np.arange(self.categorical_codes - 1, -1, -1)
-        return (np.asarray(clusters)[:, None] // places) % self.code_size
+        return (np.asarray(clusters)[:, None] // self._code_places()) % self.code_size
 
     def _cluster_ids(self, logits):
         """int32 cluster ids `[n]` of categorical logits `[n, F K]` (a tensor): each code's
@@ -181,8 +185,7 @@ class CodeGAN(GAN):
         # tf.argmax, not ops.argmax: the latter's ops have no TFLite kernel.
         shape = (-1, self.categorical_codes, self.code_size)
         digits = tf.argmax(tf.reshape(logits, shape), axis=-1, output_type=tf.int32)
-        places = self.code_size ** np.arange(self.categorical_codes - 1, -1, -1)
-        return tf.reduce_sum(digits * tf.constant(places, tf.int32), axis=1)
+        return tf.reduce_sum(digits * tf.constant(self._code_places(), tf.int32), axis=1)
 
     def _read_codes(self, x, training=False):
         """`(categorical logits [n, F K], continuous codes [n, C], features [n, d])` of
