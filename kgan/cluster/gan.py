@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 import tensorflow as tf
+from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 
 from kgan import models
@@ -32,6 +33,15 @@ class GANClustering(ClusteringEstimator):
     gives the model's continuous features (`encode(x)`), for pipelines, 1-NN or a mixture. A
     trained model may be passed instead of a name: it is used as it is.
 
+    With `n_neighbors=k > 0`, a sample's cluster is a vote of its neighbourhood in the model's
+    own feature space: the mean of the model's cluster probabilities of the sample and of its
+    `k` nearest training samples (cosine distance between `encode` features; a training sample
+    is not its own neighbour in `labels_`). An encoder whose features place a digit among its
+    class (a high 1-NN accuracy) thereby mends the categories of the few samples its
+    classifier head gets wrong, the neighbourhood consistency that SCAN (Van Gansbeke et al.
+    2020) trains for, here used at prediction time only. The training samples' features and
+    probabilities are kept for `predict`.
+
     Args:
         model: a registered name (`clustering_trainers()`, e.g. `"clustergan"`) or a trained
             model with `encode`, `cluster` and `num_clusters`.
@@ -46,10 +56,13 @@ class GANClustering(ClusteringEstimator):
         jit_compile: XLA for the step, as in the trainer's `compile`.
         random_state: int seed of the networks, the latents and the data order.
         verbose: Keras `fit` verbosity.
+        n_neighbors: 0 for the model's own `cluster`; k > 0 for the neighbourhood vote above.
 
     Attributes:
         model_: the trained model.
         labels_: `[n]` cluster of every training sample.
+        neighbors_: the fitted `sklearn.neighbors.NearestNeighbors` of the training features
+            (with `n_neighbors` > 0).
 
     Example:
         >>> x, y = kgan.data.load_arrays("mnist_5k", split="all")
@@ -70,6 +83,7 @@ class GANClustering(ClusteringEstimator):
         jit_compile="auto",
         random_state=None,
         verbose=0,
+        n_neighbors=0,
     ):
         self.model = model
         self.n_clusters = n_clusters
@@ -81,6 +95,7 @@ class GANClustering(ClusteringEstimator):
         self.jit_compile = jit_compile
         self.random_state = random_state
         self.verbose = verbose
+        self.n_neighbors = n_neighbors
 
     def _build(self, shape, steps):
         name = self.model
@@ -121,7 +136,20 @@ class GANClustering(ClusteringEstimator):
             or self.n_clusters < 2
         ):
             raise ValueError(f"n_clusters must be an int >= 2; got {self.n_clusters!r}")
+        if (
+            isinstance(self.n_neighbors, bool)
+            or not isinstance(self.n_neighbors, numbers.Integral)
+            or self.n_neighbors < 0
+        ):
+            raise ValueError(
+                f"n_neighbors must be an int >= 0 (0: the model's own clusters); "
+                f"got {self.n_neighbors!r}"
+            )
         x = check_samples(x)
+        if len(x) <= self.n_neighbors:
+            raise ValueError(
+                f"x has {len(x)} samples; n_neighbors={self.n_neighbors} needs more than that"
+            )
         if len(x) < self.n_clusters:
             raise ValueError(f"x has {len(x)} samples, fewer than n_clusters={self.n_clusters}")
         if isinstance(self.model, str):
@@ -156,21 +184,48 @@ class GANClustering(ClusteringEstimator):
                     "equal"
                 )
         self.model_ = model
-        self.labels_ = np.asarray(model.cluster(x), dtype=np.int64)
         self.n_features_in_ = int(np.prod(x.shape[1:]))
+        if self.n_neighbors:
+            self.neighbors_ = NearestNeighbors(n_neighbors=self.n_neighbors, metric="cosine")
+            self.neighbors_.fit(np.asarray(model.encode(x)))
+            self._probabilities = np.asarray(model.cluster_probabilities(x), "float64")
+            # kneighbors() without samples leaves each training sample out of its own list.
+            votes = self._vote(self._probabilities, self.neighbors_.kneighbors()[1])
+            self.labels_ = votes.argmax(axis=1).astype(np.int64)
+        else:
+            self.labels_ = np.asarray(model.cluster(x), dtype=np.int64)
         return self
 
-    def predict(self, x):
-        """`[n]` the cluster of each sample (the model's `cluster`)."""
-        check_is_fitted(self, "model_")
-        return np.asarray(
-            self.model_.cluster(check_samples(x, self.model_.sample_shape)), dtype=np.int64
+    def _vote(self, probabilities, neighbours):
+        """The mean of each sample's probabilities `[n, K]` and its neighbours' `[n, k]`."""
+        return (probabilities + self._probabilities[neighbours].sum(axis=1)) / (
+            1 + neighbours.shape[1]
         )
 
-    def predict_proba(self, x):
-        """`[n, n_clusters]` the probability of every cluster for each sample."""
+    def _neighbourhood_probabilities(self, x):
+        features = np.asarray(self.model_.encode(x))
+        neighbours = self.neighbors_.kneighbors(features, return_distance=False)
+        return self._vote(np.asarray(self.model_.cluster_probabilities(x), "float64"), neighbours)
+
+    def predict(self, x):
+        """`[n]` the cluster of each sample (the model's `cluster`, or the vote of the sample
+        and its `n_neighbors` nearest training samples: a training sample is then its own
+        nearest neighbour, so `predict` on the training data may differ from `labels_` where
+        the vote is close)."""
         check_is_fitted(self, "model_")
-        return self.model_.cluster_probabilities(check_samples(x, self.model_.sample_shape))
+        x = check_samples(x, self.model_.sample_shape)
+        if self.n_neighbors:
+            return self._neighbourhood_probabilities(x).argmax(axis=1).astype(np.int64)
+        return np.asarray(self.model_.cluster(x), dtype=np.int64)
+
+    def predict_proba(self, x):
+        """`[n, n_clusters]` the probability of every cluster for each sample (with
+        `n_neighbors`, the neighbourhood's mean)."""
+        check_is_fitted(self, "model_")
+        x = check_samples(x, self.model_.sample_shape)
+        if self.n_neighbors:
+            return self._neighbourhood_probabilities(x)
+        return self.model_.cluster_probabilities(x)
 
     def transform(self, x):
         """`[n, d]` the model's continuous features of each sample (its `encode`)."""
