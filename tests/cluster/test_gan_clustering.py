@@ -37,6 +37,60 @@ def test_it_trains_a_clustergan_and_clusters_ring8():
     again = GANClustering(clustering.model_, n_clusters=8).fit(x)
     np.testing.assert_array_equal(again.labels_, labels)
     assert clone(clustering).get_params()["n_clusters"] == 8
+    # The neighbourhood vote, computed by hand: cosine distances between encode features.
+    voted = GANClustering(clustering.model_, n_clusters=8, n_neighbors=5).fit(x)
+    features = clustering.transform(x)
+    unit = features / np.linalg.norm(features, axis=1, keepdims=True)
+    distances = 1.0 - unit @ unit.T
+    np.fill_diagonal(distances, np.inf)
+    nearest = np.argsort(distances, axis=1, kind="stable")[:, :5]
+    probabilities = clustering.predict_proba(x)
+    votes = (probabilities + probabilities[nearest].sum(axis=1)) / 6
+    # Ties in distance may order neighbours differently: compare where the vote is clear.
+    clear = np.sort(votes, axis=1)[:, -1] - np.sort(votes, axis=1)[:, -2] > 1e-6
+    np.testing.assert_array_equal(voted.labels_[clear], votes.argmax(axis=1)[clear])
+    assert clone(voted).get_params()["n_neighbors"] == 5
+
+
+class PointModel:
+    """A stand-in for a trained model: its features are the points themselves, its
+    probabilities 0.9 for the label given to each point and, for any other point, for
+    cluster 1."""
+
+    num_clusters = 2
+    sample_shape = (2,)
+
+    def __init__(self, points, labels):
+        self.points, self.labels = points, labels
+
+    def encode(self, x):
+        return x
+
+    def cluster_probabilities(self, x):
+        found = [np.flatnonzero((self.points == row).all(axis=1)) for row in x]
+        labels = np.array([self.labels[f[0]] if len(f) else 1 for f in found])
+        return np.eye(2)[labels] * 0.8 + 0.1
+
+    def cluster(self, x):
+        return self.cluster_probabilities(x).argmax(axis=1)
+
+
+def test_the_neighbourhood_vote_mends_a_sample_its_neighbours_disagree_with():
+    angles = np.linspace(0, 0.5, 20)
+    group = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    points = np.concatenate([group, -group]).astype("float32")  # two directions, 20 each
+    labels = np.repeat([0, 1], 20)
+    labels[[3, 25]] = 1 - labels[[3, 25]]  # the model gets one of each group wrong
+    model = PointModel(points, labels)
+    own = GANClustering(model, n_clusters=2).fit(points)
+    np.testing.assert_array_equal(own.labels_, labels)
+    voted = GANClustering(model, n_clusters=2, n_neighbors=4).fit(points)
+    np.testing.assert_array_equal(voted.labels_, np.repeat([0, 1], 20))
+    # A new point amid the first group: the model says 1, its 4 neighbours 0.
+    new = np.array([[np.cos(0.26), np.sin(0.26)]], "float32")
+    assert model.cluster(new)[0] == 1 and voted.predict(new)[0] == 0
+    np.testing.assert_allclose(voted.predict_proba(new), [[0.74, 0.26]], rtol=1e-6)
+    assert voted.predict(-new)[0] == 1
 
 
 def test_a_bigans_clusters_are_fitted_on_the_training_data():
@@ -91,6 +145,11 @@ def test_bad_inputs_get_clear_errors():
     codes = {"categorical_codes": 2, "noise_dim": 2}
     with pytest.raises(ValueError, match="make 9 clusters, not n_clusters=3"):
         GANClustering("infogan", n_clusters=3, model_options=codes).fit(x)
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="n_neighbors must be an int >= 0"):
+            GANClustering(model, n_clusters=3, n_neighbors=bad).fit(x)
+    with pytest.raises(ValueError, match="x has 100 samples; n_neighbors=100 needs more"):
+        GANClustering(model, n_clusters=3, n_neighbors=100).fit(x)
     fitted = GANClustering(model, n_clusters=3).fit(x)
     with pytest.raises(ValueError, match=r"x must have shape \(n, 2\).*got \(4, 3\)"):
         fitted.predict(np.zeros((4, 3), "float32"))
