@@ -25,6 +25,13 @@ fitted on --data first; --save-model keeps it:
   kgan train bigan --data mnist_5k --epochs 30 --out runs/bigan_mnist
   kgan cluster runs/bigan_mnist --data mnist_5k --save-model runs/bigan_mnist/clustered.keras
 
+--neighbors K clusters each example by the vote of its neighbourhood in the model's features:
+the mean of the model's cluster probabilities of the example and of its K nearest examples of
+--data (cosine distance between encode features; kgan.cluster.GANClustering's n_neighbors),
+which mends the examples whose neighbours the model's categories disagree with:
+
+  kgan cluster infogan_mnist --data mnist_5k --neighbors 5
+
 --write-data keeps the examples with their clusters as labels (an .npz of x in [-1, 1] and y):
 data that a conditional trainer takes as it takes labelled data, so a conditional GAN learns to
 draw each discovered category without a single label (a cluster-conditioned GAN):
@@ -65,6 +72,13 @@ def add_parser(commands):
         "conditional trainer's --data",
     )
     cluster.add_argument(
+        "--neighbors",
+        type=positive_int,
+        metavar="K",
+        help="cluster each example by the vote of itself and its K nearest examples in the "
+        "model's features (default: the model's own clusters)",
+    )
+    cluster.add_argument(
         "--one-nn",
         action="store_true",
         help="also the 1-NN accuracy of the model's features (encode): fitted on the train "
@@ -95,11 +109,20 @@ def run(args):
     fitted_here = callable(getattr(model, "fit_clusters", None)) and not model.ex_post_is_fitted
     if fitted_here:
         model.fit_clusters(x)
-    clusters = np.asarray(model.cluster(x))
+    if args.neighbors:
+        if not callable(getattr(model, "encode", None)):
+            return fail(f"--neighbors needs a model with encode; {args.source} has none")
+        vote = kgan.cluster.GANClustering(
+            model, n_clusters=model.num_clusters, n_neighbors=args.neighbors
+        )
+        clusters = vote.fit(x).labels_
+    else:
+        clusters = np.asarray(model.cluster(x))
     counts = np.bincount(clusters, minlength=model.num_clusters)
     print(
         f"{args.source}: {len(x)} examples of {args.data} ({args.split}), "
         f"{model.num_clusters} clusters"
+        + (f", each the vote of {args.neighbors} neighbours" if args.neighbors else "")
     )
     if fitted_here:
         print(

@@ -258,6 +258,15 @@ def test_cluster_prints_scores_and_writes_assignments_and_pictures(tmp_path, cli
     categories = Image.open(out / "categories.png")
     # One row per cluster, --per-cluster (10) images in each.
     assert members.size == categories.size and members.size[0] > 3 * members.size[1]
+    # --neighbors: each example's cluster is its neighbourhood's vote (GANClustering's).
+    status, text = cli([*argv, "--num-examples", "60", "--neighbors", "3", "--out", str(out)])
+    assert status == 0 and "3 clusters, each the vote of 3 neighbours" in text, text
+    voted = kgan.cluster.GANClustering(model, n_clusters=3, n_neighbors=3).fit(x).labels_
+    rows = (out / "clusters.csv").read_text().splitlines()
+    assert [int(r.split(",")[1]) for r in rows[1:]] == voted.tolist()
+    assert voted.tolist() != model.cluster(x).tolist()  # the vote changed some
+    status, text = cli([*argv, "--num-examples", "60", "--neighbors", "60"])
+    assert status == 2 and "x has 60 samples; n_neighbors=60 needs more than that" in text
     # A model that does not cluster is refused with the names of those that do.
     gan = kgan.models.build_trainer("gan", (28, 28, 1), width=4)
     gan.save(tmp_path / "gan.keras")
