@@ -340,6 +340,9 @@ def print_table(dataset, rows, methods):
             cells = [summary(runs, k) for k in ("acc", "nmi", "ari", "one_nn")]
             seconds = np.median([r["seconds"] for r in runs])
             print(f"| kgan {method} ({len(runs)} seeds) | {' | '.join(cells)} | {seconds:.0f} |")
+            if any("model_acc" in r for r in runs):
+                own = summary(runs, "model_acc")
+                print(f"| kgan {method}: the model's own clusters, no vote | {own} |  |  |  |  |")
     for name, row in non_gan_rows(dataset).items():
         cells = [summary([row], k) for k in ("acc", "nmi", "ari")]
         print(f"| kgan {name} (no GAN; benchmarks/clustering.py) | {' | '.join(cells)} |  |  |")
