@@ -91,6 +91,10 @@ def test_the_neighbourhood_vote_mends_a_sample_its_neighbours_disagree_with():
     assert model.cluster(new)[0] == 1 and voted.predict(new)[0] == 0
     np.testing.assert_allclose(voted.predict_proba(new), [[0.74, 0.26]], rtol=1e-6)
     assert voted.predict(-new)[0] == 1
+    # A model without cluster probabilities cannot vote.
+    silent = type("Silent", (PointModel,), {"cluster_probabilities": None})(points, labels)
+    with pytest.raises(ValueError, match="Silent has no cluster_probabilities"):
+        GANClustering(silent, n_clusters=2, n_neighbors=4).fit(points)
 
 
 def test_a_bigans_clusters_are_fitted_on_the_training_data():
