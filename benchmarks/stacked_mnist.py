@@ -36,6 +36,8 @@ and of the KL over seeds.
     python benchmarks/stacked_mnist.py --variants --out benchmarks/results/stacked_mnist_real.json
     python benchmarks/stacked_mnist.py --variants infogan_codes --epochs 25 --seeds 0 1 2 \
         --out benchmarks/results/stacked_mnist_infogan_codes.json
+    python benchmarks/stacked_mnist.py --variants gan_recipe_drs --epochs 100 \
+        --out benchmarks/results/stacked_mnist_gan_recipe_drs_100.json
 """
 
 import argparse
