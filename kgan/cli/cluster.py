@@ -110,8 +110,7 @@ def run(args):
     if fitted_here:
         model.fit_clusters(x)
     if args.neighbors:
-        if not callable(getattr(model, "encode", None)):
-            return fail(f"--neighbors needs a model with encode; {args.source} has none")
+        # GANClustering refuses, with a message, a model it cannot vote with.
         vote = kgan.cluster.GANClustering(
             model, n_clusters=model.num_clusters, n_neighbors=args.neighbors
         )

@@ -185,12 +185,12 @@ class GANClustering(ClusteringEstimator):
                 )
         self.model_ = model
         self.n_features_in_ = int(np.prod(x.shape[1:]))
-        if self.n_neighbors and not callable(getattr(model, "cluster_probabilities", None)):
-            raise ValueError(
-                f"n_neighbors votes with the model's cluster probabilities; "
-                f"{type(model).__name__} has no cluster_probabilities: use n_neighbors=0"
-            )
         if self.n_neighbors:
+            if not callable(getattr(model, "cluster_probabilities", None)):
+                raise ValueError(
+                    f"n_neighbors votes with the model's cluster probabilities; "
+                    f"{type(model).__name__} has no cluster_probabilities: use n_neighbors=0"
+                )
             self.neighbors_ = NearestNeighbors(n_neighbors=self.n_neighbors, metric="cosine")
             self.neighbors_.fit(np.asarray(model.encode(x)))
             self._probabilities = np.asarray(model.cluster_probabilities(x), "float64")
