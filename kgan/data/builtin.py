@@ -144,20 +144,23 @@ def mixture_arrays(name, split, num_examples):
 
 
 @functools.lru_cache(maxsize=2)
-def stacked_mnist_raw(split):
-    """Stacked MNIST built from `mnist_5k`: `(x [n, 28, 28, 3] float32 in 0..255, y [n] int32)`.
+def stacked_mnist_raw(split, num_examples=None):
+    """Stacked MNIST built from `mnist_5k`: `(x [n, 28, 28, 3] uint8, y [n] int32)`.
 
     Each example stacks three digits of the split, drawn independently and uniformly (with
     replacement; a fixed seed per split, so the data are the same on every machine), as its
     three channels; its label `100 * first + 10 * second + third` is one of the 1,000 modes of
     the mode-collapse benchmark (VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al. 2018).
-    `STACKED_COUNTS` examples per split; the test split stacks test digits only.
+    `num_examples` triples (`STACKED_COUNTS` of the split when None); the draws of a split are
+    one fixed sequence, so a smaller `n` gives the first `n` examples of a larger one. The test
+    split stacks test digits only.
     """
     x, y = mnist_5k_raw()
     idx = split_indices(y, split)
+    n = STACKED_COUNTS[split] if num_examples is None else int(num_examples)
     rng = np.random.default_rng(_STACKED_SEEDS[split])
-    picks = idx[rng.integers(0, len(idx), size=(STACKED_COUNTS[split], 3))]  # [n, 3]
-    images = np.concatenate([x[picks[:, c]] for c in range(3)], axis=-1)
+    picks = idx[rng.integers(0, len(idx), size=(n, 3))]  # [n, 3]
+    images = np.concatenate([x[picks[:, c]] for c in range(3)], axis=-1).astype(np.uint8)
     labels = (100 * y[picks[:, 0]] + 10 * y[picks[:, 1]] + y[picks[:, 2]]).astype(np.int32)
     images.setflags(write=False)
     return images, labels

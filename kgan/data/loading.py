@@ -164,7 +164,9 @@ def load_arrays(
         value_range: `(lo, hi)` range of the images in an `.npz` file, mapped linearly to
             [-1, 1]. Default: (0, 255) for integer images, (-1, 1) for float images.
         num_examples: Keep this many examples. Mixtures draw this many points (default
-            100,000 train / 10,000 test); TFDS names and packs take the first ones (a pack's
+            100,000 train / 10,000 test) and `stacked_mnist_5k` this many triples of the
+            split's digits (default 20,000 train / 2,000 test; a smaller number gives the
+            first examples of the default split); TFDS names and packs take the first ones (a pack's
             order is shuffled when it is written); other sources keep an evenly spaced
             subset, so class-sorted data keeps every class.
 
@@ -199,8 +201,9 @@ def load_arrays(
         else:
             x = images_to_unit(x, value_range, target)
     elif source == "stacked_mnist_5k":
+        # Like a mixture's points, the triples are drawn to order: num_examples per split.
         splits = ("train", "test") if split == "all" else (split,)
-        parts = [stacked_mnist_raw(s) for s in splits]
+        parts = [stacked_mnist_raw(s, num_examples) for s in splits]
         x = np.concatenate([p[0] for p in parts]) / np.float32(127.5) - 1
         y = np.concatenate([p[1] for p in parts])
     else:
@@ -212,7 +215,8 @@ def load_arrays(
         )
         x, y = x[idx], y[idx]
         x = x / np.float32(127.5) - 1 if source == "mnist_5k" else x / np.float32(8) - 1
-    x, y = evenly_spaced_subset(x, y, num_examples)
+    if source != "stacked_mnist_5k":
+        x, y = evenly_spaced_subset(x, y, num_examples)
     if image_size is not None:
         x = resize_images(x, image_size)
     return x.astype(np.float32, copy=False), y

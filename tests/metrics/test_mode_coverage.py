@@ -87,3 +87,20 @@ def test_evaluate_counts_stacked_mnist_modes_of_a_generator():
     gray = kgan.models.build_trainer("gan", (28, 28, 1), latent_dim=4, width=4, seed=0)
     with pytest.raises(ValueError, match="28x28x3 images"):
         kgan.metrics.evaluate_model(gray, "stacked_mnist_5k", ["modes"], num_samples=64)
+
+
+def test_stacked_mnist_draws_num_examples_triples_of_one_fixed_sequence():
+    x, y = kgan.data.load_arrays("stacked_mnist_5k", split="test")
+    first, first_y = kgan.data.load_arrays("stacked_mnist_5k", split="test", num_examples=50)
+    np.testing.assert_array_equal(first, x[:50])
+    np.testing.assert_array_equal(first_y, y[:50])
+    more, more_y = kgan.data.load_arrays("stacked_mnist_5k", split="test", num_examples=5000)
+    assert more.shape == (5000, 28, 28, 3) and more.dtype == np.float32
+    np.testing.assert_array_equal(more[:2000], x)
+    # The 3,000 further triples are new draws, not repeats of the first 2,000.
+    assert len(np.unique(more_y[2000:])) > 900
+    assert not np.array_equal(more_y[2000:4000], y)
+    both, _ = kgan.data.load_arrays("stacked_mnist_5k", split="all", num_examples=10)
+    assert len(both) == 20
+    with pytest.raises(ValueError, match="num_examples"):
+        kgan.data.load_arrays("stacked_mnist_5k", num_examples=0)
