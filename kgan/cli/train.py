@@ -149,6 +149,14 @@ def add_parser(commands):
         help="any other build option of the trainer (see its from_shape), e.g. beta=4.0; "
         "repeatable",
     )
+    train.add_argument(
+        "--num-examples",
+        type=positive_int,
+        metavar="N",
+        help="train on N examples of the split: an evenly spaced subset of a file or image "
+        "folder, the first N of a TFDS split or pack; the synthetic built-ins (ring8, grid25, "
+        "stacked_mnist_5k) draw N (see kgan.data.load_arrays)",
+    )
     train.add_argument("--image-size", type=positive_int, nargs=2, metavar=("H", "W"))
     train.add_argument("--data-dir", help="TFDS data folder")
     train.add_argument(
@@ -253,6 +261,7 @@ def _train_in_scope(args, strategy):
         drop_remainder=True,
         image_size=image_size,
         data_dir=options["data_dir"],
+        num_examples=options.get("num_examples"),
         initial_epoch=initial_epoch,
         cache={"auto": "auto", "memory": True, "stream": False}[args.cache],
     )
@@ -298,7 +307,11 @@ def _train_in_scope(args, strategy):
 def _fit_ex_post(model, options, image_size, checkpoint):
     """Fits the ex-post mixture on the training split's codes and saves the model with it."""
     x, _ = kgan.data.load_arrays(
-        options["data"], split="train", image_size=image_size, data_dir=options["data_dir"]
+        options["data"],
+        split="train",
+        image_size=image_size,
+        data_dir=options["data_dir"],
+        num_examples=options.get("num_examples"),
     )
     # A BiGAN's mixture is its clusters': it keeps num_clusters components.
     components = getattr(model, "num_clusters", None) or options["ex_post"]
@@ -421,7 +434,7 @@ def _collapse_monitor(options, image_size, info, model):
         options["data"],
         image_size=image_size,
         data_dir=options["data_dir"],
-        num_examples=min(512, info.num_examples.get("train") or 512),
+        num_examples=min(512, options.get("num_examples") or info.num_examples.get("train") or 512),
     )
     labels = y if getattr(model, "conditional", False) else None
     # Untrained generators draw near-constant samples; warnings start once training has moved.
