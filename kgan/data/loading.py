@@ -166,9 +166,9 @@ def load_arrays(
         num_examples: Keep this many examples. Mixtures draw this many points (default
             100,000 train / 10,000 test) and `stacked_mnist_5k` this many triples of the
             split's digits (default 20,000 train / 2,000 test; a smaller number gives the
-            first examples of the default split); TFDS names and packs take the first ones (a pack's
-            order is shuffled when it is written); other sources keep an evenly spaced
-            subset, so class-sorted data keeps every class.
+            first examples of the default split); TFDS names and packs take the first ones
+            (a pack's order is shuffled when it is written); other sources keep an evenly
+            spaced subset, so class-sorted data keeps every class.
 
     Returns:
         `(x, y)`: x float32 images [N, H, W, C] in [-1, 1] (or float32 vectors [N, D]), y int32
