@@ -257,15 +257,17 @@ def test_int8_with_integer_io_and_user_calibration_data(cgan, tmp_path):
         runner.generate(4, seed=1), cgan.generate(4, seed=1), atol=INT8_MAX_ERROR
     )
     # Integer I/O changes only how values cross the boundary: the same quantized graph with
-    # float I/O and the same calibration gives the same images, to one int8 step (2 / 255).
+    # float I/O and the same calibration gives the same images, to one int8 step (2 / 255),
+    # when both run on the same kernels. The built-in ones: XNNPACK chooses its int8 kernels,
+    # and which operations it takes over, by the CPU and by the boundary's type, so on some
+    # CPUs the two graphs round differently there (0.18 apart on one CI worker).
     float_io = kgan.export.tflite(
         cgan, tmp_path / "float_io.tflite", "int8", representative_data=data, check=False
     )
-    np.testing.assert_allclose(
-        runner.generate(16, seed=2),
-        kgan.export.TFLiteModel(float_io).generate(16, seed=2),
-        atol=2 / 255 + 1e-6,
+    integer_images, float_images = (
+        kgan.export.TFLiteModel(p, xnnpack=False).generate(16, seed=2) for p in (path, float_io)
     )
+    np.testing.assert_allclose(integer_images, float_images, atol=2 / 255 + 1e-6)
 
 
 def test_tflite_runner_falls_back_to_builtin_kernels_when_xnnpack_cannot_prepare(
