@@ -1,6 +1,7 @@
 """SavedModel (TF Serving layout) and TFLite writers."""
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -193,6 +194,81 @@ def _with_metadata(content, metadata):
     return bytes(builder.Output())
 
 
+# An int8 scale above this is not a calibrated range: kgan's models' activations stay many
+# orders of magnitude inside +/-128 * MAX_INT8_SCALE.
+MAX_INT8_SCALE = 1e6
+
+
+def _unusable_ranges(content):
+    """Names of the 8-bit tensors of a converted model whose quantization scale is not finite
+    or is above MAX_INT8_SCALE (the int32 biases derive their scales from them)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    unusable = []
+    for details in Interpreter(model_content=content).get_tensor_details():
+        scales = np.asarray(details["quantization_parameters"]["scales"], "float64")
+        if details["dtype"] not in (np.int8, np.uint8) or not scales.size:
+            continue
+        if not (np.isfinite(scales).all() and scales.max() <= MAX_INT8_SCALE):
+            unusable.append(details["name"])
+    return unusable
+
+
+def _convert(
+    model,
+    subpixel,
+    *,
+    signatures,
+    quantization,
+    representative_data,
+    integer_io,
+    num_calibration_samples,
+    seed,
+    per_channel_dense,
+):
+    """The TFLite flatbuffer of the model's functions (see `tflite`), without metadata."""
+    rewrite = (
+        rewrites.subpixel_transposed_convolutions(model) if subpixel else contextlib.nullcontext()
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        # The model's functions are traced in here, so the file holds the rewritten layers.
+        with rewrite, rewrites.lean_layers(model):
+            functions = signatures_lib.export_functions(model, signatures, for_tflite=True)
+            module = signatures_lib.ExportModule(functions, name=_module_name(model))
+            tf.saved_model.save(module, folder, signatures=dict(functions))
+        dataset = None
+        if quantization == "int8":
+            dataset = _representative_dataset(
+                model, functions, representative_data, num_calibration_samples, seed
+            )
+        converter = tf.lite.TFLiteConverter.from_saved_model(folder, signature_keys=list(functions))
+        if quantization is not None:
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            # The converter's own switch (TensorFlow 2.9+); older converters ignore it.
+            converter._experimental_disable_per_channel_quantization_for_dense_layers = (
+                not per_channel_dense
+            )
+        if quantization == "float16":
+            converter.target_spec.supported_types = [tf.float16]
+        if quantization == "int8":
+            converter.representative_dataset = dataset
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+            if integer_io:
+                converter.inference_input_type = tf.int8
+                converter.inference_output_type = tf.int8
+        try:
+            with warnings.catch_warnings():
+                # The calibrator runs TF's own deprecated tf.lite.Interpreter; nothing to act on.
+                warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
+                content = converter.convert()
+        except Exception as error:
+            raise ValueError(
+                f"the TFLite converter failed for quantization {quantization or 'float32'!r} "
+                f"({type(error).__name__}: {str(error)[:500]}); try another quantization"
+            ) from error
+    return content
+
+
 def tflite(
     model,
     path,
@@ -260,7 +336,11 @@ def tflite(
             multiply-adds, which LiteRT runs with its fast convolution kernels instead of
             `TRANSPOSE_CONV` (the MNIST generator runs about 4x faster at batch 1). False
             converts the layers as they are. Either way `Reshape` and `Embedding` layers are
-            traced as single ops (`kgan.export.rewrites.lean`).
+            traced as single ops (`kgan.export.rewrites.lean`). With `"int8"`, a calibration
+            that gives any tensor an unusable range (a scale above `MAX_INT8_SCALE` or not
+            finite; TensorFlow's calibrator can record garbage for the sub-pixel form on 2x2
+            feature maps) is redone without the rewrite, with a `RuntimeWarning`; one that
+            gives unusable ranges either way raises `ValueError`.
 
     Returns:
         The path written (a `str` with the parity report as `.parity`).
@@ -279,45 +359,37 @@ def tflite(
     if representative_data is not None and quantization != "int8":
         raise ValueError("representative_data calibrates int8 models: pass quantization='int8'")
     model = signatures_lib.load_model(model)
-    rewrite = (
-        rewrites.subpixel_transposed_convolutions(model) if subpixel else contextlib.nullcontext()
+    convert = functools.partial(
+        _convert,
+        model,
+        signatures=signatures,
+        quantization=quantization,
+        representative_data=representative_data,
+        integer_io=integer_io,
+        num_calibration_samples=num_calibration_samples,
+        seed=seed,
+        per_channel_dense=per_channel_dense,
     )
-    with tempfile.TemporaryDirectory() as folder:
-        # The model's functions are traced in here, so the file holds the rewritten layers.
-        with rewrite, rewrites.lean_layers(model):
-            functions = signatures_lib.export_functions(model, signatures, for_tflite=True)
-            module = signatures_lib.ExportModule(functions, name=_module_name(model))
-            tf.saved_model.save(module, folder, signatures=dict(functions))
-        dataset = None
-        if quantization == "int8":
-            dataset = _representative_dataset(
-                model, functions, representative_data, num_calibration_samples, seed
+    content = convert(subpixel)
+    if quantization == "int8":
+        unusable = _unusable_ranges(content)
+        if unusable and subpixel:
+            warnings.warn(
+                f"int8 calibration gave unusable ranges to {unusable[:3]} (scales above "
+                f"{MAX_INT8_SCALE:g}); TensorFlow's calibrator can record garbage for the "
+                "sub-pixel form of a transposed convolution on tiny feature maps, so the "
+                "layers are converted as they are (subpixel=False)",
+                RuntimeWarning,
+                stacklevel=2,
             )
-        converter = tf.lite.TFLiteConverter.from_saved_model(folder, signature_keys=list(functions))
-        if quantization is not None:
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-            # The converter's own switch (TensorFlow 2.9+); older converters ignore it.
-            converter._experimental_disable_per_channel_quantization_for_dense_layers = (
-                not per_channel_dense
-            )
-        if quantization == "float16":
-            converter.target_spec.supported_types = [tf.float16]
-        if quantization == "int8":
-            converter.representative_dataset = dataset
-            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-            if integer_io:
-                converter.inference_input_type = tf.int8
-                converter.inference_output_type = tf.int8
-        try:
-            with warnings.catch_warnings():
-                # The calibrator runs TF's own deprecated tf.lite.Interpreter; nothing to act on.
-                warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
-                content = converter.convert()
-        except Exception as error:
+            content = convert(False)
+            unusable = _unusable_ranges(content)
+        if unusable:
             raise ValueError(
-                f"the TFLite converter failed for quantization {quantization or 'float32'!r} "
-                f"({type(error).__name__}: {str(error)[:500]}); try another quantization"
-            ) from error
+                f"int8 calibration gave unusable ranges to {unusable[:3]} (scales above "
+                f"{MAX_INT8_SCALE:g}: activations beyond +/-{128 * MAX_INT8_SCALE:g}); nothing "
+                "was written. Calibrate on data like the model's inputs (representative_data)"
+            )
     metadata = {**signatures_lib.model_metadata(model), "quantization": quantization or "float32"}
     content = _with_metadata(content, metadata)
     reports = []

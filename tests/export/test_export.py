@@ -203,21 +203,26 @@ def test_tflite_runner_threads_default_to_the_cpus_the_process_may_use(float_tfl
     assert threads == [3, 2]
 
 
-# The int8 bound on an untrained generator's images (see the test below for its reasons).
-INT8_MAX_ERROR = 0.4
+# The int8 bound on an untrained generator's images, whose values reach about 0.2-0.35: an
+# int8 step on the tanh output is 1 / 128, and errors compound through layers of random
+# weights (measured: 0.008-0.012 with the default calibration, 0.076 with 64 user rows; the
+# trained cgan_mnist preset: 0.63 on 1,000 samples, PSNR 39.8 dB and unchanged class
+# consistency, in benchmarks/results/export_latency.json). An export whose images came out
+# flat (all zeros) would miss it, and miss the correlation.
+INT8_MAX_ERROR = 0.15
+
+
+def assert_images_close(actual, expected, atol=INT8_MAX_ERROR):
+    np.testing.assert_allclose(actual, expected, atol=atol)
+    assert np.corrcoef(np.ravel(actual), np.ravel(expected))[0, 1] > 0.98
 
 
 @pytest.mark.parametrize(
-    "quantization, bound", [("float16", 0.01), ("dynamic", 0.1), ("int8", INT8_MAX_ERROR)]
+    "quantization, bound", [("float16", 0.001), ("dynamic", 0.02), ("int8", INT8_MAX_ERROR)]
 )
 def test_quantized_tflite_runs_with_bounded_error(tmp_path, quantization, bound):
-    # Loose bounds for an untrained generator: float16 weights round at about 1e-3, int8
-    # activations at a step of 2 / 255 on the tanh output, with errors that compound through
-    # the layers of random weights (0.34 here; the trained cgan_mnist preset: 0.63 on 1,000
-    # samples, PSNR 39.8 dB and unchanged class consistency, in
-    # benchmarks/results/export_latency.json). A 64-dimensional latent: the
-    # converter leaves weights of fewer than 1,024 elements in float32, which would be all of
-    # them with the 8-dimensional one.
+    # A 64-dimensional latent: the converter leaves weights of fewer than 1,024 elements in
+    # float32, which would be all of them with the 8-dimensional one.
     keras.utils.set_random_seed(2)
     cgan = kgan.models.build_trainer("cgan", SHAPE, num_classes=NUM_CLASSES, width=4)
     float_tflite = kgan.export.tflite(cgan, tmp_path / "f.tflite")
@@ -225,8 +230,8 @@ def test_quantized_tflite_runs_with_bounded_error(tmp_path, quantization, bound)
     assert path.parity.quantization == quantization
     assert path.parity.max_abs_error <= bound
     assert os.path.getsize(path) < os.path.getsize(float_tflite)
-    images = kgan.export.TFLiteModel(path).generate(4, seed=0)
-    assert images.shape == (4, *SHAPE) and np.abs(images).max() <= 1.0 + 1e-6
+    images = kgan.export.TFLiteModel(path).generate(16, seed=0)
+    assert_images_close(images, cgan.generate(16, seed=0), atol=bound)
 
 
 def test_dense_layers_quantize_per_tensor_unless_asked(cgan, tmp_path):
@@ -237,10 +242,8 @@ def test_dense_layers_quantize_per_tensor_unless_asked(cgan, tmp_path):
     # One scale and zero point for the projection instead of one per output unit.
     assert os.path.getsize(per_tensor) < os.path.getsize(per_channel)
     for path in (per_tensor, per_channel):
-        np.testing.assert_allclose(
-            kgan.export.TFLiteModel(path).generate(4, seed=0),
-            cgan.generate(4, seed=0),
-            atol=INT8_MAX_ERROR,
+        assert_images_close(
+            kgan.export.TFLiteModel(path).generate(16, seed=0), cgan.generate(16, seed=0)
         )
 
 
@@ -253,21 +256,66 @@ def test_int8_with_integer_io_and_user_calibration_data(cgan, tmp_path):
     runner = kgan.export.TFLiteModel(path)
     assert runner.input_details()["z"]["dtype"] == np.int8
     assert runner.output_details()["images"]["dtype"] == np.int8
-    np.testing.assert_allclose(
-        runner.generate(4, seed=1), cgan.generate(4, seed=1), atol=INT8_MAX_ERROR
-    )
+    assert_images_close(runner.generate(16, seed=2), cgan.generate(16, seed=2))
     # Integer I/O changes only how values cross the boundary: the same quantized graph with
     # float I/O and the same calibration gives the same images, to one int8 step (2 / 255),
     # when both run on the same kernels. The built-in ones: XNNPACK chooses its int8 kernels,
-    # and which operations it takes over, by the CPU and by the boundary's type, so on some
-    # CPUs the two graphs round differently there (0.18 apart on one CI worker).
-    float_io = kgan.export.tflite(
-        cgan, tmp_path / "float_io.tflite", "int8", representative_data=data, check=False
-    )
+    # and which operations it takes over, by the CPU and by the boundary's type. Both without
+    # the sub-pixel form, which either conversion may have left (see the test below).
     integer_images, float_images = (
-        kgan.export.TFLiteModel(p, xnnpack=False).generate(16, seed=2) for p in (path, float_io)
+        kgan.export.TFLiteModel(
+            kgan.export.tflite(
+                cgan,
+                tmp_path / f"{name}.tflite",
+                "int8",
+                representative_data=data,
+                integer_io=integer_io,
+                check=False,
+                subpixel=False,
+            ),
+            xnnpack=False,
+        ).generate(16, seed=2)
+        for name, integer_io in (("integer_io", True), ("float_io", False))
     )
     np.testing.assert_allclose(integer_images, float_images, atol=2 / 255 + 1e-6)
+
+
+def op_names(path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    return {op["op_name"] for op in Interpreter(model_path=str(path))._get_ops_details()}
+
+
+def test_int8_calibration_with_unusable_ranges_is_redone_without_the_subpixel_form(
+    cgan, tmp_path, monkeypatch
+):
+    # TensorFlow's calibrator can record garbage ranges (scales of 1e28 and more, a flat
+    # output) for the sub-pixel form on 2x2 feature maps, as this generator's first layer
+    # has, though not on every run: here the first conversion is made to look so.
+    writers = kgan.export.writers
+    found = writers._unusable_ranges
+    calls = []
+
+    def first_unusable(content):
+        calls.append(found(content))
+        return ["garbage"] if len(calls) == 1 else calls[-1]
+
+    monkeypatch.setattr(writers, "_unusable_ranges", first_unusable)
+    with pytest.warns(RuntimeWarning, match="subpixel=False"):
+        path = kgan.export.tflite(cgan, tmp_path / "q.tflite", "int8")
+    assert calls[1] == []
+    assert "DEPTH_TO_SPACE" not in op_names(path) and "TRANSPOSE_CONV" in op_names(path)
+    assert_images_close(
+        kgan.export.TFLiteModel(path).generate(16, seed=0), cgan.generate(16, seed=0)
+    )
+    assert "DEPTH_TO_SPACE" in op_names(kgan.export.tflite(cgan, tmp_path / "f.tflite"))
+
+
+def test_int8_calibration_that_no_form_can_use_is_refused(cgan, tmp_path):
+    huge = {"z": np.full((32, LATENT_DIM), 1e12, "float32")}
+    with pytest.warns(RuntimeWarning), pytest.raises(ValueError, match="unusable ranges"):
+        kgan.export.tflite(cgan, tmp_path / "h.tflite", "int8", representative_data=huge)
+    assert os.listdir(tmp_path) == []
 
 
 def test_tflite_runner_falls_back_to_builtin_kernels_when_xnnpack_cannot_prepare(
