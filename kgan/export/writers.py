@@ -200,12 +200,18 @@ MAX_INT8_SCALE = 1e6
 
 
 def _unusable_ranges(content):
-    """Names of the 8-bit tensors of a converted model whose quantization scale is not finite
-    or is above MAX_INT8_SCALE (the int32 biases derive their scales from them)."""
+    """Names of the 8-bit tensors of a converted model (every signature's subgraph) whose
+    quantization scale is not finite or is above MAX_INT8_SCALE (the int32 biases derive their
+    scales from them)."""
     from ai_edge_litert.interpreter import Interpreter
 
+    interpreter = Interpreter(model_content=content)
     unusable = []
-    for details in Interpreter(model_content=content).get_tensor_details():
+    for details in (
+        details
+        for subgraph in range(interpreter.num_subgraphs())
+        for details in interpreter.get_tensor_details(subgraph)
+    ):
         scales = np.asarray(details["quantization_parameters"]["scales"], "float64")
         if details["dtype"] not in (np.int8, np.uint8) or not scales.size:
             continue
@@ -226,13 +232,14 @@ def _convert(
     seed,
     per_channel_dense,
 ):
-    """The TFLite flatbuffer of the model's functions (see `tflite`), without metadata."""
+    """The TFLite flatbuffer of the model's functions (see `tflite`), without metadata, and
+    the number of layers converted in the sub-pixel form."""
     rewrite = (
-        rewrites.subpixel_transposed_convolutions(model) if subpixel else contextlib.nullcontext()
+        rewrites.subpixel_transposed_convolutions(model) if subpixel else contextlib.nullcontext(0)
     )
     with tempfile.TemporaryDirectory() as folder:
         # The model's functions are traced in here, so the file holds the rewritten layers.
-        with rewrite, rewrites.lean_layers(model):
+        with rewrite as rewritten, rewrites.lean_layers(model):
             functions = signatures_lib.export_functions(model, signatures, for_tflite=True)
             module = signatures_lib.ExportModule(functions, name=_module_name(model))
             tf.saved_model.save(module, folder, signatures=dict(functions))
@@ -266,7 +273,7 @@ def _convert(
                 f"the TFLite converter failed for quantization {quantization or 'float32'!r} "
                 f"({type(error).__name__}: {str(error)[:500]}); try another quantization"
             ) from error
-    return content
+    return content, rewritten
 
 
 def tflite(
@@ -370,10 +377,10 @@ def tflite(
         seed=seed,
         per_channel_dense=per_channel_dense,
     )
-    content = convert(subpixel)
+    content, rewritten = convert(subpixel)
     if quantization == "int8":
         unusable = _unusable_ranges(content)
-        if unusable and subpixel:
+        if unusable and rewritten:
             warnings.warn(
                 f"int8 calibration gave unusable ranges to {unusable[:3]} (scales above "
                 f"{MAX_INT8_SCALE:g}); TensorFlow's calibrator can record garbage for the "
@@ -382,7 +389,7 @@ def tflite(
                 RuntimeWarning,
                 stacklevel=2,
             )
-            content = convert(False)
+            content, _ = convert(False)
             unusable = _unusable_ranges(content)
         if unusable:
             raise ValueError(

@@ -3,6 +3,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 
 import keras
 import numpy as np
@@ -316,6 +317,25 @@ def test_int8_calibration_that_no_form_can_use_is_refused(cgan, tmp_path):
     with pytest.warns(RuntimeWarning), pytest.raises(ValueError, match="unusable ranges"):
         kgan.export.tflite(cgan, tmp_path / "h.tflite", "int8", representative_data=huge)
     assert os.listdir(tmp_path) == []
+    # Every signature's subgraph is read: a VAE's encoder (not its first subgraph) calibrated
+    # on absurd images.
+    vae = kgan.models.build_vae(SHAPE, latent_dim=4, width=4)
+    x = np.random.default_rng(0).uniform(-1, 1, (32, *SHAPE)).astype("float32")
+    with pytest.raises(ValueError, match="unusable ranges to .'tfl.quantize.*encoder"):
+        kgan.export.tflite(vae, tmp_path / "h.tflite", "int8", representative_data={"x": x * 1e12})
+    assert os.listdir(tmp_path) == []
+
+
+def test_no_second_conversion_without_a_layer_in_the_sub_pixel_form(tmp_path, monkeypatch):
+    # A generator of 2-D points has no transposed convolution: nothing to convert otherwise.
+    keras.utils.set_random_seed(0)
+    gan = kgan.models.build_trainer("gan", (2,), latent_dim=4)
+    writers = kgan.export.writers
+    monkeypatch.setattr(writers, "_unusable_ranges", lambda content: ["garbage"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"unusable ranges to \['garbage'\]"):
+            kgan.export.tflite(gan, tmp_path / "g.tflite", "int8")
 
 
 def test_tflite_runner_falls_back_to_builtin_kernels_when_xnnpack_cannot_prepare(
