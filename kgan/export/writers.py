@@ -207,16 +207,13 @@ def _unusable_ranges(content):
 
     interpreter = Interpreter(model_content=content)
     unusable = []
-    for details in (
-        details
-        for subgraph in range(interpreter.num_subgraphs())
-        for details in interpreter.get_tensor_details(subgraph)
-    ):
-        scales = np.asarray(details["quantization_parameters"]["scales"], "float64")
-        if details["dtype"] not in (np.int8, np.uint8) or not scales.size:
-            continue
-        if not (np.isfinite(scales).all() and scales.max() <= MAX_INT8_SCALE):
-            unusable.append(details["name"])
+    for subgraph in range(interpreter.num_subgraphs()):
+        for details in interpreter.get_tensor_details(subgraph):
+            scales = np.asarray(details["quantization_parameters"]["scales"], "float64")
+            if details["dtype"] not in (np.int8, np.uint8) or not scales.size:
+                continue
+            if not (np.isfinite(scales).all() and scales.max() <= MAX_INT8_SCALE):
+                unusable.append(details["name"])
     return unusable
 
 

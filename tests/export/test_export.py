@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from litert_ops import op_names
 
 import kgan
 import kgan.export
@@ -279,12 +280,6 @@ def test_int8_with_integer_io_and_user_calibration_data(cgan, tmp_path):
         for name, integer_io in (("integer_io", True), ("float_io", False))
     )
     np.testing.assert_allclose(integer_images, float_images, atol=2 / 255 + 1e-6)
-
-
-def op_names(path):
-    from ai_edge_litert.interpreter import Interpreter
-
-    return {op["op_name"] for op in Interpreter(model_path=str(path))._get_ops_details()}
 
 
 def test_int8_calibration_with_unusable_ranges_is_redone_without_the_subpixel_form(

@@ -1,7 +1,7 @@
 import keras
 import numpy as np
 import pytest
-from ai_edge_litert.interpreter import Interpreter
+from litert_ops import op_names
 
 import kgan
 import kgan.export
@@ -76,11 +76,6 @@ def test_layers_it_cannot_rewrite_are_left_alone(kernel_size, strides, kwargs):
         assert count == 0
         assert "call" not in vars(layer)
     assert not is_rewritable(keras.layers.Conv2D(3, 3))
-
-
-def op_names(path):
-    interpreter = Interpreter(model_path=str(path))
-    return {op["op_name"] for op in interpreter._get_ops_details()}
 
 
 def test_tflite_generators_convert_without_transpose_conv(tmp_path):
